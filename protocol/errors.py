@@ -1,0 +1,46 @@
+"""Error codes of protocol v1 (PROTOCOL.md, "Errors"). Every one leaves the session open."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+
+class ErrorCode(str, Enum):
+    """Machine-readable ``error.code`` values."""
+
+    TEXT_FRAME = "text_frame"                    # a text WebSocket message instead of binary
+    MESSAGE_TOO_LARGE = "message_too_large"      # over limits.max_message_bytes
+    MALFORMED_MSGPACK = "malformed_msgpack"      # bytes that are not msgpack
+    MALFORMED_MESSAGE = "malformed_message"      # not a map, or no string 'type'
+    UNKNOWN_TYPE = "unknown_type"                # a 'type' this protocol version does not define
+    INVALID_FIELD = "invalid_field"              # a missing field or a field of the wrong type
+    HELLO_REQUIRED = "hello_required"            # any message before 'hello'
+    DUPLICATE_HELLO = "duplicate_hello"          # a second 'hello'
+    UNSUPPORTED_VERSION = "unsupported_version"  # hello.protocol is not 1
+    UNSUPPORTED_SAMPLE_RATE = "unsupported_sample_rate"
+    UNSUPPORTED_AUDIO_FORMAT = "unsupported_audio_format"  # not mono pcm_s16le
+    UNSUPPORTED_FPS = "unsupported_fps"
+    INVALID_CONFIG = "invalid_config"            # unknown setting or out-of-range value
+    EMPTY_TEXT = "empty_text"                    # a non-append say with no speakable text
+    TEXT_TOO_LONG = "text_too_long"              # over limits.max_text_chars / max_pending_chars
+    UNKNOWN_VOICE = "unknown_voice"
+    INVALID_STYLE = "invalid_style"
+    DUPLICATE_UTTERANCE = "duplicate_utterance"  # a new say reuses a live utt id
+    UNKNOWN_UTTERANCE = "unknown_utterance"      # append/cancel of an utt that is not open
+    QUEUE_FULL = "queue_full"                    # more than limits.max_queued_utterances
+    SYNTHESIS_FAILED = "synthesis_failed"        # the voice raised on this text
+    INTERNAL = "internal"
+
+
+class ProtocolError(Exception):
+    """A client message could not be accepted; becomes an ``error`` message.
+
+    Attributes: ``code`` (:class:`ErrorCode`), ``message`` (human text), ``reply_to`` (client id).
+    """
+
+    def __init__(self, code: ErrorCode, message: str, reply_to: Optional[str] = None):
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+        self.reply_to = reply_to

@@ -1,0 +1,242 @@
+"""Protocol v1 message models (pydantic 2). PROTOCOL.md is the normative description.
+
+Every message is one msgpack map with a ``type`` key. Field order in these models is the canonical
+order the encoder writes (golden vectors depend on it). Times on the session timeline are integer
+sample counts at the negotiated output sample rate; wall clocks are integer microseconds.
+Unknown fields are ignored on input.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+
+#: Output sample rates (Hz) a client may ask for; the daemon resamples with soxr.
+SUPPORTED_SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
+#: Face frame rates (frames per second) a client may ask for.
+SUPPORTED_FPS = (30, 60)
+AUDIO_FORMAT = "pcm_s16le"
+
+
+class _Msg(BaseModel):
+    # strict: a wrong field type is an error, never silently coerced ("5" is not 5).
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+# ---------------------------------------------------------------- shared parts
+class AudioFormat(_Msg):
+    """Output audio format: mono PCM16LE at ``sample_rate`` Hz."""
+
+    sample_rate: int = 48000
+    channels: int = 1
+    format: str = AUDIO_FORMAT
+
+
+class FaceFormat(_Msg):
+    """Face stream format requested by the client."""
+
+    fps: int = 60
+
+
+class FaceFormatInfo(_Msg):
+    """Face stream format answered by the server: rate and the channel names, once."""
+
+    fps: int
+    channels: list[str]
+
+
+class Style(_Msg):
+    """Per-utterance delivery. ``speed``: speech rate multiplier (0.5-2.0);
+    ``expressiveness``: scale of face motion beyond the lips (0.0-2.0)."""
+
+    speed: Optional[float] = None
+    expressiveness: Optional[float] = None
+
+
+class Limits(_Msg):
+    """Limits the server enforces (see PROTOCOL.md, "Limits")."""
+
+    max_message_bytes: int
+    max_text_chars: int
+    max_pending_chars: int
+    max_queued_utterances: int
+
+
+# ---------------------------------------------------------------- client -> server
+class Hello(_Msg):
+    """First message of a session: protocol version and wanted formats."""
+
+    type: Literal["hello"] = "hello"
+    id: Optional[str] = None
+    protocol: int = PROTOCOL_VERSION
+    audio: AudioFormat = AudioFormat()
+    face: FaceFormat = FaceFormat()
+    client: Optional[str] = None
+
+
+class Config(_Msg):
+    """Partial update of session settings; answered with ``configured`` (full effective config)."""
+
+    type: Literal["config"] = "config"
+    id: Optional[str] = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Say(_Msg):
+    """Speak ``text`` as utterance ``utt`` (client-chosen id).
+
+    ``append``: add text to the open utterance ``utt`` (LLM streaming); ``final``: no more text
+    will follow for ``utt`` (default). A non-append say queues behind the current utterance.
+    """
+
+    type: Literal["say"] = "say"
+    id: Optional[str] = None
+    utt: str
+    text: str
+    append: bool = False
+    final: bool = True
+    voice: Optional[str] = None
+    style: Optional[Style] = None
+
+
+class Cancel(_Msg):
+    """Stop utterance ``utt`` now (``None``: the current one and every queued one)."""
+
+    type: Literal["cancel"] = "cancel"
+    id: Optional[str] = None
+    utt: Optional[str] = None
+
+
+class Ping(_Msg):
+    """Clock probe; ``client_time_us`` is the client's clock in microseconds."""
+
+    type: Literal["ping"] = "ping"
+    id: Optional[str] = None
+    client_time_us: int
+
+
+ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping], Field(discriminator="type")]
+CLIENT_TYPES: dict[str, type[_Msg]] = {
+    "hello": Hello, "config": Config, "say": Say, "cancel": Cancel, "ping": Ping,
+}
+
+
+# ---------------------------------------------------------------- server -> client
+class Welcome(_Msg):
+    """Answer to ``hello``: session id, negotiated formats, channel names, effective config."""
+
+    type: Literal["welcome"] = "welcome"
+    reply_to: Optional[str] = None
+    protocol: int = PROTOCOL_VERSION
+    session: str
+    server: str
+    audio: AudioFormat
+    face: FaceFormatInfo
+    voices: list[str]
+    config: dict[str, Any]
+    limits: Limits
+
+
+class Configured(_Msg):
+    """Answer to ``config``: the full effective settings after the merge."""
+
+    type: Literal["configured"] = "configured"
+    reply_to: Optional[str] = None
+    config: dict[str, Any]
+
+
+class Audio(_Msg):
+    """A chunk of speech: ``pcm`` is mono PCM16LE; its first sample sits at timeline ``sample``."""
+
+    type: Literal["audio"] = "audio"
+    utt: str
+    seq: int
+    sample: int
+    pcm: bytes
+
+
+class Face(_Msg):
+    """One face frame. ``frame`` n sits at timeline sample ``floor(n * sample_rate / fps)``.
+
+    ``seq`` equals ``frame`` (consecutive, no gaps); ``utt`` is None for idle/listening frames;
+    ``values``: one float32 per channel named in ``welcome.face.channels``.
+    """
+
+    type: Literal["face"] = "face"
+    utt: Optional[str] = None
+    seq: int
+    frame: int
+    sample: int
+    values: list[float]
+
+
+class Mark(_Msg):
+    """A word or phoneme on the timeline: ``[sample, end)`` in samples; ``viseme`` for phonemes."""
+
+    type: Literal["mark"] = "mark"
+    utt: str
+    kind: Literal["word", "phoneme"]
+    sample: int
+    end: int
+    text: str
+    viseme: Optional[str] = None
+
+
+class UtteranceStarted(_Msg):
+    """The utterance's first audio sample sits at timeline ``sample``."""
+
+    type: Literal["utterance_started"] = "utterance_started"
+    utt: str
+    reply_to: Optional[str] = None
+    sample: int
+
+
+class UtteranceFinished(_Msg):
+    """All audio of ``utt`` was sent: it spans ``[sample - samples, sample)`` on the timeline."""
+
+    type: Literal["utterance_finished"] = "utterance_finished"
+    utt: str
+    sample: int
+    samples: int
+
+
+class UtteranceCancelled(_Msg):
+    """``utt`` stopped; no media of it follows. ``sample``: the first timeline sample NOT sent;
+    ``samples``: how many of its samples were sent. ``reason``: client | client_too_slow | shutdown."""
+
+    type: Literal["utterance_cancelled"] = "utterance_cancelled"
+    utt: str
+    reply_to: Optional[str] = None
+    reason: str
+    sample: int
+    samples: int
+
+
+class Error(_Msg):
+    """An error caused by the client message whose ``id`` is ``reply_to`` (None if unknown)."""
+
+    type: Literal["error"] = "error"
+    reply_to: Optional[str] = None
+    code: str
+    message: str
+
+
+class Pong(_Msg):
+    """Answer to ``ping``: both clocks (µs) and the daemon's media clock on the timeline."""
+
+    type: Literal["pong"] = "pong"
+    reply_to: Optional[str] = None
+    client_time_us: int
+    server_time_us: int
+    sample: int
+
+
+SERVER_TYPES: dict[str, type[_Msg]] = {
+    "welcome": Welcome, "configured": Configured, "audio": Audio, "face": Face, "mark": Mark,
+    "utterance_started": UtteranceStarted, "utterance_finished": UtteranceFinished,
+    "utterance_cancelled": UtteranceCancelled, "error": Error, "pong": Pong,
+}
+ALL_TYPES: dict[str, type[_Msg]] = {**CLIENT_TYPES, **SERVER_TYPES}
