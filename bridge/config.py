@@ -1,0 +1,48 @@
+"""Per-session settings (the ``config`` message merges into these; PROTOCOL.md "Settings")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from faceplex.models.speech.piper_voice import DEFAULT_VOICE
+from faceplex.protocol.errors import ErrorCode, ProtocolError
+
+
+class SessionConfig(BaseModel):
+    """Effective settings of one session. Times in milliseconds (ints)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+
+    #: How far ahead of the daemon's media clock output is sent. Bounds how much already-sent
+    #: audio a cancel must discard on the client, and how long a network hiccup is absorbed.
+    lead_ms: int = Field(150, ge=20, le=2000)
+    #: Duration of one audio message.
+    audio_chunk_ms: int = Field(40, ge=10, le=200)
+    #: Media waiting in the daemon for a client that does not read before production pauses.
+    max_backlog_ms: int = Field(1000, ge=100, le=10000)
+    #: How long a client may stay over max_backlog_ms before its utterances are cancelled
+    #: (reason ``client_too_slow``) and its idle stream is resynchronised to the clock.
+    stall_timeout_ms: int = Field(5000, ge=200, le=60000)
+    voice: str = DEFAULT_VOICE
+    #: Speech rate multiplier (Piper length_scale = 1 / speed).
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    #: Scale of face motion beyond lips and jaw (brows, head, blinks' extent).
+    expressiveness: float = Field(1.0, ge=0.0, le=2.0)
+    blink_rate_per_min: float = Field(17.0, ge=0.0, le=60.0)
+    idle_motion: bool = True
+    #: Seed of the face's random motion (blinks, saccades, head drift).
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+    def merged(self, update: dict[str, Any], reply_to: str | None = None) -> "SessionConfig":
+        """Return a copy with ``update`` merged in (partial update).
+
+        Raises:
+            ProtocolError: ``invalid_config`` naming every unknown key or bad value.
+        """
+        try:
+            return SessionConfig.model_validate({**self.model_dump(), **update})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ProtocolError(ErrorCode.INVALID_CONFIG, problems, reply_to) from None
