@@ -1,0 +1,332 @@
+"""Phoneme-driven ARKit-52 face animator on real Piper speech (en_US-joe-medium)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from faceplex.models.face.animator import FaceAnimator, animate_speech
+from faceplex.models.face.visemes import (
+    MOUTH_CHANNELS, VISEMES, lips_shut, target_vector, viseme_for,
+)
+from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX as C, NUM_CHANNELS
+
+LEAD_S = 0.4  # session time of the first clause
+
+
+@pytest.fixture(scope="module")
+def voice():
+    from faceplex.models.speech.piper_voice import Voice
+
+    return Voice.default()
+
+
+def _speak(voice, text: str, gap_s: float = 0.25):
+    """All chunks of ``text`` laid out one after another from LEAD_S: [(chunk, start_s)], end_s."""
+    out, t = [], LEAD_S
+    for chunk in voice.synthesize(text):
+        out.append((chunk, t))
+        t += chunk.num_samples / chunk.sample_rate + gap_s
+    return out, t
+
+
+def _centres(cws, fps, phones):
+    """[(phoneme, frame nearest its centre)] for phones in ``phones``."""
+    res = []
+    for chunk, start in cws:
+        for p in chunk.phonemes:
+            if p.phoneme in phones:
+                centre = start + 0.5 * (p.start + p.end) / chunk.sample_rate
+                res.append((p.phoneme, int(round(centre * fps))))
+    return res
+
+
+BILABIAL_TEXTS = [
+    "Peter bought a big map of Bombay.",
+    "Mom baked a plump pumpkin pie, maybe by me.",
+    "A bubbly baby bumped the mop, then Bob ambled home.",
+]
+
+
+@pytest.mark.parametrize("fps", [60, 30])
+@pytest.mark.parametrize("text", BILABIAL_TEXTS)
+def test_bilabials_shut_lips_at_centre(voice, fps, text):
+    cws, end = _speak(voice, text)
+    frames = animate_speech(cws, fps, int((end + 0.5) * fps))
+    centres = _centres(cws, fps, {"p", "b", "m"})
+    assert len(centres) >= 5
+    for ph, n in centres:
+        f = frames[n]
+        assert lips_shut(f), (ph, n, f[C["jawOpen"]], f[C["mouthClose"]])
+        assert f[C["mouthPressLeft"]] > 0.25 and f[C["mouthPressRight"]] > 0.25
+
+
+def test_lips_open_between_bilabials(voice):
+    """The closure must release: the vowel of 'map' is open."""
+    cws, end = _speak(voice, "Peter bought a big map of Bombay.")
+    frames = animate_speech(cws, 60, int((end + 0.5) * 60))
+    for ph, n in _centres(cws, 60, {"æ", "ɑ", "ɔ"}):
+        assert not lips_shut(frames[n]), ph
+        assert frames[n, C["jawOpen"]] > 0.25, ph
+
+
+def test_open_vowels_open_jaw_more_than_close(voice):
+    cws, end = _speak(voice, "Hot father calmly sat. Feed me cheese, we sing it. Cats laugh at hats. Sheep eat tea.")
+    frames = animate_speech(cws, 60, int((end + 0.5) * 60))
+    open_ = [frames[n, C["jawOpen"]] for _, n in _centres(cws, 60, {"a", "ɑ", "æ"})]
+    close = [frames[n, C["jawOpen"]] for _, n in _centres(cws, 60, {"i", "ɪ"})]
+    assert len(open_) >= 4 and len(close) >= 4
+    assert np.mean(open_) > 0.3
+    assert np.mean(open_) > 2.0 * np.mean(close)
+    assert min(open_) > max(close)
+
+
+def test_rounded_vowels_funnel_and_pucker(voice):
+    cws, end = _speak(voice, "Two blue moons flew over the boat. We see it, she is sweet.")
+    frames = animate_speech(cws, 60, int((end + 0.5) * 60))
+
+    def rounding(n):
+        return frames[n, C["mouthFunnel"]] + frames[n, C["mouthPucker"]]
+
+    rounded = [rounding(n) for _, n in _centres(cws, 60, {"u", "ʊ", "o", "ɔ"})]
+    spread = [rounding(n) for _, n in _centres(cws, 60, {"i", "ɪ", "e", "æ"})]
+    assert len(rounded) >= 4 and len(spread) >= 3
+    assert min(rounded) > 0.4
+    assert np.mean(rounded) > np.mean(spread) + 0.4
+    # Spread vowels stretch instead.
+    assert np.mean([frames[n, C["mouthStretchLeft"]] for _, n in _centres(cws, 60, {"i"})]) > 0.15
+
+
+def test_labiodentals_roll_lower_lip(voice):
+    cws, end = _speak(voice, "Five very brave wolves flew far from the river.")
+    frames = animate_speech(cws, 60, int((end + 0.5) * 60))
+    fv = [frames[n, C["mouthRollLower"]] for _, n in _centres(cws, 60, {"f", "v"})]
+    vowels = [frames[n, C["mouthRollLower"]] for _, n in _centres(cws, 60, {"a", "ɛ", "ɑ", "ɪ", "u"})]
+    assert len(fv) >= 5
+    assert min(fv) > 0.4
+    assert np.mean(fv) > np.mean(vowels) + 0.3
+    for _, n in _centres(cws, 60, {"f", "v"}):
+        assert frames[n, C["jawOpen"]] < 0.15  # jaw nearly closed, lip to teeth
+
+
+def _blinks(trace, fps, thr=0.5):
+    """(onset frames, durations in s above 0.05) of blinks in a lid trace."""
+    above = trace > thr
+    onsets = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    durs = []
+    for o in onsets:
+        a = o
+        while a > 0 and trace[a - 1] > 0.05:
+            a -= 1
+        b = o
+        while b < len(trace) - 1 and trace[b + 1] > 0.05:
+            b += 1
+        durs.append((b - a + 1) / fps)
+    return onsets, np.array(durs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_idle_blink_rate_and_duration(seed):
+    fps = 60
+    anim = FaceAnimator(fps, seed=seed)
+    f = anim.frames(0, 60 * fps)
+    lid_l, lid_r = f[:, C["eyeBlinkLeft"]], f[:, C["eyeBlinkRight"]]
+    np.testing.assert_array_equal(lid_l, lid_r)  # both eyes
+    onsets, durs = _blinks(lid_l, fps)
+    assert 10 <= len(onsets) <= 30, len(onsets)
+    assert lid_l.max() > 0.9  # full closure
+    assert np.all(durs >= 0.08) and np.all(durs <= 0.42), durs
+    # Refractory: never two blinks closer than 0.5 s.
+    assert np.all(np.diff(onsets) / fps > 0.5)
+    # Fast close, slower open: on average more frames falling than rising.
+    d = np.diff(lid_l)
+    assert (d < -1e-4).sum() > (d > 1e-4).sum()
+
+
+def test_blink_rate_parameter():
+    few = _blinks(FaceAnimator(60, seed=5, blink_rate_per_min=6).frames(0, 3600 * 2)[:, C["eyeBlinkLeft"]], 60)[0]
+    many = _blinks(FaceAnimator(60, seed=5, blink_rate_per_min=30).frames(0, 3600 * 2)[:, C["eyeBlinkLeft"]], 60)[0]
+    assert len(few) < len(many)
+    assert 6 <= len(few) <= 20 and 40 <= len(many) <= 80
+
+
+_SPEECH_CACHE: dict = {}
+
+
+def _two_sentences(voice):
+    """Piper's VITS samples noise, so each synthesis differs: synthesize once, reuse everywhere."""
+    if "two" not in _SPEECH_CACHE:
+        _SPEECH_CACHE["two"] = _speak(voice, "Peter bought a big map of Bombay. Two blue moons flew over the boat!")
+    return _SPEECH_CACHE["two"]
+
+
+def _loaded(voice, fps=60, seed=0, **kw):
+    cws, end = _two_sentences(voice)
+    anim = FaceAnimator(fps, seed=seed, **kw)
+    for chunk, start in cws:
+        anim.add_speech(chunk, start)
+    return anim, int((end + 1.0) * fps)
+
+
+def test_chunked_equals_one_pass(voice):
+    a, n = _loaded(voice)
+    whole = a.frames(0, n)
+    b, _ = _loaded(voice)
+    rng = np.random.default_rng(7)
+    parts, i = [], 0
+    while i < n:
+        k = int(min(n - i, rng.integers(1, 50)))
+        parts.append(b.frames(i, k))
+        i += k
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    # Streaming starting mid-session also matches.
+    c, _ = _loaded(voice)
+    np.testing.assert_array_equal(c.frames(77, 5), whole[77:82])
+    assert whole.dtype == np.float32 and whole.shape == (n, NUM_CHANNELS)
+
+
+def test_deterministic_for_seed_and_differs_across_seeds(voice):
+    a, n = _loaded(voice, seed=3)
+    b, _ = _loaded(voice, seed=3)
+    c, _ = _loaded(voice, seed=4)
+    fa, fb, fc = a.frames(0, n), b.frames(0, n), c.frames(0, n)
+    np.testing.assert_array_equal(fa, fb)
+    assert not np.array_equal(fa, fc)
+    # Seeds change idle motion, not articulation: lip closure identical.
+    j = C["mouthPressLeft"]
+    np.testing.assert_allclose(fa[:, j], fc[:, j], atol=1e-6)
+
+
+@pytest.mark.parametrize("expr", [0.0, 1.0, 3.0])
+def test_value_ranges(voice, expr):
+    a, n = _loaded(voice, expressiveness=expr)
+    f = a.frames(0, n + 600)
+    assert np.all(np.isfinite(f))
+    shapes = f[:, : len(ARKIT_52)]
+    assert shapes.min() >= 0.0 and shapes.max() <= 1.0
+    head = f[:, C["headYaw"]: C["headRoll"] + 1]
+    eyes = f[:, C["leftEyeYaw"]:]
+    assert np.abs(head).max() <= 0.15 + 1e-6
+    assert np.abs(eyes).max() <= 0.25 + 1e-6
+    # ARKit: mouthClose never exceeds jawOpen.
+    assert np.all(f[:, C["mouthClose"]] <= f[:, C["jawOpen"]] + 1e-6)
+
+
+def test_expressiveness_scales_non_articulation_only(voice):
+    a, n = _loaded(voice, expressiveness=1.0)
+    z, _ = _loaded(voice, expressiveness=0.0)
+    fa, fz = a.frames(0, n), z.frames(0, n)
+    for name in ("headYaw", "headPitch", "leftEyeYaw", "browInnerUp", "eyeBlinkLeft"):
+        assert np.abs(fz[:, C[name]]).max() == 0.0, name
+        assert np.abs(fa[:, C[name]]).max() > 0.0, name
+    for name in ("mouthFunnel", "mouthPucker", "mouthPressLeft", "mouthRollLower"):
+        np.testing.assert_allclose(fa[:, C[name]], fz[:, C[name]], atol=1e-6)
+
+
+def test_cut_speech_eases_to_rest(voice):
+    fps = 60
+    chunk = next(voice.synthesize("Hot father calmly walked across a large open park all afternoon."))
+    anim = FaceAnimator(fps, seed=0)
+    anim.add_speech(chunk, LEAD_S)
+    full_end = anim.speech_end_s()
+    assert full_end == pytest.approx(LEAD_S + chunk.num_samples / chunk.sample_rate)
+    # Cut in the middle of an open vowel, while the jaw is open.
+    ph = [p for p in chunk.phonemes if p.phoneme in ("ɑ", "æ", "a")][2]
+    cut = LEAD_S + 0.5 * (ph.start + ph.end) / chunk.sample_rate
+    before = anim.frames(0, int(cut * fps) + 1)
+    assert before[-1, C["jawOpen"]] > 0.25
+    anim.cut_speech(cut)
+    assert anim.speech_end_s() == pytest.approx(cut)
+    n0 = int(cut * fps)
+    after = anim.frames(n0, int(0.6 * fps))
+    rest = after[int(round(0.15 * fps)):]
+    mouth = [C[m] for m in MOUTH_CHANNELS]
+    assert np.abs(rest[:, mouth]).max() < 0.03  # breathing may part the jaw by < 0.015
+    # No pop: the jaw closes over several frames, no faster than it moves in ordinary speech.
+    steps = np.abs(np.diff(after[:, C["jawOpen"]]))
+    assert (steps > 0.02).sum() >= 3
+    assert steps.max() <= np.abs(np.diff(before[:, C["jawOpen"]])).max() + 1e-6
+    # Speech added after the cut plays normally.
+    chunk2 = next(voice.synthesize("Bob."))
+    anim.add_speech(chunk2, cut + 0.5)
+    f2 = anim.frames(0, int((cut + 1.5) * fps))
+    for _, n in _centres([(chunk2, cut + 0.5)], fps, {"b"}):
+        assert lips_shut(f2[n])
+    assert f2[[n for _, n in _centres([(chunk2, cut + 0.5)], fps, {"ɑ"})], C["jawOpen"]].max() > 0.2
+
+
+def test_idle_never_frozen():
+    anim = FaceAnimator(60, seed=11)
+    f = anim.frames(0, 5 * 60)
+    for name in ("headYaw", "headPitch", "headRoll", "leftEyeYaw", "leftEyePitch", "rightEyeYaw"):
+        assert f[:, C[name]].std() > 1e-3, name
+    np.testing.assert_array_equal(f[:, C["leftEyeYaw"]], f[:, C["rightEyeYaw"]])
+    # Smooth head: no frame-to-frame jump above 0.01 rad.
+    assert np.abs(np.diff(f[:, C["headYaw"]])).max() < 0.01
+    assert anim.speech_end_s() == float("-inf")
+    # idle_motion=False keeps the head still.
+    still = FaceAnimator(60, seed=11, idle_motion=False).frames(0, 300)
+    assert np.abs(still[:, C["headYaw"]]).max() == 0.0
+
+
+def test_gaze_shapes_match_eye_angles():
+    f = FaceAnimator(60, seed=2).frames(0, 30 * 60)
+    yaw, pitch = f[:, C["leftEyeYaw"]], f[:, C["leftEyePitch"]]
+    left = yaw > 0.02   # toward the character's left: left eye out, right eye in
+    right = yaw < -0.02
+    assert left.any() and right.any()
+    assert np.all(f[left, C["eyeLookOutLeft"]] > 0) and np.all(f[left, C["eyeLookInRight"]] > 0)
+    assert np.all(f[left, C["eyeLookInLeft"]] == 0) and np.all(f[left, C["eyeLookOutRight"]] == 0)
+    assert np.all(f[right, C["eyeLookInLeft"]] > 0) and np.all(f[right, C["eyeLookOutRight"]] > 0)
+    down = pitch > 0.02
+    assert np.all(f[down, C["eyeLookDownLeft"]] > 0) and np.all(f[down, C["eyeLookUpLeft"]] == 0)
+
+
+def test_upper_face_follows_prosody(voice):
+    a, n = _loaded(voice)
+    idle = FaceAnimator(60, seed=0).frames(0, n)
+    f = a.frames(0, n)
+    assert f[:, C["browInnerUp"]].max() > 0.1 and idle[:, C["browInnerUp"]].max() == 0.0
+    # Nods: head pitch varies more while speaking than idle.
+    assert f[:, C["headPitch"]].std() > idle[:, C["headPitch"]].std()
+
+
+def test_reset_and_pure_function(voice):
+    a, n = _loaded(voice)
+    f1 = a.frames(0, n)
+    a.reset()
+    assert a.speech_end_s() == float("-inf")
+    np.testing.assert_array_equal(a.frames(0, n), FaceAnimator(60, seed=0).frames(0, n))
+    cws, _ = _two_sentences(voice)
+    np.testing.assert_array_equal(animate_speech(cws, 60, n, seed=0), f1)
+
+
+def test_viseme_table():
+    assert set(VISEMES) == {"sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "ih", "oh", "ou"}
+    cases = {"p": "PP", "b": "PP", "m": "PP", "f": "FF", "v": "FF", "θ": "TH", "ð": "TH", "t": "DD",
+             "k": "kk", "ɡ": "kk", "ʃ": "CH", "tʃ": "CH", "s": "SS", "n": "nn", "ɹ": "RR", "ɚ": "RR",
+             "ɑ": "aa", "æ": "aa", "ɛ": "E", "ɪ": "ih", "i": "ih", "ɔ": "oh", "u": "ou", "w": "ou",
+             "_": "sil", "?": "sil"}
+    for ph, v in cases.items():
+        assert viseme_for(ph) == v, ph
+    jaw = MOUTH_CHANNELS.index("jawOpen")
+    assert target_vector("ɑ")[jaw] > target_vector("ə")[jaw] > target_vector("i")[jaw]
+    rest = np.zeros(NUM_CHANNELS)
+    assert lips_shut(rest)
+    open_ = rest.copy()
+    open_[C["jawOpen"]] = 0.4
+    assert not lips_shut(open_)
+    open_[C["mouthClose"]] = 0.38
+    assert not lips_shut(open_)  # jaw too far open for a seal
+    assert lips_shut(np.stack([rest, rest])).tolist() == [True, True]
+
+
+def test_cost_per_frame(voice):
+    a, n = _loaded(voice)
+    t0 = time.perf_counter()
+    for i in range(0, 3600, 2):  # 60 s at 60 fps, streamed 2 frames per call
+        a.frames(i, 2)
+    per_frame_ms = (time.perf_counter() - t0) / 3600 * 1e3
+    assert per_frame_ms < 0.2, per_frame_ms
