@@ -213,3 +213,32 @@ class Voice:
                 phonemes=merge_alignment(symbols, counts),
                 words=time_words(text, symbols, counts),
             )
+
+
+def trim_pauses(chunk: SpeechChunk, lead_max: int, tail_max: int) -> SpeechChunk:
+    """Shorten the chunk's leading/trailing pause phones to at most ``lead_max``/``tail_max`` samples.
+
+    Used at the seam of a sentence cut for latency (``text.split_head``): Piper ends every piece
+    as if it were a sentence, with ~80 ms of pause that a speaker would not make mid-sentence.
+    Audio, phonemes and words are cut consistently (positions stay exact).
+    """
+    ph = list(chunk.phonemes)
+    start, end = 0, chunk.num_samples
+    if ph and ph[0].phoneme == "_" and ph[0].end - ph[0].start > lead_max:
+        start = ph[0].end - lead_max
+    if ph and ph[-1].phoneme == "_" and ph[-1].end - ph[-1].start > tail_max:
+        end = ph[-1].start + tail_max
+    if start == 0 and end == chunk.num_samples:
+        return chunk
+
+    def clip(a: int, b: int) -> tuple[int, int]:
+        return max(a, start) - start, min(b, end) - start
+
+    phones = []
+    for p in ph:
+        a, b = clip(p.start, p.end)
+        if b > a:
+            phones.append(TimedPhoneme(p.phoneme, a, b, p.stressed))
+    words = [TimedWord(w.text, *clip(w.start, w.end)) for w in chunk.words]
+    return SpeechChunk(text=chunk.text, sample_rate=chunk.sample_rate, audio=chunk.audio[start:end].copy(),
+                       phonemes=phones, words=[w for w in words if w.end > w.start])

@@ -1,0 +1,147 @@
+"""The FacePlex daemon: a websockets (asyncio) server, one :class:`Session` per connection.
+
+The asyncio layer only moves bytes: decoding, validation and session state live in
+``faceplex.protocol.connection`` (sans-I/O) and :mod:`faceplex.bridge.session`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from typing import Callable, Optional
+
+from websockets.asyncio.server import ServerConnection as WsConnection
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+from faceplex.models.speech.piper_voice import Voice
+from faceplex.protocol import messages as m
+from faceplex.protocol.connection import ServerConnection
+
+from .session import Session
+
+log = logging.getLogger("faceplex.daemon")
+
+#: Hard WebSocket message limit: larger messages close the connection (1009). Messages between
+#: the protocol limit (64 KiB) and this get an error and the session stays open.
+WS_MAX_SIZE = 1 << 20
+#: Kernel send buffer per connection: keeps a stalled client's unread media small, so the
+#: daemon notices it (PROTOCOL.md §6) instead of the kernel hiding megabytes.
+SO_SNDBUF_BYTES = 64 * 1024
+
+
+def server_name() -> str:
+    try:
+        return f"faceplex/{metadata.version('faceplex')}"
+    except metadata.PackageNotFoundError:
+        return "faceplex/dev"
+
+
+class Daemon:
+    """Serves protocol v1 on ``host:port`` (port 0 picks a free port).
+
+    Args:
+        voices: name -> :class:`Voice`; defaults to the embedded en_US-joe-medium.
+        frame_sink_factory: optional ``session -> callable(frame, values)`` for extra outputs
+            (e.g. Live Link Face UDP).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, voices: Optional[dict[str, Voice]] = None,
+                 synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None):
+        self.host, self.port = host, port
+        if voices is None:
+            voice = Voice.default()
+            voices = {voice.name: voice}
+        self.voices = voices
+        self.pool = ThreadPoolExecutor(max_workers=synth_workers, thread_name_prefix="faceplex-synth")
+        self.frame_sink_factory = frame_sink_factory
+        self.sessions: set[Session] = set()
+        self._server = None
+
+    def warm_up(self) -> None:
+        """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
+        for voice in self.voices.values():
+            list(voice.synthesize("Ready."))
+
+    async def start(self) -> int:
+        """Start listening; returns the bound port."""
+        from .web import process_request  # the browser preview page, same port (plain HTTP GET)
+
+        self._server = await serve(self._handler, self.host, self.port, max_size=WS_MAX_SIZE,
+                                   compression=None, ping_interval=20, ping_timeout=60,
+                                   process_request=process_request)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _handler(self, ws: WsConnection) -> None:
+        sock = ws.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SO_SNDBUF_BYTES)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = ServerConnection()
+        session: Optional[Session] = None
+        try:
+            async for data in ws:
+                msg = conn.receive(data)
+                if isinstance(msg, m.Hello):
+                    session = Session(conn, ws.send, self.voices, self.pool,
+                                      sample_rate=msg.audio.sample_rate, fps=msg.face.fps)
+                    if self.frame_sink_factory is not None:
+                        session.frame_sink = self.frame_sink_factory(session)
+                    session.open(msg, server_name())
+                    self.sessions.add(session)
+                    log.info("session %s open: %d Hz, %d fps", session.id, session.sample_rate, session.fps)
+                elif msg is not None:
+                    session.handle(msg)
+                if session is not None:
+                    session._flush(None)
+                else:
+                    for out in conn.data_to_send():
+                        await ws.send(out)
+        except ConnectionClosed:
+            pass
+        finally:
+            if session is not None:
+                self.sessions.discard(session)
+                await session.close()
+                log.info("session %s closed", session.id)
+
+
+async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
+                     frame_sink_factory: Optional[Callable] = None) -> None:
+    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF)."""
+    daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory)
+    daemon.warm_up()
+    bound = await daemon.start()
+    ready = {"event": "ready", "port": bound, "pid": os.getpid(), "host": host,
+             "protocol": m.PROTOCOL_VERSION, "url": f"ws://{host}:{bound}/", "server": server_name()}
+    print(json.dumps(ready), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    if exit_on_stdin_eof:
+        # An engine that launched the daemon holds its stdin; when the game exits (or crashes)
+        # the pipe closes and the daemon goes with it.
+        async def watch_stdin() -> None:
+            await loop.run_in_executor(None, sys.stdin.buffer.read)
+            stop.set()
+        loop.create_task(watch_stdin())
+    await stop.wait()
+    await daemon.stop()

@@ -1,0 +1,404 @@
+"""One client session of the daemon: its timeline, utterance queue, pacing and outgoing queue.
+
+The session owns three asyncio tasks: a *synthesizer* (clauses -> voice, in the shared thread
+pool), a *producer* (paces media onto the timeline, at most ``lead_ms`` ahead of the media clock)
+and a *writer* (moves encoded messages to the socket). The producer never awaits the socket, so a
+client that stops reading only stops its own writer (PROTOCOL.md §6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import deque
+from concurrent.futures import Executor
+from typing import Awaitable, Callable, Optional
+
+import numpy as np
+
+from faceplex.models.face.animator import FaceAnimator
+from faceplex.models.speech.piper_voice import Voice, trim_pauses
+from faceplex.models.speech.text import is_speakable, split_head
+from faceplex.protocol import messages as m
+from faceplex.protocol.codec import pack_map
+from faceplex.protocol.connection import ServerConnection
+from faceplex.protocol.errors import ErrorCode, ProtocolError
+from faceplex.protocol.names import FRAME_CHANNELS
+
+from .config import SessionConfig
+from .utterance import Utterance, resample_clause
+
+log = logging.getLogger("faceplex.session")
+
+MAX_TEXT_CHARS = 2000
+MAX_PENDING_CHARS = 20000
+MAX_QUEUED_UTTERANCES = 16
+_session_ids = itertools.count(1)
+
+
+class Session:
+    """Runtime of one WebSocket session after a successful ``hello``.
+
+    Args:
+        conn: the sans-I/O server connection (already ``accept``-ed by :meth:`open`).
+        send: coroutine that writes one binary message to the socket.
+        voices: name -> loaded :class:`Voice` (shared across sessions).
+        pool: executor for synthesis (shared; voice inference releases the GIL).
+        sample_rate: output rate in Hz; fps: face frames per second.
+    """
+
+    def __init__(self, conn: ServerConnection, send: Callable[[bytes], Awaitable[None]],
+                 voices: dict[str, Voice], pool: Executor, sample_rate: int, fps: int,
+                 frame_sink: Optional[Callable[[int, np.ndarray], None]] = None):
+        self.id = f"s{next(_session_ids)}"
+        self.conn = conn
+        self._send = send
+        self.voices = voices
+        self.pool = pool
+        self.sample_rate = sample_rate
+        self.fps = fps
+        self.frame_sink = frame_sink  # e.g. the Live Link Face UDP sender
+        self.config = SessionConfig()
+        self.animator = self._new_animator()
+        self._animator_dirty = False
+        self.queue: deque[Utterance] = deque()      # [current, queued...]
+        self.by_id: dict[str, Utterance] = {}
+        self.next_frame = 0
+        self.audio_seq = 0
+        self._synth_q: asyncio.Queue = asyncio.Queue()
+        self._out: deque[tuple[bytes, int]] = deque()   # (message, timeline sample it reaches)
+        self._out_event = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.queued_sample = 0
+        self.written_sample = 0
+        self._stall_since: Optional[float] = None
+        self._resync = False
+        self._t0_ns = 0
+        self._tasks: list[asyncio.Task] = []
+        self.closed = False
+        self.stats = {"gap_samples": 0, "stalls": 0, "skipped_idle_frames": 0}
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self, hello: m.Hello, server_name: str) -> None:
+        """Send ``welcome`` and start the session's tasks; the timeline starts now."""
+        self.conn.accept(m.Welcome(
+            reply_to=hello.id, session=self.id, server=server_name,
+            audio=m.AudioFormat(sample_rate=self.sample_rate),
+            face=m.FaceFormatInfo(fps=self.fps, channels=list(FRAME_CHANNELS)),
+            voices=sorted(self.voices), config=self.config.model_dump(),
+            limits=m.Limits(max_message_bytes=self.conn.max_message_bytes, max_text_chars=MAX_TEXT_CHARS,
+                            max_pending_chars=MAX_PENDING_CHARS, max_queued_utterances=MAX_QUEUED_UTTERANCES),
+        ))
+        self._t0_ns = time.monotonic_ns()
+        self._flush(0)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._writer()), loop.create_task(self._producer()),
+                       loop.create_task(self._synthesizer())]
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _new_animator(self) -> FaceAnimator:
+        c = self.config
+        return FaceAnimator(self.fps, seed=c.seed, expressiveness=c.expressiveness,
+                            blink_rate_per_min=c.blink_rate_per_min, idle_motion=c.idle_motion)
+
+    # ------------------------------------------------------------------ clocks
+    def clock_sample(self) -> int:
+        """The daemon's media clock: output samples since ``welcome``."""
+        return (time.monotonic_ns() - self._t0_ns) * self.sample_rate // 1_000_000_000
+
+    def frame_sample(self, n: int) -> int:
+        """Timeline sample of face frame ``n``: floor(n * sample_rate / fps)."""
+        return n * self.sample_rate // self.fps
+
+    # ------------------------------------------------------------------ client messages
+    def handle(self, msg) -> None:
+        """Act on one decoded client message (already past the handshake)."""
+        try:
+            if isinstance(msg, m.Say):
+                self._on_say(msg)
+            elif isinstance(msg, m.Cancel):
+                self._on_cancel(msg)
+            elif isinstance(msg, m.Config):
+                self.config = self.config.merged(msg.settings, msg.id)
+                self._animator_dirty = True
+                self.conn.send(m.Configured(reply_to=msg.id, config=self.config.model_dump()))
+            elif isinstance(msg, m.Ping):
+                self.conn.send(m.Pong(reply_to=msg.id, client_time_us=msg.client_time_us,
+                                      server_time_us=time.monotonic_ns() // 1000, sample=self.clock_sample()))
+        except ProtocolError as err:
+            self.conn.send_error(err.code, err.message, err.reply_to)
+        self._flush(None)
+        self._wake.set()
+
+    def _on_say(self, msg: m.Say) -> None:
+        if len(msg.text) > MAX_TEXT_CHARS:
+            raise ProtocolError(ErrorCode.TEXT_TOO_LONG, f"text is {len(msg.text)} characters; the limit is {MAX_TEXT_CHARS}", msg.id)
+        if msg.append:
+            utt = self.by_id.get(msg.utt)
+            if utt is None or utt.final:
+                raise ProtocolError(ErrorCode.UNKNOWN_UTTERANCE, f"no open utterance {msg.utt!r} to append to", msg.id)
+            if utt.text_chars + len(msg.text) > MAX_PENDING_CHARS:
+                raise ProtocolError(ErrorCode.TEXT_TOO_LONG, f"utterance {msg.utt!r} would exceed {MAX_PENDING_CHARS} characters", msg.id)
+            self._add_text(utt, msg.text, msg.final)
+            return
+        if msg.utt in self.by_id:
+            raise ProtocolError(ErrorCode.DUPLICATE_UTTERANCE, f"utterance {msg.utt!r} is already playing or queued", msg.id)
+        if msg.final and not is_speakable(msg.text):
+            raise ProtocolError(ErrorCode.EMPTY_TEXT, "say.text has nothing speakable", msg.id)
+        voice = msg.voice or self.config.voice
+        if voice not in self.voices:
+            raise ProtocolError(ErrorCode.UNKNOWN_VOICE, f"voice {voice!r} is not one of {sorted(self.voices)}", msg.id)
+        speed = self.config.speed
+        if msg.style is not None and msg.style.speed is not None:
+            if not 0.5 <= msg.style.speed <= 2.0:
+                raise ProtocolError(ErrorCode.INVALID_STYLE, "style.speed must be within 0.5-2.0", msg.id)
+            speed = msg.style.speed
+        if msg.style is not None and msg.style.expressiveness is not None and not 0.0 <= msg.style.expressiveness <= 2.0:
+            raise ProtocolError(ErrorCode.INVALID_STYLE, "style.expressiveness must be within 0-2", msg.id)
+        if len(self.queue) > MAX_QUEUED_UTTERANCES:
+            raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)
+        utt = Utterance(utt=msg.utt, reply_to=msg.id, voice=voice, speed=speed)
+        self.queue.append(utt)
+        self.by_id[utt.utt] = utt
+        self._add_text(utt, msg.text, msg.final)
+
+    def _add_text(self, utt: Utterance, text: str, final: bool) -> None:
+        utt.text_chars += len(text)
+        clauses = utt.text_buffer.push(text)
+        if final:
+            clauses += utt.text_buffer.flush()
+            utt.final = True
+        pieces = [(c, False) for c in clauses]
+        if pieces and utt.clauses_submitted == 0:
+            pieces[:1] = split_head(pieces[0][0])  # first audio sooner for long first clauses
+        for piece in pieces:
+            utt.clauses_pending += 1
+            utt.clauses_submitted += 1
+            self._synth_q.put_nowait((utt, piece))
+
+    def _on_cancel(self, msg: m.Cancel) -> None:
+        if msg.utt is None:
+            for utt in list(self.queue):
+                self._cancel(utt, "client", msg.id)
+            return
+        utt = self.by_id.get(msg.utt)
+        if utt is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_UTTERANCE, f"utterance {msg.utt!r} is not playing or queued", msg.id)
+        self._cancel(utt, "client", msg.id)
+
+    def _cancel(self, utt: Utterance, reason: str, reply_to: Optional[str]) -> None:
+        """Stop ``utt`` at its cursor: nothing of it is produced after the event."""
+        if utt.started:
+            cut = utt.cursor
+            self.animator.cut_speech(cut / self.sample_rate)
+            sent = cut - utt.start
+        else:
+            cut, sent = self.frame_sample(self.next_frame), 0
+        self.queue.remove(utt)
+        self.by_id.pop(utt.utt, None)
+        utt.final, utt.ready = True, deque()
+        self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=reply_to, reason=reason, sample=cut, samples=sent))
+
+    # ------------------------------------------------------------------ synthesis
+    async def _synthesizer(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            utt, (text, joins_next) = await self._synth_q.get()
+            if utt.utt not in self.by_id or self.by_id[utt.utt] is not utt:
+                continue  # cancelled while waiting
+            voice = self.voices[utt.voice]
+            try:
+                clauses = await loop.run_in_executor(self.pool, _synthesize, voice, text, utt.speed,
+                                                     self.sample_rate, joins_next, utt.trim_next_lead)
+                utt.trim_next_lead = joins_next
+            except Exception as exc:  # the voice failed on this text: report, cancel, keep serving
+                log.exception("synthesis failed")
+                if self.by_id.get(utt.utt) is utt:
+                    self.conn.send_error(ErrorCode.SYNTHESIS_FAILED, f"the voice failed on {text!r}: {exc}", utt.reply_to)
+                    self._cancel(utt, "error", utt.reply_to)
+                    self._flush(None)
+                continue
+            if self.by_id.get(utt.utt) is utt:
+                utt.ready.extend(clauses)
+                utt.clauses_pending -= 1
+                self._wake.set()
+
+    # ------------------------------------------------------------------ pacing
+    async def _producer(self) -> None:
+        tick = 0.01
+        while True:
+            try:
+                self._produce()
+            except Exception:  # a bug must not kill the session's face stream silently
+                log.exception("producer step failed")
+                self.conn.send_error(ErrorCode.INTERNAL, "internal error while producing media")
+                self._flush(None)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=tick)
+            except asyncio.TimeoutError:
+                pass
+
+    def _produce(self) -> None:
+        cfg = self.config
+        now = self.clock_sample()
+        if self._backlogged(now):
+            return
+        horizon = now + cfg.lead_ms * self.sample_rate // 1000
+        chunk = max(1, cfg.audio_chunk_ms * self.sample_rate // 1000)
+        while True:
+            utt = self.queue[0] if self.queue else None
+            if utt is not None and not utt.started:
+                if utt.ready:
+                    self._start(utt)
+                elif utt.text_done:  # only unspeakable text arrived (e.g. "..." appended)
+                    self.queue.popleft()
+                    self.by_id.pop(utt.utt, None)
+                    self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=utt.reply_to, reason="empty",
+                                                        sample=self.frame_sample(self.next_frame), samples=0))
+                    continue
+                else:
+                    utt = None  # still synthesizing its first clause: keep the idle face going
+            if utt is None:
+                if self._animator_dirty:
+                    self.animator, self._animator_dirty = self._new_animator(), False
+                if self.frame_sample(self.next_frame) >= horizon:
+                    break
+                self._resync_idle(now)
+                self._emit_frames(None, self.frame_sample(self.next_frame) + 1)
+                continue
+            if utt.cursor >= horizon and utt.cursor > utt.start:
+                break  # (an utterance's first chunk goes at once: it starts at the idle horizon)
+            while utt.placed_end - utt.cursor < chunk and utt.ready:
+                clause = utt.place_next()
+                self.animator.add_speech(clause.chunk, (utt.placed_end - clause.pcm.shape[0]) / self.sample_rate)
+            avail = utt.placed_end - utt.cursor
+            if avail >= chunk or (avail > 0 and utt.text_done):
+                self._emit_audio(utt, chunk)
+            elif utt.text_done:
+                self._finish(utt)
+            elif utt.cursor < now + chunk:
+                # The next clause (or the LLM's next words) is late: keep the timeline moving with
+                # silence instead of letting the client underrun.
+                utt.place_silence(chunk - avail)
+                self.stats["gap_samples"] += chunk - avail
+                self._emit_audio(utt, chunk)
+            else:
+                break
+
+    def _start(self, utt: Utterance) -> None:
+        start = self.frame_sample(self.next_frame)
+        utt.begin(start)
+        self.conn.send(m.UtteranceStarted(utt=utt.utt, reply_to=utt.reply_to, sample=start))
+
+    def _finish(self, utt: Utterance) -> None:
+        self.queue.popleft()
+        self.by_id.pop(utt.utt, None)
+        self.conn.send(m.UtteranceFinished(utt=utt.utt, sample=utt.cursor, samples=utt.cursor - utt.start))
+        self._flush(utt.cursor)
+
+    def _emit_audio(self, utt: Utterance, chunk: int) -> None:
+        start, pcm, marks = utt.take(chunk)
+        for mk in marks:
+            self.conn.send_bytes(pack_map({"type": "mark", "utt": utt.utt, "kind": mk.kind, "sample": mk.start,
+                                           "end": mk.end, "text": mk.text, "viseme": mk.viseme}))
+        self.conn.send_bytes(pack_map({"type": "audio", "utt": utt.utt, "seq": self.audio_seq, "sample": start,
+                                       "pcm": pcm.astype("<i2", copy=False).tobytes()}))
+        self.audio_seq += 1
+        self._flush(start)
+        self._emit_frames(utt.utt, utt.cursor)
+
+    def _emit_frames(self, utt_id: Optional[str], end_sample: int) -> None:
+        """Send every frame whose sample is below ``end_sample``."""
+        first = self.next_frame
+        count = 0
+        while self.frame_sample(first + count) < end_sample:
+            count += 1
+        if not count:
+            return
+        values = self.animator.frames(first, count)
+        for i in range(count):
+            n = first + i
+            self.conn.send_bytes(pack_map({"type": "face", "utt": utt_id, "seq": n, "frame": n,
+                                           "sample": self.frame_sample(n), "values": values[i].tolist()}))
+            if self.frame_sink is not None:
+                self.frame_sink(n, values[i])
+        self.next_frame = first + count
+        self._flush(self.frame_sample(self.next_frame - 1))
+
+    def _resync_idle(self, now: int) -> None:
+        """Skip idle frames already in the past (after a stall): never burst-replay them."""
+        behind = now - self.frame_sample(self.next_frame)
+        frame_len = self.sample_rate // self.fps
+        if behind > 2 * frame_len or self._resync:
+            target = max(self.next_frame, -(-now * self.fps // self.sample_rate))
+            self.stats["skipped_idle_frames"] += target - self.next_frame
+            self.next_frame = target
+            self._resync = False
+
+    # ------------------------------------------------------------------ slow clients
+    def _backlogged(self, now: int) -> bool:
+        """True while the client has not read ``max_backlog_ms`` of queued media (§6)."""
+        backlog = self.queued_sample - self.written_sample
+        if backlog <= self.config.max_backlog_ms * self.sample_rate // 1000:
+            self._stall_since = None
+            return False
+        t = time.monotonic()
+        if self._stall_since is None:
+            self._stall_since = t
+            self.stats["stalls"] += 1
+        elif t - self._stall_since > self.config.stall_timeout_ms / 1000 and self.queue:
+            for utt in list(self.queue):
+                self._cancel(utt, "client_too_slow", None)
+            self._resync = True
+            self._flush(None)
+        return True
+
+    # ------------------------------------------------------------------ output
+    def _flush(self, sample: Optional[int]) -> None:
+        """Move the connection's encoded messages to the writer queue, tagged with a position."""
+        data = self.conn.data_to_send()
+        if not data:
+            return
+        if sample is not None:
+            self.queued_sample = max(self.queued_sample, sample)
+        tag = self.queued_sample
+        for item in data:
+            self._out.append((item, tag))
+        self._out_event.set()
+
+    async def _writer(self) -> None:
+        while True:
+            await self._out_event.wait()
+            self._out_event.clear()
+            while self._out:
+                data, sample = self._out.popleft()
+                await self._send(data)
+                self.written_sample = max(self.written_sample, sample)
+
+
+#: Pauses kept at the seam of a sentence cut for latency (voice samples: ~30 ms and ~10 ms).
+SEAM_TAIL_S, SEAM_LEAD_S = 0.03, 0.01
+
+
+def _synthesize(voice: Voice, text: str, speed: float, out_rate: int, joins_next: bool = False,
+                trim_lead: bool = False):
+    """Worker-thread job: one clause of text -> list of output-rate :class:`Clause`.
+
+    ``joins_next``/``trim_lead``: this piece was cut from a sentence before/after it; shorten
+    the pauses at the seam (``piper_voice.trim_pauses``).
+    """
+    chunks = list(voice.synthesize(text, speed=speed))
+    sr = voice.sample_rate
+    for i, chunk in enumerate(chunks):
+        lead = int(SEAM_LEAD_S * sr) if (trim_lead and i == 0) else chunk.num_samples
+        tail = int(SEAM_TAIL_S * sr) if (joins_next and i == len(chunks) - 1) else chunk.num_samples
+        chunks[i] = trim_pauses(chunk, lead, tail)
+    return [resample_clause(chunk, out_rate) for chunk in chunks]
