@@ -46,6 +46,7 @@ def examples() -> dict[str, m._Msg]:
         "cancel": m.Cancel(id="c5", utt="u1"),
         "cancel_all": m.Cancel(),
         "ping": m.Ping(id="c6", client_time_us=1234567890123),
+        "playback": m.Playback(id="c7", utt="u1", sample=101234, client_time_us=1234567990123),
         "welcome": m.Welcome(reply_to="c1", session="s1", server="faceplex/0.1.0",
                              audio=m.AudioFormat(sample_rate=48000),
                              face=m.FaceFormatInfo(fps=60, channels=list(FRAME_CHANNELS)),
@@ -62,7 +63,7 @@ def examples() -> dict[str, m._Msg]:
         "utterance_finished": m.UtteranceFinished(utt="u1", sample=192000, samples=96000),
         "utterance_cancelled": m.UtteranceCancelled(utt="u1", reply_to="c5", reason="client", sample=120000, samples=24000),
         "error": m.Error(reply_to="c9", code="unknown_type", message="unknown message type 'dance'"),
-        "pong": m.Pong(reply_to="c6", client_time_us=1234567890123, server_time_us=987654321, sample=4410000),
+        "pong": m.Pong(reply_to="c6", client_time_us=1234567890123, server_time_us=987654321, sample=4410000, played=4402000),
     }
 
 

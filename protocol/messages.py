@@ -118,9 +118,21 @@ class Ping(_Msg):
     client_time_us: int
 
 
-ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping], Field(discriminator="type")]
+class Playback(_Msg):
+    """The client's playback position: it has played the timeline up to ``sample`` (exclusive),
+    currently inside utterance ``utt`` (None between utterances). Send every 100-250 ms while
+    audio plays and once when an utterance's audio has fully played."""
+
+    type: Literal["playback"] = "playback"
+    id: Optional[str] = None
+    utt: Optional[str] = None
+    sample: int
+    client_time_us: int
+
+
+ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping, Playback], Field(discriminator="type")]
 CLIENT_TYPES: dict[str, type[_Msg]] = {
-    "hello": Hello, "config": Config, "say": Say, "cancel": Cancel, "ping": Ping,
+    "hello": Hello, "config": Config, "say": Say, "cancel": Cancel, "ping": Ping, "playback": Playback,
 }
 
 
@@ -225,13 +237,15 @@ class Error(_Msg):
 
 
 class Pong(_Msg):
-    """Answer to ``ping``: both clocks (µs) and the daemon's media clock on the timeline."""
+    """Answer to ``ping``: both clocks (µs), the daemon's media clock on the timeline and the
+    last playback position the client reported (``played``, None before any ``playback``)."""
 
     type: Literal["pong"] = "pong"
     reply_to: Optional[str] = None
     client_time_us: int
     server_time_us: int
     sample: int
+    played: Optional[int] = None
 
 
 SERVER_TYPES: dict[str, type[_Msg]] = {
