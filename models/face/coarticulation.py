@@ -68,7 +68,7 @@ class DominanceParams:
 DOMINANCE: dict[str, DominanceParams] = {
     "sil": DominanceParams(1.0, 1.0, 12.0, 12.0),            # alpha scaled by pause length, see below
     "PP": DominanceParams(25.0, 1.2, 100.0, 100.0, 1.0, 0.020),
-    "FF": DominanceParams(6.0, 0.8, 100.0, 100.0, 1.0, 0.015),
+    "FF": DominanceParams(6.0, 0.8, 70.0, 70.0, 1.0, 0.015),
     "TH": DominanceParams(3.0, 0.5, 40.0, 40.0),
     "DD": DominanceParams(1.2, 0.3, 35.0, 35.0),
     "kk": DominanceParams(1.0, 0.3, 35.0, 35.0),

@@ -16,6 +16,8 @@ Sources of the constants:
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from faceplex.protocol.names import CHANNEL_INDEX, NUM_CHANNELS
@@ -142,11 +144,11 @@ class IdleLayer:
         boundaries); a spontaneous blink within the refractory time of an extra one is skipped."""
         t0, t1 = float(t[0]), float(t[-1])
         self.blinks.extend_to(t1)
-        times = np.asarray(self.blinks.times)
-        lo = np.searchsorted(times, t0 - 0.5)
-        hi = np.searchsorted(times, t1, side="right")
-        on = times[lo:hi]
-        dur = np.array([v[0] for v in self.blinks.values[lo:hi]])
+        # bisect on the Python list: O(log n) per block however long the session has run.
+        lo = bisect.bisect_left(self.blinks.times, t0 - 0.5)
+        hi = bisect.bisect_right(self.blinks.times, t1)
+        on = np.array(self.blinks.times[lo:hi], dtype=np.float64)
+        dur = np.array([v[0] for v in self.blinks.values[lo:hi]], dtype=np.float64)
         if extra_onsets.size and on.size:
             near = np.abs(on[:, None] - extra_onsets[None, :]).min(axis=1) < BLINK_REFRACTORY_S
             on, dur = on[~near], dur[~near]
@@ -156,16 +158,21 @@ class IdleLayer:
         """Eye yaw, pitch (rad) ``(B,)`` each at ``t``: piecewise-constant fixations joined by
         smoothstep saccades of SACCADE_DURATION_S."""
         self.saccades.extend_to(float(t[-1]))
-        times = np.asarray(self.saccades.times)
-        if times.size == 0:
+        # Only the saccades from the one in progress at t[0] up to t[-1] matter (plus its predecessor,
+        # the fixation it leaves).
+        lo = max(bisect.bisect_right(self.saccades.times, float(t[0])) - 1, 0)
+        hi = bisect.bisect_right(self.saccades.times, float(t[-1]))
+        if hi <= lo:
             return np.zeros_like(t), np.zeros_like(t)
-        vals = np.asarray(self.saccades.values)                      # (S, 2)
-        prev = np.vstack([np.zeros((1, 2)), vals[:-1]])
+        times = np.array(self.saccades.times[lo:hi], dtype=np.float64)
+        vals = np.array(self.saccades.values[lo:hi], dtype=np.float64).reshape(-1, 2)   # (S, 2)
+        first_prev = np.array(self.saccades.values[lo - 1] if lo > 0 else (0.0, 0.0), dtype=np.float64)
+        prev = np.vstack([first_prev[None, :], vals[:-1]])
         k = np.searchsorted(times, t, side="right") - 1              # last saccade started at/before t
         kk = np.maximum(k, 0)
         s = smoothstep((t - times[kk]) / SACCADE_DURATION_S)[:, None]
         g = prev[kk] + (vals[kk] - prev[kk]) * s
-        g[k < 0] = 0.0
+        g[k < 0] = first_prev if lo > 0 else 0.0
         return g[:, 0], g[:, 1]
 
     def head(self, t: np.ndarray) -> np.ndarray:
