@@ -110,21 +110,14 @@ def merge_alignment(symbols: list[str], counts: list[int]) -> list[TimedPhoneme]
     return [TimedPhoneme(p, s, e, st) for p, s, e, st in phones]
 
 
-def time_words(text: str, symbols: list[str], counts: list[int]) -> list[TimedWord]:
-    """Place the words of ``text`` on the sample axis using the phoneme groups between spaces.
-
-    espeak writes one group per word in the common case, and then words map 1:1 onto groups.
-    Where it merges or splits words (numbers, contractions), words are spread over the groups in
-    order, proportionally; the first word starts at the first group and the last ends at the last.
-    """
-    words = _WORD.findall(text)
+def word_groups(symbols: list[str], counts: list[int]) -> list[tuple[int, int]]:
+    """Sample spans ``[start, end)`` of the phoneme groups between spaces/punctuation."""
     groups: list[tuple[int, int]] = []
     pos = 0
     start: Optional[int] = None
     for sym, n in zip(symbols, counts):
         n = int(n)
-        boundary = sym.isspace() or sym in PAUSE_SYMBOLS
-        if boundary:
+        if sym.isspace() or sym in PAUSE_SYMBOLS:
             if start is not None:
                 groups.append((start, pos))
                 start = None
@@ -133,6 +126,16 @@ def time_words(text: str, symbols: list[str], counts: list[int]) -> list[TimedWo
         pos += n
     if start is not None:
         groups.append((start, pos))
+    return groups
+
+
+def time_words(words: list[str], groups: list[tuple[int, int]]) -> list[TimedWord]:
+    """Place ``words`` on the sample axis using the phoneme ``groups`` (see :func:`word_groups`).
+
+    espeak writes one group per word in the common case, and then words map 1:1 onto groups.
+    Where it merges or splits words (numbers, contractions), words are spread over the groups in
+    order, proportionally; the first word starts at the first group and the last ends at the last.
+    """
     if not words or not groups:
         return []
     if len(words) == len(groups):
@@ -196,7 +199,9 @@ class Voice:
         from piper import SynthesisConfig
 
         cfg = SynthesisConfig(length_scale=1.0 / speed)
-        for chunk in self._voice.synthesize(text, syn_config=cfg, include_alignments=True):
+        chunks = list(self._voice.synthesize(text, syn_config=cfg, include_alignments=True))
+        words = _WORD.findall(text)
+        for i, chunk in enumerate(chunks):
             if not chunk.phoneme_alignments:
                 raise RuntimeError(f"voice {self.name} returned no phoneme alignment")
             audio = chunk.audio_int16_array.reshape(-1)
@@ -206,12 +211,17 @@ class Voice:
             # Alignments sum to the audio length (measured); guard the invariant the face relies on.
             if total != audio.shape[0]:
                 counts[-1] += audio.shape[0] - total
+            # Piper splits text into sentences itself: give each chunk the next words, as many as
+            # it has word groups (the last chunk takes the rest).
+            groups = word_groups(symbols, counts)
+            take = len(words) if i == len(chunks) - 1 else min(len(groups), len(words))
+            chunk_words, words = words[:take], words[take:]
             yield SpeechChunk(
                 text=text,
                 sample_rate=self.sample_rate,
                 audio=audio,
                 phonemes=merge_alignment(symbols, counts),
-                words=time_words(text, symbols, counts),
+                words=time_words(chunk_words, groups),
             )
 
 

@@ -85,12 +85,13 @@ class ClauseBuffer:
 
 
 #: Words before which a sentence may be cut for a fast first clause (a phrase boundary, so the
-#: seam falls where a speaker could breathe).
-_CUT_BEFORE = frozenset(
+#: seam falls where a speaker could breathe): conjunctions and prepositions first, then articles
+#: and auxiliaries.
+_CUT_STRONG = frozenset(
     "and but or so because that which who when where while if then than as to of in on at for "
-    "with from over under into after before about like the a an is are was were will would can "
-    "could should".split()
+    "with from over under into after before about like".split()
 )
+_CUT_WEAK = frozenset("the a an is are was were will would can could should".split())
 FAST_HEAD_MAX_WORDS = 6
 
 
@@ -106,5 +107,8 @@ def split_head(clause: str, max_words: int = FAST_HEAD_MAX_WORDS) -> list[tuple[
     words = clause.split()
     if len(words) <= max_words + 2:
         return [(clause, False)]
-    cut = next((i for i in range(max_words, 2, -1) if words[i].lower().strip("\"'(") in _CUT_BEFORE), 4)
+    def first_before(vocab: frozenset) -> int | None:
+        return next((i for i in range(max_words, 2, -1) if words[i].lower().strip("\"'(") in vocab), None)
+
+    cut = first_before(_CUT_STRONG) or first_before(_CUT_WEAK) or 4
     return [(" ".join(words[:cut]), True), (" ".join(words[cut:]), False)]
