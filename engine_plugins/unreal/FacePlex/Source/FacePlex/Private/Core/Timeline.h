@@ -1,0 +1,161 @@
+// FacePlex core: the session timeline / jitter buffer (no engine headers).
+//
+// Audio chunks and face frames are stored by their timeline position (samples at the session's
+// output rate, 0 at `welcome`). The audio device pulls PCM with ReadAudio(), which advances the
+// playback position; the game asks FaceAt(position) and gets the face for that sample,
+// interpolated between the two frames around it -- never "the newest frame received".
+//
+// Rules:
+//  - Playback starts once PreRollSamples of media are buffered; before that ReadAudio gives
+//    silence and the position stays at 0.
+//  - Where no audio is buffered (between utterances, or an underrun) ReadAudio gives silence; audio
+//    that arrives for a position already played is dropped, so stale audio is never played late
+//    and never repeated.
+//  - After the newest frame (face underrun, or frames dropped by a cancel) the face holds for one
+//    frame, then eases to neutral (all zeros) over EaseSamples.
+//  - DropUtterance() removes everything queued for an utterance at once (audio, frames, events)
+//    and ignores media of it that is still in flight.
+//  - If the buffer runs more than MaxLagSamples ahead of playback (the app stopped pulling audio),
+//    playback skips forward instead of burst-replaying what piled up.
+//
+// Thread safety: every method locks an internal mutex, so the audio thread may call ReadAudio()
+// while the game thread pushes media and calls FaceAt().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace FacePlexCore {
+
+/** Tuning in samples at the session's output rate; a negative value picks the default. */
+struct TimelineOptions {
+    int64_t PreRollSamples = -1;   // default 60 ms: media buffered before playback starts
+    int64_t EaseSamples = -1;      // default 150 ms: face ease to neutral after the last frame
+    int64_t HistorySamples = -1;   // default 500 ms: frames kept behind the playback position
+    int64_t MaxLagSamples = -1;    // default 3 s: buffered-ahead limit before skipping forward
+};
+
+enum class TimelineEventKind { UtteranceStarted, UtteranceFinished, UtteranceCancelled, Word, Phoneme };
+
+/** Something that happens at a timeline position; returned by PollEvents() once played. */
+struct TimelineEvent {
+    TimelineEventKind Kind = TimelineEventKind::Word;
+    std::string Utt;
+    int64_t Sample = 0;   // where it happens (samples)
+    int64_t End = 0;      // Word/Phoneme: end (exclusive); UtteranceFinished: == Sample
+    std::string Text;     // Word: the word; Phoneme: IPA
+    std::string Viseme;   // Phoneme: OVRLipSync viseme
+    std::string Reason;   // UtteranceCancelled: client | client_too_slow | error | shutdown | ...
+};
+
+/** Counters in samples (audio) or frames. */
+struct TimelineStats {
+    int64_t PlayedSamples = 0;            // samples handed to the audio device since start
+    int64_t AudioSamples = 0;             // ... of which speech audio
+    int64_t UnderrunSamples = 0;          // silence inside an utterance that had not finished
+    int64_t LateDroppedSamples = 0;       // audio that arrived for a position already played
+    int64_t CancelledDroppedSamples = 0;  // queued or in-flight audio dropped by DropUtterance
+    int64_t CancelledDroppedFrames = 0;
+    int64_t SkippedSamples = 0;           // positions skipped because playback lagged too far
+};
+
+class Timeline {
+public:
+    /** Set the session's format (after `welcome`) and clear everything. */
+    void Configure(int64_t sampleRate, int64_t fps, size_t channelCount, const TimelineOptions& options = {});
+    /** Clear all media and restart at position 0 (e.g. a new session after a reconnect). */
+    void Reset();
+
+    // ---------------------------------------------------------------- input (from the codec)
+    /** Speech PCM (mono int16) whose first sample sits at timeline `sample`. */
+    void PushAudio(const std::string& utt, int64_t sample, const int16_t* pcm, size_t count);
+    /** Same, from PCM16LE bytes as they arrive on the wire. */
+    void PushAudioBytes(const std::string& utt, int64_t sample, const uint8_t* pcm16le, size_t bytes);
+    /** Face frame `frame` at timeline `sample`; `count` values (the session's channel count). */
+    void PushFace(int64_t frame, int64_t sample, const std::string* utt, const float* values, size_t count);
+    /** An event that fires when playback reaches event.Sample (marks, utterance start/finish). */
+    void PushEvent(const TimelineEvent& event);
+    /** Drop everything queued for `utt` now (audio, frames after the playback position, pending
+     *  events), ignore its media still in flight, and emit UtteranceCancelled at once.
+     *  Returns the number of audio samples dropped. */
+    int64_t DropUtterance(const std::string& utt, const std::string& reason);
+    /** Stop ignoring media of a dropped `utt` (the daemon confirmed no more of it follows). */
+    void ForgetDropped(const std::string& utt);
+
+    // ---------------------------------------------------------------- playback (audio thread)
+    /** Fill `out` with the next `count` samples and advance the playback position (silence where
+     *  nothing is buffered, and everything before the pre-roll). Returns the samples of speech. */
+    size_t ReadAudio(int16_t* out, size_t count);
+
+    // ---------------------------------------------------------------- queries (game thread)
+    /** The next sample to be played (everything before it has been handed to the device). */
+    int64_t PlaybackSample() const;
+    /** True once the pre-roll was reached. */
+    bool IsPlaying() const;
+    /** The face at timeline `sample`, interpolated between the frames around it (see the rules
+     *  above). Writes min(count, channels) values; false while no frame has arrived. */
+    bool FaceAt(int64_t sample, float* out, size_t count) const;
+    /** Events whose position has been played, in timeline order; cancellations at once. */
+    std::vector<TimelineEvent> PollEvents();
+    /** The utterance whose audio spans `sample` (nullopt between utterances). */
+    std::optional<std::string> UtteranceAt(int64_t sample) const;
+    /** Audio samples buffered at or after the playback position (all utterances, or one). */
+    int64_t BufferedAudioSamples(const std::string* utt = nullptr) const;
+    /** The furthest timeline position any buffered media reaches (samples). */
+    int64_t BufferedEnd() const;
+    TimelineStats Stats() const;
+
+    int64_t SampleRate() const { return sampleRate_; }
+    int64_t Fps() const { return fps_; }
+    size_t ChannelCount() const { return channels_; }
+    /** Timeline sample of face frame `frame`: floor(frame * sample_rate / fps). */
+    int64_t FrameSample(int64_t frame) const { return fps_ ? frame * sampleRate_ / fps_ : 0; }
+
+private:
+    struct AudioChunk {
+        std::string Utt;
+        std::vector<int16_t> Pcm;
+        int64_t End(int64_t start) const { return start + static_cast<int64_t>(Pcm.size()); }
+    };
+    struct Frame {
+        int64_t Number = 0;
+        std::string Utt;  // empty for idle frames
+        std::vector<float> Values;
+    };
+    struct Span {
+        int64_t Start = 0;
+        int64_t End = -1;  // -1 while unknown (not finished yet)
+    };
+
+    void ResetLocked();
+    void PushAudioLocked(const std::string& utt, int64_t sample, std::vector<int16_t> pcm);
+    void SkipForwardLocked(int64_t newPosition);
+    void PruneLocked();
+    int64_t SpeakingSamplesLocked(int64_t from, int64_t to) const;
+
+    mutable std::mutex mutex_;
+    int64_t sampleRate_ = 48000;
+    int64_t fps_ = 60;
+    size_t channels_ = 0;
+    int64_t frameLen_ = 800;
+    TimelineOptions options_;
+
+    bool playing_ = false;
+    int64_t position_ = 0;
+    int64_t bufferedEnd_ = 0;
+    std::map<int64_t, AudioChunk> audio_;              // by first sample
+    std::map<int64_t, Frame> frames_;                  // by timeline sample
+    std::multimap<int64_t, TimelineEvent> pending_;    // by timeline sample
+    std::vector<TimelineEvent> ready_;
+    std::map<std::string, Span> spans_;
+    std::set<std::string> dropped_;
+    TimelineStats stats_;
+};
+
+}  // namespace FacePlexCore
