@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+
+namespace FacePlex.Core
+{
+    /// <summary>The daemon's JSON ready line: where to connect.</summary>
+    public sealed class DaemonReady
+    {
+        /// <summary>TCP port on loopback.</summary>
+        public int Port;
+        /// <summary>Daemon process id.</summary>
+        public int Pid;
+        /// <summary>WebSocket URL, e.g. ws://127.0.0.1:50231/.</summary>
+        public Uri Url;
+        /// <summary>How many times the daemon had been (re)started when this line came (1 = first start).</summary>
+        public int Generation;
+
+        /// <summary>Parses the first stdout line of <c>faceplex serve</c>.</summary>
+        public static DaemonReady Parse(string line, int generation)
+        {
+            var o = Json.Parse(line) as Dictionary<string, object>;
+            if (o == null || !o.ContainsKey("port")) throw new FormatException("not a FacePlex ready line: " + line);
+            var r = new DaemonReady { Port = (int)(long)o["port"], Generation = generation };
+            object pid;
+            if (o.TryGetValue("pid", out pid) && pid is long) r.Pid = (int)(long)pid;
+            object url;
+            r.Url = o.TryGetValue("url", out url) && url is string ? new Uri((string)url) : new Uri("ws://127.0.0.1:" + r.Port + "/");
+            return r;
+        }
+    }
+
+    /// <summary>
+    /// Starts <c>faceplex serve --port 0 --exit-on-stdin-eof</c>, reads its JSON ready line, restarts it with
+    /// exponential back-off if it dies, and shuts it down on <see cref="Stop"/> (stdin closed, then killed
+    /// after <see cref="ShutdownGraceMs"/>). Because the daemon exits when its stdin closes, it also goes
+    /// away if the game crashes. Supervision runs on a background thread; events come from that thread.
+    /// </summary>
+    public sealed class DaemonLauncher : IDisposable
+    {
+        private readonly object _lock = new object();
+        private readonly ManualResetEvent _stopEvent = new ManualResetEvent(false);
+        private Thread _thread;
+        private Process _proc;
+        private DaemonReady _ready;
+        private volatile bool _stopping;
+
+        /// <summary>Executable: "faceplex" on PATH, or a python interpreter (see <see cref="Arguments"/>).</summary>
+        public string FileName = "faceplex";
+        /// <summary>Arguments, e.g. "-m faceplex.bridge.cli serve --port 0 --exit-on-stdin-eof" with a python FileName.</summary>
+        public string Arguments = "serve --port 0 --exit-on-stdin-eof";
+        /// <summary>Working directory, or null.</summary>
+        public string WorkingDirectory;
+        /// <summary>Extra environment variables for the daemon.</summary>
+        public readonly Dictionary<string, string> Environment = new Dictionary<string, string>();
+        /// <summary>First restart delay, milliseconds; doubles per quick failure up to <see cref="MaxBackoffMs"/>.</summary>
+        public int InitialBackoffMs = 500;
+        /// <summary>Largest restart delay, milliseconds.</summary>
+        public int MaxBackoffMs = 30000;
+        /// <summary>A daemon that ran this long resets the back-off, milliseconds.</summary>
+        public int StableAfterMs = 30000;
+        /// <summary>How long to wait for the ready line, milliseconds.</summary>
+        public int ReadyTimeoutMs = 60000;
+        /// <summary>On <see cref="Stop"/>, how long to wait after closing stdin before killing, milliseconds.</summary>
+        public int ShutdownGraceMs = 3000;
+
+        /// <summary>Raised (supervisor thread) each time a daemon is ready: connect to its URL.</summary>
+        public event Action<DaemonReady> Ready;
+        /// <summary>Raised (supervisor thread) when the daemon exits unexpectedly, with its exit code.</summary>
+        public event Action<int> Exited;
+        /// <summary>Daemon stderr lines and launcher notes.</summary>
+        public event Action<string> Log;
+
+        /// <summary>Number of daemon starts so far.</summary>
+        public int Starts { get; private set; }
+
+        /// <summary>The latest ready line (null before the first, or while restarting).</summary>
+        public DaemonReady Current { get { lock (_lock) return _ready; } }
+
+        /// <summary>The running daemon process, or null.</summary>
+        public Process Process { get { lock (_lock) return _proc; } }
+
+        /// <summary>Starts supervising (returns at once).</summary>
+        public void Start()
+        {
+            if (_thread != null) throw new InvalidOperationException("already started");
+            _stopping = false;
+            _thread = new Thread(Supervise) { IsBackground = true, Name = "FacePlex daemon launcher" };
+            _thread.Start();
+        }
+
+        /// <summary>Waits until a daemon is ready; returns it, or null on timeout.</summary>
+        public DaemonReady WaitReady(int timeoutMs)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.ElapsedMilliseconds < timeoutMs)
+            {
+                var r = Current;
+                if (r != null) return r;
+                if (_stopEvent.WaitOne(20)) return null;
+            }
+            return null;
+        }
+
+        private void Note(string s) { var h = Log; if (h != null) h(s); }
+
+        private void Supervise()
+        {
+            int backoff = InitialBackoffMs;
+            while (!_stopping)
+            {
+                var started = Stopwatch.StartNew();
+                Process p = null;
+                try { p = Launch(); }
+                catch (Exception e) { Note("FacePlex: could not start the daemon: " + e.Message); }
+                if (p != null)
+                {
+                    p.WaitForExit();
+                    int code = p.ExitCode;
+                    lock (_lock) { _proc = null; _ready = null; }
+                    p.Dispose();
+                    if (_stopping) break;
+                    Note("FacePlex: daemon exited with code " + code + "; restarting in " + backoff + " ms");
+                    var h = Exited;
+                    if (h != null) h(code);
+                }
+                if (started.ElapsedMilliseconds > StableAfterMs) backoff = InitialBackoffMs;
+                if (_stopEvent.WaitOne(backoff)) break;
+                backoff = Math.Min(MaxBackoffMs, backoff * 2);
+            }
+        }
+
+        private Process Launch()
+        {
+            var psi = new ProcessStartInfo(FileName, Arguments)
+            {
+                UseShellExecute = false, CreateNoWindow = true,
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            if (WorkingDirectory != null) psi.WorkingDirectory = WorkingDirectory;
+            foreach (var kv in Environment) psi.EnvironmentVariables[kv.Key] = kv.Value;
+            var p = new Process { StartInfo = psi };
+            p.ErrorDataReceived += (s, e) => { if (e.Data != null) Note(e.Data); };
+            p.Start();
+            p.BeginErrorReadLine();
+            lock (_lock) { _proc = p; }
+            Starts++;
+
+            string line = null;
+            var reader = new Thread(() => { try { line = p.StandardOutput.ReadLine(); } catch (Exception) { } }) { IsBackground = true };
+            reader.Start();
+            if (!reader.Join(ReadyTimeoutMs) || line == null)
+            {
+                Note("FacePlex: no ready line from the daemon; killing it");
+                Kill(p);
+                return p;
+            }
+            var ready = DaemonReady.Parse(line, Starts);
+            // Keep draining stdout so the daemon never blocks on a full pipe.
+            p.OutputDataReceived += (s, e) => { };
+            try { p.BeginOutputReadLine(); } catch (InvalidOperationException) { }
+            lock (_lock) { _ready = ready; }
+            var h = Ready;
+            if (h != null) h(ready);
+            return p;
+        }
+
+        private static void Kill(Process p)
+        {
+            try { if (!p.HasExited) p.Kill(); } catch (Exception) { }
+        }
+
+        /// <summary>Stops supervising and shuts the daemon down: closes its stdin, then kills it after the grace time.</summary>
+        public void Stop()
+        {
+            _stopping = true;
+            _stopEvent.Set();
+            Process p;
+            lock (_lock) p = _proc;
+            if (p != null)
+            {
+                try { p.StandardInput.Close(); } catch (Exception) { }
+                bool exited = false;
+                try { exited = p.WaitForExit(ShutdownGraceMs); } catch (Exception) { }
+                if (!exited) Kill(p);
+            }
+            if (_thread != null) _thread.Join(ShutdownGraceMs + 2000);
+            _thread = null;
+        }
+
+        /// <summary>Same as <see cref="Stop"/>.</summary>
+        public void Dispose() { Stop(); }
+    }
+}

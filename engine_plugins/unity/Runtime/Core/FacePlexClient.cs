@@ -1,0 +1,207 @@
+using System;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace FacePlex.Core
+{
+    /// <summary>
+    /// One session with a FacePlex daemon over <see cref="ClientWebSocket"/>: handshake, a receive loop
+    /// feeding the <see cref="ClientSession"/> (and so the <see cref="Timeline"/>), a send loop, and a
+    /// report loop that sends <c>playback</c> about 10 times a second and lets the timeline catch up
+    /// after idle time. Events are raised on background threads: marshal to the main thread yourself.
+    /// </summary>
+    public sealed class FacePlexClient : IDisposable
+    {
+        private readonly ClientWebSocket _ws = new ClientWebSocket();
+        private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+        private readonly SemaphoreSlim _sendSignal = new SemaphoreSlim(0);
+        private Task _recvTask, _sendTask, _reportTask;
+        private int _closed;
+
+        /// <summary>The sans-I/O session (state, utterances, timeline).</summary>
+        public readonly ClientSession Session = new ClientSession();
+
+        /// <summary>Raised for every received message (network thread).</summary>
+        public event Action<Message> MessageReceived;
+        /// <summary>Raised once when the connection ends; the exception is null for a clean close.</summary>
+        public event Action<Exception> Disconnected;
+
+        /// <summary>
+        /// Where the listener is on the timeline (samples), for <c>playback</c> reports. Default: the
+        /// timeline's <see cref="Timeline.PlayedSample"/>. Engines subtract their output latency.
+        /// </summary>
+        public Func<long> PlaybackPosition;
+
+        /// <summary>Interval of playback reports and idle catch-up, milliseconds (0 disables reports).</summary>
+        public int ReportIntervalMs = 100;
+
+        /// <summary>The timeline (null before welcome).</summary>
+        public Timeline Timeline { get { return Session.Timeline; } }
+
+        /// <summary>True while the WebSocket is open.</summary>
+        public bool IsOpen { get { return _ws.State == WebSocketState.Open && _closed == 0; } }
+
+        /// <summary>Monotonic client clock in microseconds (Stopwatch).</summary>
+        public static long NowUs() { return (long)(Stopwatch.GetTimestamp() * (1e6 / Stopwatch.Frequency)); }
+
+        /// <summary>
+        /// Connects to <paramref name="url"/> (e.g. ws://127.0.0.1:PORT/), sends hello and waits for welcome.
+        /// Throws if the daemon answers with an error instead.
+        /// </summary>
+        /// <param name="sampleRate">Output rate in Hz (use the engine's mixer rate if supported).</param>
+        /// <param name="fps">Face frames per second (30 or 60).</param>
+        /// <param name="preRollSeconds">Audio buffered before playback starts, seconds (keep under lead_ms).</param>
+        public async Task<Welcome> ConnectAsync(Uri url, int sampleRate = 48000, int fps = 60, double preRollSeconds = 0.1,
+                                                string clientName = "FacePlexUnity/0.1", int timeoutMs = 10000)
+        {
+            Session.PreRollSeconds = preRollSeconds;
+            using (var t = new CancellationTokenSource(timeoutMs))
+            {
+                await _ws.ConnectAsync(url, t.Token).ConfigureAwait(false);
+                Session.Hello(sampleRate, fps, clientName);
+                foreach (var b in Session.DataToSend())
+                    await _ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, t.Token).ConfigureAwait(false);
+                var buf = new byte[1 << 16];
+                int n = await ReceiveOne(buf, t.Token, r => buf = r).ConfigureAwait(false);
+                var msg = Session.Receive(buf, 0, n);
+                var welcome = msg as Welcome;
+                if (welcome == null) throw new InvalidOperationException("handshake refused: " + msg);
+                _recvTask = Task.Run(() => ReceiveLoop(buf));
+                _sendTask = Task.Run(SendLoop);
+                _reportTask = Task.Run(ReportLoop);
+                return welcome;
+            }
+        }
+
+        private async Task<int> ReceiveOne(byte[] buf, CancellationToken ct, Action<byte[]> grew)
+        {
+            int n = 0;
+            while (true)
+            {
+                if (n == buf.Length) { Array.Resize(ref buf, buf.Length * 2); grew(buf); }
+                var r = await _ws.ReceiveAsync(new ArraySegment<byte>(buf, n, buf.Length - n), ct).ConfigureAwait(false);
+                if (r.MessageType == WebSocketMessageType.Close) return -1;
+                n += r.Count;
+                if (r.EndOfMessage) return r.MessageType == WebSocketMessageType.Binary ? n : -2;
+            }
+        }
+
+        private async Task ReceiveLoop(byte[] buf)
+        {
+            Exception error = null;
+            try
+            {
+                while (!_cts.IsCancellationRequested)
+                {
+                    int n = await ReceiveOne(buf, _cts.Token, r => buf = r).ConfigureAwait(false);
+                    if (n == -1) break;
+                    if (n == -2) continue;   // text frames are not part of the protocol's server side
+                    Message msg;
+                    try { msg = Session.Receive(buf, 0, n); }
+                    catch (MsgPackException) { continue; }   // not v1: ignore, the session stays usable
+                    var h = MessageReceived;
+                    if (h != null) h(msg);
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (Exception e) { error = e; }
+            Finish(error);
+        }
+
+        private async Task SendLoop()
+        {
+            try
+            {
+                while (!_cts.IsCancellationRequested)
+                {
+                    await _sendSignal.WaitAsync(_cts.Token).ConfigureAwait(false);
+                    foreach (var b in Session.DataToSend())
+                        await _ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, _cts.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (Exception e) { Finish(e); }
+        }
+
+        private async Task ReportLoop()
+        {
+            try
+            {
+                while (!_cts.IsCancellationRequested)
+                {
+                    await Task.Delay(Math.Max(10, ReportIntervalMs), _cts.Token).ConfigureAwait(false);
+                    var tl = Timeline;
+                    if (tl == null) continue;
+                    tl.CatchUpIfIdle();
+                    if (ReportIntervalMs > 0 && tl.HasMedia) ReportPlayback();
+                }
+            }
+            catch (OperationCanceledException) { }
+        }
+
+        /// <summary>Sends a <c>playback</c> report now (position from <see cref="PlaybackPosition"/>).</summary>
+        public void ReportPlayback()
+        {
+            var tl = Timeline;
+            if (tl == null) return;
+            var p = PlaybackPosition;
+            Session.ReportPlayback(p != null ? p() : tl.PlayedSample, NowUs());
+            Flush();
+        }
+
+        /// <summary>Wakes the send loop to write whatever the session has queued.</summary>
+        public void Flush() { _sendSignal.Release(); }
+
+        /// <summary>Speaks <paramref name="text"/>; returns the utterance id. See <see cref="ClientSession.Say"/>.</summary>
+        public string Say(string text, string utt = null, bool append = false, bool final = true, string voice = null, Style style = null)
+        {
+            var u = Session.Say(text, utt, append, final, voice, style);
+            Flush();
+            return u;
+        }
+
+        /// <summary>Stops <paramref name="utt"/> (null: all), dropping its buffered audio and frames at once,
+        /// and reports the playback position so the daemon knows what was heard.</summary>
+        public void Cancel(string utt = null)
+        {
+            Session.Cancel(utt);
+            ReportPlayback();
+        }
+
+        /// <summary>Sends a partial settings update.</summary>
+        public string Configure(MsgMap settings) { var id = Session.Configure(settings); Flush(); return id; }
+
+        /// <summary>Sends a ping with the client clock.</summary>
+        public void Ping() { Session.Ping(NowUs()); Flush(); }
+
+        private void Finish(Exception e)
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+            _cts.Cancel();
+            var h = Disconnected;
+            if (h != null) h(e);
+        }
+
+        /// <summary>Closes the connection (waits up to 2 s for a clean close) and stops the loops.</summary>
+        public void Close()
+        {
+            try
+            {
+                if (_ws.State == WebSocketState.Open)
+                {
+                    // Flush whatever is queued (e.g. a last playback report) before closing.
+                    foreach (var b in Session.DataToSend())
+                        _ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, CancellationToken.None).Wait(1000);
+                    _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).Wait(2000);
+                }
+            }
+            catch (Exception) { }
+            Finish(null);
+        }
+
+        /// <summary>Closes and releases the socket.</summary>
+        public void Dispose() { Close(); _ws.Dispose(); }
+    }
+}

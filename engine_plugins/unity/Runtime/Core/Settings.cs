@@ -1,0 +1,37 @@
+using System;
+
+namespace FacePlex.Core
+{
+    /// <summary>
+    /// Session settings keys (PROTOCOL.md §7) and their canonical order. Values in a settings
+    /// <see cref="MsgMap"/>: ints as long (lead_ms, audio_chunk_ms, max_backlog_ms, stall_timeout_ms
+    /// in milliseconds; seed), floats as float (speed, expressiveness, blink_rate_per_min per minute),
+    /// voice as string, idle_motion as bool.
+    /// </summary>
+    public static class Settings
+    {
+        /// <summary>Known keys in the order §7 lists them (the canonical wire order).</summary>
+        public static readonly string[] Order =
+        {
+            "lead_ms", "audio_chunk_ms", "max_backlog_ms", "stall_timeout_ms", "voice", "speed",
+            "expressiveness", "blink_rate_per_min", "idle_motion", "seed",
+        };
+
+        /// <summary>Writes a settings map canonically: known keys in §7 order, then unknown keys as given.</summary>
+        public static void Write(MsgPackWriter w, MsgMap map)
+        {
+            if (map == null) { w.WriteNil(); return; }
+            w.WriteMapHeader(map.Count);
+            foreach (var k in Order)
+            {
+                int i = map.Keys.IndexOf(k);
+                if (i >= 0) { w.WriteString(k); w.WriteValue(map.Values[i]); }
+            }
+            for (int i = 0; i < map.Count; i++)
+            {
+                if (Array.IndexOf(Order, map.Keys[i]) >= 0) continue;
+                w.WriteString(map.Keys[i]); w.WriteValue(map.Values[i]);
+            }
+        }
+    }
+}
