@@ -507,6 +507,17 @@ window.faceplex = {
     return v ? Array.from(v) : null;
   },
   live() { state.frozen = false; },
+  /** Freeze the live view and draw a pose given by channel name, e.g. {jawOpen: 0.6} (others 0). */
+  drawPose(pose) {
+    state.frozen = true;
+    const v = new Float32Array(state.channels.length);
+    for (const [k, x] of Object.entries(pose)) {
+      if (state.index[k] === undefined) throw new Error(`unknown channel ${k}`);
+      v[state.index[k]] = x;
+    }
+    face.draw(v);
+    return face.geometry;
+  },
   say,
   cancelAll,
   resumeAudio: ensureAudioRunning,

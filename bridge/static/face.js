@@ -125,32 +125,33 @@ export class FaceRenderer {
     const puff = w("cheekPuff");
 
     // Ears (behind the head: they slide the other way).
-    const earX = 150 - 8 * Math.abs(sy);
-    c.fillStyle = COLORS.skinShade;
+    // Ears sit near the rotation axis: they close in with cos(yaw) and the far one hides.
+    const earX = 150 * Math.cos(yaw);
     for (const s of [-1, 1]) {
+      const ex = s * earX + px(14) - px(20);
+      c.fillStyle = COLORS.skinShade;
       c.beginPath();
-      c.ellipse(s * earX + px(-70), -6 + py(-40), 20, 36, 0, 0, Math.PI * 2);
+      c.ellipse(ex, -6 + py(-40), 20, 36, 0, 0, Math.PI * 2);
       c.fill();
       c.fillStyle = COLORS.skinDark;
       c.beginPath();
-      c.ellipse(s * (earX + 4) + px(-70), -6 + py(-40), 9, 22, 0, 0, Math.PI * 2);
+      c.ellipse(ex + s * 4, -6 + py(-40), 9, 22, 0, 0, Math.PI * 2);
       c.fill();
-      c.fillStyle = COLORS.skinShade;
     }
 
     // Head outline: cranium + cheeks + a jaw whose chin follows jawOpen.
     const hx = px(14); // the outline shifts a little with yaw
     const hy = py(10);
-    const cheekW = 146 + 12 * puff;
-    const chinX = hx + jawShift + px(60);
+    const cheekW = 150 + 24 * puff;
+    const chinX = hx + jawShift + px(40);
     const chinY = 182 + jawDrop + py(40);
     const headPath = new Path2D();
     headPath.moveTo(hx - 146, hy - 10);
     headPath.bezierCurveTo(hx - 150, hy - 130, hx - 90, hy - 205, hx, hy - 206);
     headPath.bezierCurveTo(hx + 90, hy - 205, hx + 150, hy - 130, hx + 146, hy - 10);
-    headPath.bezierCurveTo(hx + cheekW + 2, hy + 60, chinX + 110, chinY - 70, chinX + 44, chinY - 8);
-    headPath.quadraticCurveTo(chinX, chinY + 6, chinX - 44, chinY - 8);
-    headPath.bezierCurveTo(chinX - 110, chinY - 70, hx - cheekW - 2, hy + 60, hx - 146, hy - 10);
+    headPath.bezierCurveTo(hx + cheekW + 2, hy + 70, chinX + 118, chinY - 56, chinX + 58, chinY - 12);
+    headPath.quadraticCurveTo(chinX, chinY + 10, chinX - 58, chinY - 12);
+    headPath.bezierCurveTo(chinX - 118, chinY - 56, hx - cheekW - 2, hy + 70, hx - 146, hy - 10);
     headPath.closePath();
     const skinGrad = c.createRadialGradient(hx + px(40) - 30, hy - 60, 30, hx, hy, 230);
     skinGrad.addColorStop(0, "#f3c7a8");
@@ -342,36 +343,60 @@ export class FaceRenderer {
     const sneerL = w("noseSneerLeft");
     const sneerR = w("noseSneerRight");
     const tx = px(150);
-    const ty = 36 + py(150);
-    // Bridge shading on the side away from the light.
-    c.strokeStyle = "rgba(184, 122, 92, 0.55)";
-    c.lineWidth = 3;
+    const ty = 40 + py(150);
+    // Bridge: one shaded side (light from screen left).
+    c.strokeStyle = "rgba(184, 122, 92, 0.35)";
+    c.lineWidth = 4;
     c.lineCap = "round";
     c.beginPath();
-    c.moveTo(-10 + px(120), -30 + py(120));
-    c.quadraticCurveTo(-14 + px(135), 0 + py(135), -20 + tx, ty - 6);
+    c.moveTo(11 + px(125), -12 + py(125));
+    c.quadraticCurveTo(14 + px(140), 14 + py(140), 15 + tx, ty - 12);
     c.stroke();
-    // Tip and nostril wings.
-    c.fillStyle = COLORS.skinShade;
+    // Shadow under the tip.
+    c.fillStyle = "rgba(160, 95, 70, 0.35)";
     c.beginPath();
-    c.ellipse(tx, ty, 18, 12, 0, 0, Math.PI * 2);
+    c.ellipse(tx, ty + 11, 20, 5, 0, 0, Math.PI * 2);
     c.fill();
-    c.fillStyle = "#f0c0a0";
+    // Tip.
+    const tip = c.createRadialGradient(tx - 4, ty - 4, 2, tx, ty, 17);
+    tip.addColorStop(0, "#f6cdb0");
+    tip.addColorStop(1, COLORS.skinShade);
+    c.fillStyle = tip;
     c.beginPath();
-    c.ellipse(tx - 3, ty - 4, 8, 5, 0, 0, Math.PI * 2);
+    c.ellipse(tx, ty, 15, 12, 0, 0, Math.PI * 2);
     c.fill();
     for (const [s, sneer] of [[1, sneerL], [-1, sneerR]]) {
-      const nx = tx + s * (16 + 3 * sneer);
-      const ny = ty + 3 - 7 * sneer;
-      c.strokeStyle = COLORS.skinDark;
-      c.lineWidth = 2.2;
+      // Nostril wing (ala): lifts and flares with noseSneer.
+      const nx = tx + s * (15 + 3 * sneer);
+      const ny = ty + 2 - 9 * sneer;
+      c.fillStyle = COLORS.skinShade;
       c.beginPath();
-      c.arc(nx, ny, 8, s > 0 ? -1.9 : -1.25, s > 0 ? 1.3 : 5.05, s < 0);
-      c.stroke();
-      c.fillStyle = "#6a3a2a";
-      c.beginPath();
-      c.ellipse(tx + s * 7, ty + 7 - 3 * sneer, 4.5, 2.6, s * 0.3, 0, Math.PI * 2);
+      c.ellipse(nx, ny, 8, 8, 0, 0, Math.PI * 2);
       c.fill();
+      c.strokeStyle = COLORS.skinDark;
+      c.lineWidth = 2;
+      c.beginPath();
+      if (s > 0) c.arc(nx, ny, 8, -1.8, 1.6);
+      else c.arc(nx, ny, 8, Math.PI - 1.6, Math.PI + 1.8);
+      c.stroke();
+      // Nostril.
+      c.fillStyle = "#8a4d3a";
+      c.beginPath();
+      c.ellipse(tx + s * 7, ty + 8 - 4 * sneer, 4, 2.2, s * 0.35, 0, Math.PI * 2);
+      c.fill();
+      // Sneer creases beside the nose.
+      if (sneer > 0.05) {
+        c.strokeStyle = `rgba(122, 75, 54, ${0.7 * sneer})`;
+        c.lineWidth = 2;
+        c.beginPath();
+        c.moveTo(nx + s * 6, ny - 12);
+        c.quadraticCurveTo(nx + s * 12, ny - 4, nx + s * 14, ny + 10);
+        c.stroke();
+        c.beginPath();
+        c.moveTo(s * 10 + px(125), -22 + py(125));
+        c.lineTo(s * 16 + px(125), -12 + py(125));
+        c.stroke();
+      }
     }
   }
 
@@ -387,7 +412,7 @@ export class FaceRenderer {
     const shrugL = w("mouthShrugLower");
     const upperUp = avg("mouthUpperUp");
     const lowerDown = avg("mouthLowerDown");
-    const slide = 14 * (w("mouthLeft") - w("mouthRight"));
+    const slide = 22 * (w("mouthLeft") - w("mouthRight"));
 
     const mx = px(125) + slide + 0.35 * jawShift;
     const my = 96 + py(125);
@@ -408,8 +433,8 @@ export class FaceRenderer {
       const frown = w(`mouthFrown${side}`);
       const stretch = w(`mouthStretch${side}`);
       const dimple = w(`mouthDimple${side}`);
-      const x = mx + s * (46 * narrow + 8 * smile + 12 * stretch + 4 * dimple - 4 * press);
-      const y = upperInnerY + 0.45 * gap - 12 * smile + 11 * frown + 2 * stretch;
+      const x = mx + s * (46 * narrow + 10 * smile + 14 * stretch + 5 * dimple - 4 * press);
+      const y = upperInnerY + 0.45 * gap - 17 * smile + 14 * frown + 2 * stretch;
       return [x, y];
     };
     const [lx, ly] = corner("Right", -1); // screen left corner = character's right
