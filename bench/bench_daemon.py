@@ -1,0 +1,180 @@
+"""Benchmark of the main job: a real daemon, real voice, real loopback WebSockets.
+
+Prints progress lines, then ONE JSON line with:
+- say -> first audio chunk / first speech face frame, p50/p95 (ms), for one-sentence lines and for
+  a 100-word reply (21 utterances, one word to 100 words);
+- the voice's real-time factor (synthesis seconds / audio seconds, this machine);
+- audio-face alignment: distance from each aligned p/b/m centre to the nearest lips-shut frame (ms);
+- the largest number of sessions speaking at once with no underrun at the client (a client that
+  starts playback one pre-roll after its first audio and then needs each chunk by its timeline
+  position), and the daemon's resident memory with the voice loaded and 20 sessions open.
+
+Usage: python bench/bench_daemon.py [--max-sessions 28] [--preroll-ms 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import DaemonProcess  # noqa: E402
+
+from faceplex.bridge.client import FacePlexClient  # noqa: E402
+from faceplex.models.face.visemes import lips_shut  # noqa: E402
+from faceplex.models.speech.piper_voice import Voice  # noqa: E402
+from faceplex.protocol import messages as m  # noqa: E402
+
+SENTENCES = [
+    "Hello there.", "Where are you going?", "The bridge is closed today.", "I saw a wolf near the old mill.",
+    "Keep your voice down, the guards are near.", "Welcome back, traveller!",
+    "The quick brown fox jumps over the lazy dog.", "Could you bring me three apples from the market?",
+    "We leave at dawn.", "Nobody has come this way in years.", "That sword belonged to my father.",
+    "Be careful on the mountain road after dark.", "Thanks.", "What a strange thing to say.",
+    "The king will see you now.", "Pick up the map, and meet me by the gate.", "Yes.", "I don't trust him.",
+]
+HUNDRED_WORDS = (
+    "Long ago, before the river changed its course, this valley was home to a small village of potters and "
+    "weavers. Every spring they would carry their work to the market in the capital, a journey of nine days "
+    "through the forest and over the pass. My grandmother made that journey twenty times, and she told me "
+    "that the road was never the same twice. Sometimes the bridges were gone, sometimes the inns were empty, "
+    "and once she met a stranger who paid for a single bowl with a handful of gold. Nobody ever learned who he "
+    "was, or why he came."
+)
+
+
+def pct(values, q):
+    return round(float(np.percentile(values, q)), 1) if len(values) else None
+
+
+async def latency_run(url: str):
+    lines = [SENTENCES[i % len(SENTENCES)] for i in range(20)] + [HUNDRED_WORDS]
+    rows = []
+    async with FacePlexClient(url, sample_rate=48000, fps=60) as client:
+        await asyncio.sleep(0.3)
+        for text in lines:
+            rec = await client.speak(text)
+            assert rec.outcome == "finished", rec.errors
+            rows.append({"words": len(text.split()), "audio_ms": (rec.t_first_audio - rec.t_say) * 1000,
+                         "face_ms": (rec.t_first_face - rec.t_say) * 1000, "rec": rec})
+            await asyncio.sleep(0.1)
+    return rows
+
+
+def alignment_errors_ms(rec, sr=48000, fps=60):
+    """For each p/b/m: ms from its centre to the nearest frame with lips shut (within ±100 ms)."""
+    frames = np.asarray(rec.frames)
+    samples = np.asarray(rec.frame_samples)
+    shut = np.array([lips_shut(f) for f in frames])
+    errs = []
+    for mk in rec.marks:
+        if mk.kind == "phoneme" and mk.text in ("p", "b", "m"):
+            centre = (mk.sample + mk.end) / 2
+            d = np.abs(samples[shut] - centre) / sr * 1000 if shut.any() else np.array([1e9])
+            errs.append(float(d.min()) if d.size else 1e9)
+    return errs
+
+
+async def concurrent_run(url: str, n: int, preroll_s: float):
+    """N sessions say a ~3 s line at once; count client underruns."""
+    clients = [FacePlexClient(url, sample_rate=48000, fps=60) for _ in range(n)]
+    await asyncio.gather(*(c.connect() for c in clients))
+    await asyncio.sleep(0.3)
+    try:
+        recs = await asyncio.gather(*(c.speak(SENTENCES[(i * 5) % len(SENTENCES)] + " " + SENTENCES[(i * 7 + 3) % len(SENTENCES)])
+                                      for i, c in enumerate(clients)))
+        underruns, late_ms = 0, []
+        for c, rec in zip(clients, recs):
+            chunks = [r for r in c.log if isinstance(r.msg, m.Audio) and r.msg.utt == rec.utt]
+            t0 = chunks[0].t + preroll_s
+            for r in chunks:
+                need = t0 + (r.msg.sample - rec.start) / 48000
+                late_ms.append((r.t - need) * 1000)
+                underruns += r.t > need
+        return underruns, max(late_ms)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+
+
+def rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def memory_with_sessions(url: str, pid: int, n: int = 20):
+    clients = [FacePlexClient(url) for _ in range(n)]
+    await asyncio.gather(*(c.connect() for c in clients))
+    await asyncio.gather(*(c.speak("Memory check.") for c in clients))
+    mb = rss_mb(pid)
+    await asyncio.gather(*(c.close() for c in clients))
+    return mb
+
+
+def voice_rtf(texts):
+    voice = Voice.default()
+    list(voice.synthesize("Warm up."))
+    t_synth = t_audio = 0.0
+    for text in texts:
+        t = time.perf_counter()
+        chunks = list(voice.synthesize(text))
+        t_synth += time.perf_counter() - t
+        t_audio += sum(c.num_samples for c in chunks) / voice.sample_rate
+    return t_synth / t_audio
+
+
+async def main_async(args):
+    daemon = DaemonProcess()
+    try:
+        rows = await latency_run(daemon.url)
+        one = [r for r in rows if r["words"] < 30]
+        long = [r for r in rows if r["words"] >= 30]
+        print(f"latency: {len(rows)} utterances done", file=sys.stderr)
+        align = [e for r in rows for e in alignment_errors_ms(r["rec"])]
+        max_ok, results = 0, {}
+        for n in range(4, args.max_sessions + 1, 4):
+            under, worst = await concurrent_run(daemon.url, n, args.preroll_ms / 1000)
+            results[n] = {"underruns": under, "worst_late_ms": round(worst, 1)}
+            print(f"sessions={n}: underruns={under} worst chunk margin={worst:.1f} ms", file=sys.stderr)
+            if under:
+                break
+            max_ok = n
+        mem = await memory_with_sessions(daemon.url, daemon.proc.pid)
+    finally:
+        daemon.stop()
+    rtf = voice_rtf(SENTENCES[:6] + [HUNDRED_WORDS])
+    one_p95 = pct([r["audio_ms"] for r in one], 95)
+    long_ms = [r["audio_ms"] for r in long]
+    result = {
+        "bench": "daemon",
+        "utterances": len(rows),
+        "say_to_first_audio_ms": {"p50": pct([r["audio_ms"] for r in one], 50), "p95": one_p95},
+        "say_to_first_face_ms": {"p50": pct([r["face_ms"] for r in one], 50), "p95": pct([r["face_ms"] for r in one], 95)},
+        "hundred_words_first_audio_ms": round(max(long_ms), 1),
+        "hundred_words_vs_one_sentence_p95": round(max(long_ms) / one_p95, 2),
+        "voice_real_time_factor": round(rtf, 4),
+        "pbm_lips_shut_error_ms": {"p50": pct(align, 50), "p95": pct(align, 95), "max": round(max(align), 1), "count": len(align)},
+        "max_sessions_no_underrun": max_ok,
+        "sessions": results,
+        "preroll_ms": args.preroll_ms,
+        "rss_mb_20_sessions": round(mem, 1),
+    }
+    print(json.dumps(result))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-sessions", type=int, default=28)
+    parser.add_argument("--preroll-ms", type=float, default=100.0)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""`faceplex say` bakes a take in the formats the field uses: WAV, Live Link Face CSV, PNG."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from faceplex.bridge.take import read_live_link_csv, read_wav, timecode
+from faceplex.models.face.visemes import lips_shut
+from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_CSV_ORDER
+
+
+def test_timecode_is_hh_mm_ss_ff_fff_at_60_fps():
+    assert timecode(0) == "00:00:00:00.000"
+    assert timecode(61) == "00:00:01:01.000"
+    assert timecode(60 * 3661 + 59) == "01:01:01:59.000"
+
+
+def test_faceplex_say_writes_a_take_that_reads_back(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "say", "Peter bought a big map. Oh, wow!",
+                          "-o", str(tmp_path), "--seed", "3"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    paths = json.loads(out.stdout)
+    audio, sr = read_wav(paths["wav"])
+    assert sr == 22050 and audio.shape[1] == 1 and audio.shape[0] > sr
+    header = open(paths["csv"]).readline().strip().split(",")
+    assert header[:2] == ["Timecode", "BlendshapeCount"] and tuple(header[2:]) == LIVE_LINK_CSV_ORDER
+    first = open(paths["csv"]).readlines()[1].split(",")
+    assert first[0] == "00:00:00:00.000" and first[1] == "61"
+    times, frames = read_live_link_csv(paths["csv"])
+    assert np.allclose(np.diff(times), 1 / 60)
+    assert abs(len(times) - audio.shape[0] / sr * 60) <= 1  # 60 rows per second of speech
+    assert np.all((frames[:, :52] >= 0) & (frames[:, :52] <= 1))
+    marks = json.loads(open(paths["marks"]).read())["marks"]
+    for mk in marks:
+        if mk["kind"] == "phoneme" and mk["text"] in ("p", "b", "m"):
+            n = round((mk["sample"] + mk["end"]) / 2 / sr * 60)
+            assert any(lips_shut(frames[k]) for k in (n - 1, n, n + 1) if 0 <= k < len(frames))
+    assert frames[:, CHANNEL_INDEX["jawOpen"]].max() > 0.2
+    png = open(paths["png"], "rb").read(8)
+    assert png == b"\x89PNG\r\n\x1a\n"
+
+
+def test_csv_keeps_jaw_and_mouth_left_right_in_the_apps_column_order(tmp_path):
+    from faceplex.bridge.take import write_live_link_csv
+
+    frames = np.zeros((2, 59), dtype=np.float32)
+    frames[:, CHANNEL_INDEX["jawLeft"]] = 0.25
+    frames[:, CHANNEL_INDEX["mouthRight"]] = 0.5
+    write_live_link_csv(tmp_path / "t.csv", frames, 60)
+    header = open(tmp_path / "t.csv").readline().strip().split(",")
+    row = open(tmp_path / "t.csv").readlines()[1].strip().split(",")
+    assert float(row[header.index("JawLeft")]) == 0.25 and float(row[header.index("JawRight")]) == 0.0
+    assert float(row[header.index("MouthRight")]) == 0.5 and float(row[header.index("MouthLeft")]) == 0.0
+    assert header.index("JawRight") < header.index("JawLeft")
+    _, back = read_live_link_csv(tmp_path / "t.csv")
+    assert np.array_equal(back, frames)
+
+
+def test_faceplex_demo_runs_the_reference_client_over_a_real_websocket(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "demo", "-o", str(tmp_path),
+                          "--text", "Hello from the demo."], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert 0 < figures["say_to_first_audio_ms"] < 1000 and figures["frames"] > 30
+    assert (tmp_path / "take.csv").exists() and (tmp_path / "take.wav").exists()
