@@ -17,8 +17,8 @@ namespace FacePlex.Core
         private readonly ClientWebSocket _ws = new ClientWebSocket();
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
         private readonly SemaphoreSlim _sendSignal = new SemaphoreSlim(0);
-        private Task _recvTask, _sendTask, _reportTask;
         private int _closed;
+        private string _lastReportedUtt;
 
         /// <summary>The sans-I/O session (state, utterances, timeline).</summary>
         public readonly ClientSession Session = new ClientSession();
@@ -34,7 +34,8 @@ namespace FacePlex.Core
         /// </summary>
         public Func<long> PlaybackPosition;
 
-        /// <summary>Interval of playback reports and idle catch-up, milliseconds (0 disables reports).</summary>
+        /// <summary>Interval of playback reports (sent while an utterance plays, and once after it) and of
+        /// idle catch-up, milliseconds (0 disables reports). PROTOCOL.md asks for 100-250 ms.</summary>
         public int ReportIntervalMs = 100;
 
         /// <summary>The timeline (null before welcome).</summary>
@@ -68,9 +69,10 @@ namespace FacePlex.Core
                 var msg = Session.Receive(buf, 0, n);
                 var welcome = msg as Welcome;
                 if (welcome == null) throw new InvalidOperationException("handshake refused: " + msg);
-                _recvTask = Task.Run(() => ReceiveLoop(buf));
-                _sendTask = Task.Run(SendLoop);
-                _reportTask = Task.Run(ReportLoop);
+                var loop = buf;
+                _ = Task.Run(() => ReceiveLoop(loop));
+                _ = Task.Run(SendLoop);
+                _ = Task.Run(ReportLoop);
                 return welcome;
             }
         }
@@ -135,7 +137,13 @@ namespace FacePlex.Core
                     var tl = Timeline;
                     if (tl == null) continue;
                     tl.CatchUpIfIdle();
-                    if (ReportIntervalMs > 0 && tl.HasMedia) ReportPlayback();
+                    if (ReportIntervalMs <= 0 || !tl.HasMedia) continue;
+                    // Report while an utterance plays, plus once when it has fully played (PROTOCOL.md §4).
+                    var p = PlaybackPosition;
+                    long pos = p != null ? p() : tl.PlayedSample;
+                    string utt = tl.UtteranceAt(pos - 1);
+                    if (utt != null || _lastReportedUtt != null) ReportPlayback();
+                    _lastReportedUtt = utt;
                 }
             }
             catch (OperationCanceledException) { }
