@@ -76,21 +76,20 @@ function send(msg) {
 // ---------------------------------------------------------------------------------------------
 // Audio
 
-function chooseRate() {
-  // The context's own rate when the protocol supports it (no resampling in the browser), else 48 kHz.
-  try {
-    const probe = new AudioContext();
-    const r = probe.sampleRate;
-    probe.close();
-    return SUPPORTED_RATES.includes(r) ? r : 48000;
-  } catch (e) {
-    return 48000;
+/** The AudioContext: at its own rate when the protocol supports it (no resampling in the
+ *  browser), else at 48 kHz. Returns the session's sample rate to ask for in `hello`. */
+function createAudioContext() {
+  let ctx = new AudioContext({ latencyHint: "interactive" });
+  if (!SUPPORTED_RATES.includes(ctx.sampleRate)) {
+    ctx.close();
+    ctx = new AudioContext({ sampleRate: 48000, latencyHint: "interactive" });
   }
+  state.ctx = ctx;
+  return ctx.sampleRate;
 }
 
-async function setupAudio(rate) {
-  const ctx = new AudioContext({ sampleRate: rate, latencyHint: "interactive" });
-  state.ctx = ctx;
+async function setupAudio() {
+  const ctx = state.ctx;
   await ctx.audioWorklet.addModule("pcm-player.worklet.js");
   const node = new AudioWorkletNode(ctx, "faceplex-pcm-player", {
     numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1],
@@ -537,9 +536,14 @@ $("stop-btn").addEventListener("click", () => cancelAll());
 $("audio-btn").addEventListener("click", () => ensureAudioRunning());
 document.addEventListener("pointerdown", () => ensureAudioRunning(), { once: true });
 
-state.rate = chooseRate();
+try {
+  state.rate = createAudioContext();
+} catch (e) {
+  state.rate = 48000;
+  logEvent(`audio unavailable: ${e}`);
+}
 face.draw(null);
-setupAudio(state.rate).catch((e) => logEvent(`audio unavailable: ${e}`));
+if (state.ctx) setupAudio().catch((e) => logEvent(`audio unavailable: ${e}`));
 connect();
 setInterval(ping, PING_EVERY_MS);
 requestAnimationFrame(frameLoop);
