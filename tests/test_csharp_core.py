@@ -1,0 +1,115 @@
+"""The Unity plugin's C# core (engine_plugins/unity/Runtime/Core), compiled with mono's mcs (C# 7.2).
+
+- CoreTests.exe: golden vectors (decode, JSON twin, byte-exact re-encode, non-canonical input),
+  codec errors, timeline (interpolation, pre-roll, underrun, cancel drop, resync, no allocation).
+- LiveDaemonTest.exe: a real daemon on loopback: say, simulated real-time audio thread, checks.
+- LauncherTest.exe: DaemonLauncher start / restart after a crash / shutdown.
+- CrossLangDump.exe: decodes a recorded session; its lines must equal Python's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from tests.crosslang_recording import describe_file, record_session
+
+ROOT = Path(__file__).resolve().parents[1]
+UNITY = ROOT / "engine_plugins" / "unity"
+VECTORS = ROOT / "protocol" / "vectors"
+PROGRAMS = ("CoreTests", "LiveDaemonTest", "LauncherTest", "CrossLangDump")
+
+pytestmark = pytest.mark.skipif(shutil.which("mcs") is None or shutil.which("mono") is None,
+                                reason="mono's mcs/mono not installed (apt-get install mono-mcs mono-runtime "
+                                       "libmono-system-net-http4.0-cil)")
+
+
+@pytest.fixture(scope="module")
+def exes(tmp_path_factory) -> dict[str, Path]:
+    """Compile each test program together with Runtime/Core/*.cs (no UnityEngine) as C# 7.2."""
+    out = tmp_path_factory.mktemp("csharp")
+    core = sorted(str(p) for p in (UNITY / "Runtime" / "Core").glob("*.cs"))
+    built = {}
+    for name in PROGRAMS:
+        exe = out / f"{name}.exe"
+        cmd = ["mcs", "-langversion:7.2", "-warnaserror+", "-nowarn:1591", "-r:System.Net.Http", f"-out:{exe}",
+               *core, str(UNITY / "Tests~" / "TestUtil.cs"), str(UNITY / "Tests~" / f"{name}.cs")]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        assert res.returncode == 0, f"mcs failed for {name}:\n{res.stdout}\n{res.stderr}"
+        built[name] = exe
+    return built
+
+
+def _run(exe: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    res = subprocess.run(["mono", "--debug", str(exe), *args], capture_output=True, text=True, timeout=timeout,
+                         encoding="utf-8")
+    print(res.stdout)
+    print(res.stderr, file=sys.stderr)
+    return res
+
+
+def _assert_all_passed(res: subprocess.CompletedProcess, required: list[str]) -> None:
+    lines = res.stdout.splitlines()
+    failed = [ln for ln in lines if ln.startswith("FAIL")]
+    assert not failed, "\n".join(failed)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert any(ln.startswith("SUMMARY") and ln.endswith("failed=0") for ln in lines)
+    passed = {ln[5:] for ln in lines if ln.startswith("PASS ")}
+    for name in required:
+        assert name in passed, f"missing PASS {name!r}"
+
+
+def test_golden_vectors_codec_and_timeline(exes):
+    res = _run(exes["CoreTests"], str(VECTORS))
+    names = sorted(p.stem for p in VECTORS.glob("*.msgpack"))
+    _assert_all_passed(res, [f"golden {n} decode/re-encode is byte-exact" for n in names]
+                       + [f"golden {n} matches JSON twin" for n in names]
+                       + ["timeline: face is interpolated between the two frames around the sample",
+                          "timeline: dropping an utterance silences its queued audio and frames at once",
+                          "timeline: underrun plays silence, holds position, never repeats, then eases the face",
+                          "timeline: ReadAudio does not allocate"])
+    # The playback message, checked against an independent encoder (Python msgpack, float32/bin rules).
+    hex_line = next(ln for ln in res.stdout.splitlines() if ln.startswith("PLAYBACK_HEX "))
+    want = msgpack.packb({"type": "playback", "id": "c7", "utt": "u1", "sample": 101234,
+                          "client_time_us": 1234567990123}, use_bin_type=True, use_single_float=True)
+    assert hex_line.split()[1] == want.hex()
+
+
+def test_live_daemon_say_play_cancel_report(exes, daemon):
+    res = _run(exes["LiveDaemonTest"], daemon.url)
+    _assert_all_passed(res, [
+        "all audio samples arrive",
+        "frames for every sample position",
+        "played audio equals the received audio sample for sample (no loss, no repeat)",
+        "face at a playback position matches the daemon's frames",
+        "cancel mid-utterance drops queued audio at once",
+        "playback reports reach the daemon (pong.played)",
+    ])
+
+
+def test_daemon_launcher_restart_and_shutdown(exes):
+    res = _run(exes["LauncherTest"], sys.executable)
+    _assert_all_passed(res, ["launcher starts the daemon and reads its ready line",
+                             "a dead daemon is restarted and the client reconnects",
+                             "Stop() shuts the daemon down"])
+
+
+def test_crosslang_python_and_csharp_decoders_agree(exes, daemon, tmp_path):
+    rec = tmp_path / "session.fpxrec"
+    n = asyncio.run(record_session(daemon.url, rec))
+    py_lines = describe_file(rec)
+    res = _run(exes["CrossLangDump"], str(rec))
+    assert res.returncode == 0, res.stderr
+    cs_lines = res.stdout.splitlines()
+    assert len(py_lines) == n
+    assert sum(ln.startswith("face ") for ln in py_lines) > 20
+    assert sum(ln.startswith("audio ") for ln in py_lines) > 5
+    for i, (p, c) in enumerate(zip(py_lines, cs_lines)):
+        assert p == c, f"record {i} differs:\n  python: {p[:300]}\n  csharp: {c[:300]}"
+    assert len(py_lines) == len(cs_lines)
