@@ -127,7 +127,8 @@ async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
     daemon.warm_up()
     bound = await daemon.start()
     ready = {"event": "ready", "port": bound, "pid": os.getpid(), "host": host,
-             "protocol": m.PROTOCOL_VERSION, "url": f"ws://{host}:{bound}/", "server": server_name()}
+             "protocol": m.PROTOCOL_VERSION, "url": f"ws://{host}:{bound}/",
+             "page": f"http://{host}:{bound}/", "server": server_name()}
     print(json.dumps(ready), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
