@@ -1,0 +1,29 @@
+// FacePlex core: a child process with pipes, behind a small interface (POSIX and Win32 versions).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace FacePlexCore {
+
+/** A running child: we hold its stdin open (closing it tells `faceplex serve --exit-on-stdin-eof`
+ *  to exit) and read its stdout line by line; stderr goes where ours goes. */
+class ChildProcess {
+public:
+    virtual ~ChildProcess() = default;
+    /** Next complete stdout line without its newline, if one is available now (never blocks). */
+    virtual bool TryReadLine(std::string& line) = 0;
+    /** False once the process has exited (its exit code then in ExitCode()). */
+    virtual bool IsRunning() = 0;
+    virtual int ExitCode() const = 0;
+    virtual int64_t Pid() const = 0;
+    /** Close stdin, wait up to `graceMs` for the child to exit, then terminate it and reap it. */
+    virtual void Stop(int graceMs) = 0;
+};
+
+/** Start `argv[0]` (searched in PATH) with `argv`. nullptr and `error` set on failure. */
+std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error);
+
+}  // namespace FacePlexCore

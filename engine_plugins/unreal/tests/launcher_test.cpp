@@ -1,0 +1,108 @@
+// DaemonLauncher against the real daemon: start, ready line, restart with back-off after a
+// crash (SIGKILL), stop with the game. Usage: launcher_test CMD ARGS...  (e.g. python -m
+// faceplex.bridge.cli serve --port 0 --exit-on-stdin-eof). PASS/FAIL lines like the other tests.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "Core/DaemonLauncher.h"
+
+using namespace FacePlexCore;
+
+namespace {
+
+int failures = 0;
+
+void Report(bool ok, const char* name, const std::string& detail)
+{
+    std::printf("%s %s %s\n", ok ? "PASS" : "FAIL", name, detail.c_str());
+    std::fflush(stdout);
+    if (!ok) ++failures;
+}
+
+int64_t NowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool TickUntilReady(DaemonLauncher& l, int64_t timeoutMs)
+{
+    const int64_t deadline = NowMs() + timeoutMs;
+    while (NowMs() < deadline) {
+        if (l.Tick(NowMs())) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+bool PortOpen(int64_t port)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+bool Alive(int64_t pid) { return pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0; }
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    DaemonReady r;
+    const bool parsed = ParseReadyLine(R"({"event": "ready", "port": 50231, "pid": 4242, "protocol": 1, "url": "ws://127.0.0.1:50231/"})", r);
+    DaemonReady bad;
+    Report(parsed && r.Port == 50231 && r.Pid == 4242 && r.Url == "ws://127.0.0.1:50231/" &&
+               !ParseReadyLine("Loading voice...", bad) && !ParseReadyLine(R"({"event": "error", "port": 1})", bad),
+           "ready_line_parse", r.Url);
+    if (argc < 2) { std::fprintf(stderr, "usage: launcher_test CMD ARGS...\n"); return 2; }
+
+    DaemonLauncherOptions o;
+    o.Command.assign(argv + 1, argv + argc);
+    o.RestartBackoffMinMs = 300;
+    DaemonLauncher launcher(o);
+    launcher.Start(NowMs());
+    const bool ready = TickUntilReady(launcher, 60000);
+    const DaemonReady first = launcher.Ready();
+    Report(ready && PortOpen(first.Port) && first.Pid == launcher.ChildPid(), "start_and_ready",
+           ready ? first.Url + " pid " + std::to_string(first.Pid) : launcher.LastError());
+    if (!ready) return 1;
+
+    kill(static_cast<pid_t>(first.Pid), SIGKILL);  // the daemon crashes
+    const int64_t killedAt = NowMs();
+    int64_t respawnAt = 0;
+    bool restarted = false;
+    const int64_t deadline = NowMs() + 60000;
+    while (NowMs() < deadline && !restarted) {
+        restarted = launcher.Tick(NowMs());
+        if (!respawnAt && launcher.State() == DaemonState::Starting) respawnAt = NowMs();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const DaemonReady second = launcher.Ready();
+    Report(restarted && launcher.Restarts() == 1 && second.Pid != first.Pid && PortOpen(second.Port) &&
+               respawnAt - killedAt >= o.RestartBackoffMinMs,
+           "restart_after_crash_with_backoff",
+           "respawned " + std::to_string(respawnAt - killedAt) + " ms after the crash (back-off " +
+               std::to_string(o.RestartBackoffMinMs) + " ms), new pid " + std::to_string(second.Pid) + ", " + second.Url +
+               " (" + launcher.LastError() + ")");
+
+    const int64_t stopAt = NowMs();
+    launcher.Stop();
+    const int64_t stopMs = NowMs() - stopAt;
+    Report(!Alive(second.Pid) && launcher.State() == DaemonState::Stopped && !PortOpen(second.Port), "stop_with_game",
+           "daemon gone " + std::to_string(stopMs) + " ms after Stop()");
+    std::printf("%s %d failures\n", failures ? "FAILED" : "ALL PASSED", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,150 @@
+"""The Unreal plugin's engine-free C++ core, built with g++ and run here (no Unreal needed).
+
+Builds engine_plugins/unreal/tests (Makefile) into a temp dir once, then:
+golden vectors (decode, re-encode, compare bytes and JSON twins), non-canonical input, error codes,
+the timeline rules, a live session against a real daemon on loopback, and the daemon launcher.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from faceplex.protocol.golden import VECTOR_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS_DIR = ROOT / "engine_plugins" / "unreal" / "tests"
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None or shutil.which("make") is None,
+                                reason="needs g++ and make")
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cpp_core")
+    proc = subprocess.run(["make", "-C", str(TESTS_DIR), f"BUILD={out}", "-j2"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return out
+
+
+def run_tool(build: Path, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(build / args[0]), *args[1:]], input=stdin, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def check_lines(out: str) -> dict[str, str]:
+    """PASS/FAIL lines -> {name: 'PASS detail'}."""
+    res = {}
+    for line in out.splitlines():
+        if line.startswith(("PASS ", "FAIL ")):
+            status, name, *rest = line.split(" ", 2)
+            res[name] = f"{status} {rest[0] if rest else ''}"
+    return res
+
+
+def cpp_decode(build: Path, blobs: list[bytes]) -> list[dict]:
+    proc = run_tool(build, "codec_tool", "decode", stdin="".join(b.hex() + "\n" for b in blobs))
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+# ----------------------------------------------------------------------------- codec
+def test_golden_vectors_decode_reencode_and_match_json_twins(build):
+    proc = run_tool(build, "codec_tool", "golden", str(VECTOR_DIR))
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    summary, results = lines[-1], lines[:-1]
+    names = sorted(p.stem for p in VECTOR_DIR.glob("*.msgpack"))
+    assert [r["name"] for r in results] == names
+    assert summary == {"vectors": len(names), "failures": 0}, proc.stdout
+    for r in results:
+        assert r["ok"] and r["roundtrip"], r
+        twin = json.loads((VECTOR_DIR / f"{r['name']}.json").read_text())
+        assert r["json"] == twin, r["name"]  # floats: exact float32 values on both sides
+    assert proc.returncode == 0
+
+
+def _noncanonical(obj):
+    """Same content, other valid msgpack: message keys reversed (recursively), except inside the
+    free-form settings maps (config/settings), whose key order is their content."""
+    if isinstance(obj, dict):
+        return {k: v if k in ("config", "settings") else _noncanonical(v) for k, v in reversed(list(obj.items()))}
+    if isinstance(obj, list):
+        return [_noncanonical(v) for v in obj]
+    return obj
+
+
+def test_decoder_accepts_any_valid_msgpack(build):
+    """float64, reversed key order and wide ints decode and re-encode to the canonical bytes."""
+    blobs, want = [], []
+    for path in sorted(VECTOR_DIR.glob("*.msgpack")):
+        canonical = path.read_bytes()
+        obj = msgpack.unpackb(canonical, raw=False)
+        blobs.append(msgpack.packb(_noncanonical(obj), use_bin_type=True, use_single_float=False))
+        want.append(canonical)
+    # ping with client_time_us as uint64 (0xcf) and an unknown extra key
+    ping = (VECTOR_DIR / "ping.msgpack").read_bytes()
+    wide = b"\x84" + msgpack.packb("type") + msgpack.packb("ping") + msgpack.packb("id") + msgpack.packb("c6") \
+        + msgpack.packb("client_time_us") + b"\xcf" + (1234567890123).to_bytes(8, "big") \
+        + msgpack.packb("future_key") + msgpack.packb([1, 2])
+    blobs.append(wide)
+    want.append(ping)
+    for got, canonical in zip(cpp_decode(build, blobs), want):
+        assert got["ok"], got
+        assert bytes.fromhex(got["canonical"]) == canonical, got["type"]
+
+
+@pytest.mark.parametrize("data, code", [
+    (b"\xc1", "malformed_msgpack"),
+    (b"\x92\x01\x02", "malformed_message"),
+    (msgpack.packb({"typ": "ping"}), "malformed_message"),
+    (msgpack.packb({"type": "dance"}), "unknown_type"),
+    (msgpack.packb({"type": "say", "utt": 5, "text": "hi"}), "invalid_field"),
+    (msgpack.packb({"type": "ping", "client_time_us": "5"}), "invalid_field"),
+    (msgpack.packb({"type": "face", "seq": 1, "frame": 1, "sample": 800}), "invalid_field"),
+    (msgpack.packb({"type": "ping", "client_time_us": 1}) + b"\x00", "malformed_msgpack"),
+])
+def test_decoder_error_codes(build, data, code):
+    (got,) = cpp_decode(build, [data])
+    assert not got["ok"] and got["code"] == code, got
+
+
+# ----------------------------------------------------------------------------- timeline
+def test_timeline_rules(build):
+    proc = run_tool(build, "timeline_test")
+    res = check_lines(proc.stdout)
+    for name in ("preroll_waits", "preroll_starts", "face_interpolates_midpoint", "face_exact_on_frame",
+                 "face_not_latest", "audio_plays_at_its_sample", "late_audio_trimmed", "no_stale_repeat",
+                 "underrun_plays_silence", "underrun_face_holds", "underrun_face_eases", "underrun_face_neutral",
+                 "cancel_drops_queued_audio", "cancel_then_silence", "cancel_ignores_in_flight",
+                 "cancel_event_and_no_marks", "word_fires_when_played", "lag_skips_forward"):
+        assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}"
+    assert proc.returncode == 0, proc.stdout
+
+
+# ----------------------------------------------------------------------------- live daemon
+def test_live_session_against_real_daemon(build, daemon):
+    proc = run_tool(build, "live_test", daemon.url, timeout=180)
+    print(proc.stdout)
+    res = check_lines(proc.stdout)
+    for name in ("handshake", "utterance_played", "audio_complete", "frames_every_position",
+                 "played_audio_is_received_audio", "word_events", "cancel_drops_queued_audio",
+                 "cancel_mid_utterance", "face_at_playback_position", "playback_reports_reach_daemon", "no_errors"):
+        assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode == 0
+
+
+def test_daemon_launcher_start_restart_stop(build):
+    cmd = [sys.executable, "-m", "faceplex.bridge.cli", "serve", "--port", "0", "--exit-on-stdin-eof"]
+    proc = run_tool(build, "launcher_test", *cmd, timeout=180)
+    res = check_lines(proc.stdout)
+    for name in ("ready_line_parse", "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
+        assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
+    assert proc.returncode == 0
