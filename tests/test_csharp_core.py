@@ -113,3 +113,13 @@ def test_crosslang_python_and_csharp_decoders_agree(exes, daemon, tmp_path):
     for i, (p, c) in enumerate(zip(py_lines, cs_lines)):
         assert p == c, f"record {i} differs:\n  python: {p[:300]}\n  csharp: {c[:300]}"
     assert len(py_lines) == len(cs_lines)
+
+
+def test_unity_glue_typechecks_against_stubs(tmp_path):
+    """Runtime/Unity and the sample cannot run here (no UnityEngine); type-check them against
+    compile-only stand-ins of the UnityEngine APIs they use (Tests~/UnityStubs.cs)."""
+    files = [*(UNITY / "Runtime" / "Core").glob("*.cs"), *(UNITY / "Runtime" / "Unity").glob("*.cs"),
+             *(UNITY / "Samples~" / "BasicSample").glob("*.cs"), UNITY / "Tests~" / "UnityStubs.cs"]
+    res = subprocess.run(["mcs", "-langversion:7.2", "-target:library", "-warnaserror+", "-r:System.Net.Http",
+                          f"-out:{tmp_path / 'glue.dll'}", *map(str, files)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -305,6 +305,12 @@ namespace FacePlex.Tests
                 long after = GC.GetAllocatedBytesForCurrentThread();
                 T.Eq(0L, after - before, "bytes allocated by 1000 ReadAudio calls");
             });
+            T.Run("blendshape names: ARKit names matched case-insensitively with prefixes stripped", () =>
+            {
+                var mesh = new[] { "blendShape1.JawOpen", "BS_eyeBlinkLeft", "ARKit_mouthSmile_L", "CC_Base_Body.mouth_close", "Face.TongueOut", "browInnerUp" };
+                var m = BlendshapeNames.Match(new[] { "jawOpen", "eyeBlinkLeft", "mouthClose", "tongueOut", "browInnerUp", "headYaw" }, mesh);
+                T.Check(m.SequenceEqual(new[] { 0, 1, 3, 4, 5, -1 }), "match " + string.Join(",", m));
+            });
             T.Run("session: local cancel drops at once and sends cancel; finished utterance only dropped locally", () =>
             {
                 var s = new ClientSession();
