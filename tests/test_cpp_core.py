@@ -7,8 +7,8 @@ the timeline rules, a live session against a real daemon on loopback, and the da
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,9 +18,11 @@ import msgpack
 import pytest
 
 from faceplex.protocol.golden import VECTOR_DIR
+from tests.crosslang_recording import describe_file, record_session
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS_DIR = ROOT / "engine_plugins" / "unreal" / "tests"
+UNITY = ROOT / "engine_plugins" / "unity"
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None or shutil.which("make") is None,
                                 reason="needs g++ and make")
@@ -148,3 +150,38 @@ def test_daemon_launcher_start_restart_stop(build):
     for name in ("ready_line_parse", "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
     assert proc.returncode == 0
+
+
+# ----------------------------------------------------------------------------- cross-language
+def _csharp_lines(tmp_path: Path, rec: Path) -> list[str] | None:
+    """The C# core's CrossLangDump lines for ``rec`` (None without mono's mcs)."""
+    if shutil.which("mcs") is None or shutil.which("mono") is None:
+        return None
+    exe = tmp_path / "CrossLangDump.exe"
+    core = sorted(str(p) for p in (UNITY / "Runtime" / "Core").glob("*.cs"))
+    res = subprocess.run(["mcs", "-langversion:7.2", "-nowarn:1591", "-r:System.Net.Http", f"-out:{exe}", *core,
+                          str(UNITY / "Tests~" / "TestUtil.cs"), str(UNITY / "Tests~" / "CrossLangDump.cs")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = subprocess.run(["mono", str(exe), str(rec)], capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.splitlines()
+
+
+def test_crosslang_python_csharp_cpp_decoders_agree(build, daemon, tmp_path):
+    """One recorded session: the Python, C# and C++ decoders give the same line for every message
+    (face values compared as float32 bits, audio by FNV-1a of the PCM)."""
+    rec = tmp_path / "session.fpxrec"
+    n = asyncio.run(record_session(daemon.url, rec))
+    py_lines = describe_file(rec)
+    proc = run_tool(build, "crosslang_dump", str(rec))
+    assert proc.returncode == 0, proc.stderr
+    cpp_lines = proc.stdout.splitlines()
+    assert len(py_lines) == n and sum(ln.startswith("face ") for ln in py_lines) > 20
+    assert sum(ln.startswith("audio ") for ln in py_lines) > 5
+    assert len(cpp_lines) == len(py_lines)
+    for i, (p, c) in enumerate(zip(py_lines, cpp_lines)):
+        assert p == c, f"record {i} differs:\n  python: {p[:300]}\n  c++:    {c[:300]}"
+    cs_lines = _csharp_lines(tmp_path, rec)
+    if cs_lines is not None:
+        assert cs_lines == cpp_lines
