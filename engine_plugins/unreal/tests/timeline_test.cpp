@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "Core/ClientSession.h"
+#include "Core/LiveLinkNames.h"
 #include "Core/Timeline.h"
 
 using namespace FacePlexCore;
@@ -203,6 +204,25 @@ void SessionCancelBeforeDaemon()
     Check(c && c->Utt && *c->Utt == "u1" && !s.IsOpen("u1"), "session_cancel_sends_and_closes");
 }
 
+void LiveLinkMapping()
+{
+    // The wire's 59 channels (welcome.face.channels) -> Unreal's 61 ARKit curves.
+    std::vector<std::string> wire;
+    for (size_t i = 0; i < kLiveLinkFaceCount; ++i) {
+        std::string n = LiveLinkFaceNames()[i];
+        if (n == "LeftEyeRoll" || n == "RightEyeRoll") continue;
+        n[0] = static_cast<char>(n[0] - 'A' + 'a');
+        wire.push_back(n);
+    }
+    std::vector<float> values(wire.size());
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i);
+    float out[kLiveLinkFaceCount];
+    ToLiveLinkValues(LiveLinkChannelMap(wire), values.data(), values.size(), out);
+    Check(wire.size() == 59 && out[17] == 17.0f && out[52] == 52.0f && out[57] == 0.0f && out[58] == 57.0f &&
+              out[60] == 0.0f && std::string(LiveLinkFaceNames()[17]) == "JawOpen",
+          "livelink_curve_mapping");
+}
+
 }  // namespace
 
 int main()
@@ -215,6 +235,7 @@ int main()
     EventsFireAtPlayback();
     NoBurstReplay();
     SessionCancelBeforeDaemon();
+    LiveLinkMapping();
     std::printf("%s %d failures\n", failures ? "FAILED" : "ALL PASSED", failures);
     return failures ? 1 : 0;
 }

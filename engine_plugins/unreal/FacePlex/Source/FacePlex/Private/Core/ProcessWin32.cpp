@@ -8,7 +8,13 @@
 #ifndef NOMINMAX
 #define NOMINMAX
 #endif
+#if defined(__UNREAL__)  // inside UE, windows.h must be bracketed like this (the only UE include)
+#include "Windows/AllowWindowsPlatformTypes.h"
 #include <windows.h>
+#include "Windows/HideWindowsPlatformTypes.h"
+#else
+#include <windows.h>
+#endif
 
 #include "Process.h"
 

@@ -1,0 +1,46 @@
+// Project Settings > Plugins > FacePlex.
+#pragma once
+
+#include "CoreMinimal.h"
+#include "Engine/DeveloperSettings.h"
+#include "FacePlexSettings.generated.h"
+
+UCLASS(Config = Game, DefaultConfig, meta = (DisplayName = "FacePlex"))
+class FACEPLEX_API UFacePlexSettings : public UDeveloperSettings
+{
+	GENERATED_BODY()
+
+public:
+	/** Start `faceplex serve --port 0` with the game, restart it if it dies, stop it on exit. */
+	UPROPERTY(Config, EditAnywhere, Category = "Daemon")
+	bool bLaunchDaemon = true;
+
+	/** The daemon executable (PATH is searched), e.g. "faceplex" or "C:/Tools/faceplex/faceplex.exe". */
+	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "bLaunchDaemon"))
+	FString DaemonExecutable = TEXT("faceplex");
+
+	/** Extra arguments after `serve --port 0 --exit-on-stdin-eof`. */
+	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "bLaunchDaemon"))
+	TArray<FString> DaemonArguments;
+
+	/** Connect here instead when bLaunchDaemon is off (a daemon you run yourself). */
+	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "!bLaunchDaemon"))
+	FString DaemonUrl = TEXT("ws://127.0.0.1:8765/");
+
+	/** Output audio rate in Hz (16000, 22050, 24000, 44100, 48000). */
+	UPROPERTY(Config, EditAnywhere, Category = "Playback")
+	int32 SampleRate = 48000;
+
+	/** Face frames per second (30 or 60). */
+	UPROPERTY(Config, EditAnywhere, Category = "Playback")
+	int32 Fps = 60;
+
+	/** Media buffered before playback starts, in ms (keep it below the daemon's lead_ms, 150). */
+	UPROPERTY(Config, EditAnywhere, Category = "Playback", meta = (ClampMin = "0", ClampMax = "1000"))
+	int32 PreRollMs = 60;
+
+	/** Audio device latency in ms: the face is shown for the sample the listener hears, this much
+	 *  behind what the mixer pulled. Tune by eye (typically 20-60 ms). */
+	UPROPERTY(Config, EditAnywhere, Category = "Playback", meta = (ClampMin = "0", ClampMax = "500"))
+	int32 OutputLatencyMs = 30;
+};
