@@ -29,6 +29,7 @@ n      subject name            UTF-8
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import struct
@@ -116,6 +117,10 @@ def sink_factory(host: str, port: int) -> Callable[[object], Callable[[int, np.n
 
     One UDP socket serves every session; a send that fails (nobody listening, network down) is
     logged once per session and never disturbs the session.
+
+    Packets leave at their frame's time on the session's media clock, not when the frame is
+    produced (up to ``lead_ms`` earlier): Unreal's Live Link Face source shows the newest packet,
+    so sending ahead would make the face lead the audio the game plays.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -128,16 +133,23 @@ def sink_factory(host: str, port: int) -> Callable[[object], Callable[[int, np.n
         fps = int(session.fps)
         warned = False
 
-        def sink(frame_index: int, values: np.ndarray) -> None:
+        def send(packet: bytes) -> None:
             nonlocal warned
-            packet = encode_packet(subject, device_id, frame_index, fps,
-                                   live_link_values(values, LIVE_LINK_UDP_ORDER))
             try:
                 sock.sendto(packet, target)
             except OSError as exc:
                 if not warned:
                     log.warning("Live Link UDP send to %s:%d failed: %s", host, port, exc)
                     warned = True
+
+        def sink(frame_index: int, values: np.ndarray) -> None:
+            packet = encode_packet(subject, device_id, frame_index, fps,
+                                   live_link_values(values, LIVE_LINK_UDP_ORDER))
+            delay = (session.frame_sample(frame_index) - session.clock_sample()) / session.sample_rate
+            if delay > 0.001:
+                asyncio.get_running_loop().call_later(delay, send, packet)
+            else:
+                send(packet)
 
         return sink
 
