@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from .motion import MOTION_BACKENDS
+
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from .daemon import run_daemon
@@ -22,7 +24,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         sink_factory = make_factory(*parse_target(args.livelink_udp))
     asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
-                           frame_sink_factory=sink_factory))
+                           frame_sink_factory=sink_factory, motion=args.motion))
     return 0
 
 
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="exit when stdin closes (engine plugins launch the daemon this way)")
     serve.add_argument("--livelink-udp", metavar="HOST:PORT",
                        help="also send every session's face frames as Live Link Face UDP packets (Unreal listens on 11111)")
+    serve.add_argument("--motion", choices=MOTION_BACKENDS, default="rules",
+                       help="face motion backend: rules (phoneme-driven animator) or rfm (Rolling Flow Matching model)")
     serve.set_defaults(func=_cmd_serve)
 
     say = sub.add_parser("say", help="bake a take: DIR/take.wav, take.csv (Live Link Face), take.png")

@@ -25,6 +25,7 @@ from faceplex.models.speech.piper_voice import Voice
 from faceplex.protocol import messages as m
 from faceplex.protocol.connection import ServerConnection
 
+from .motion import animator_factory
 from .session import Session
 
 log = logging.getLogger("faceplex.daemon")
@@ -54,7 +55,7 @@ class Daemon:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, voices: Optional[dict[str, Voice]] = None,
-                 synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None):
+                 synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None, motion: str = "rules"):
         self.host, self.port = host, port
         if voices is None:
             voice = Voice.default()
@@ -62,6 +63,7 @@ class Daemon:
         self.voices = voices
         self.pool = ThreadPoolExecutor(max_workers=synth_workers, thread_name_prefix="faceplex-synth")
         self.frame_sink_factory = frame_sink_factory
+        self.animator_cls = animator_factory(motion)
         self.sessions: set[Session] = set()
         self._server = None
 
@@ -98,7 +100,8 @@ class Daemon:
                 msg = conn.receive(data)
                 if isinstance(msg, m.Hello):
                     session = Session(conn, ws.send, self.voices, self.pool,
-                                      sample_rate=msg.audio.sample_rate, fps=msg.face.fps)
+                                      sample_rate=msg.audio.sample_rate, fps=msg.face.fps,
+                                      animator_cls=self.animator_cls)
                     if self.frame_sink_factory is not None:
                         session.frame_sink = self.frame_sink_factory(session)
                     session.open(msg, server_name())
@@ -121,14 +124,14 @@ class Daemon:
 
 
 async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
-                     frame_sink_factory: Optional[Callable] = None) -> None:
+                     frame_sink_factory: Optional[Callable] = None, motion: str = "rules") -> None:
     """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF)."""
-    daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory)
+    daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory, motion=motion)
     daemon.warm_up()
     bound = await daemon.start()
     ready = {"event": "ready", "port": bound, "pid": os.getpid(), "host": host,
              "protocol": m.PROTOCOL_VERSION, "url": f"ws://{host}:{bound}/",
-             "page": f"http://{host}:{bound}/", "server": server_name()}
+             "page": f"http://{host}:{bound}/", "server": server_name(), "motion": motion}
     print(json.dumps(ready), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -51,7 +51,8 @@ class Session:
 
     def __init__(self, conn: ServerConnection, send: Callable[[bytes], Awaitable[None]],
                  voices: dict[str, Voice], pool: Executor, sample_rate: int, fps: int,
-                 frame_sink: Optional[Callable[[int, np.ndarray], None]] = None):
+                 frame_sink: Optional[Callable[[int, np.ndarray], None]] = None,
+                 animator_cls: Callable = FaceAnimator):
         self.id = f"s{next(_session_ids)}"
         self.conn = conn
         self._send = send
@@ -60,6 +61,7 @@ class Session:
         self.sample_rate = sample_rate
         self.fps = fps
         self.frame_sink = frame_sink  # e.g. the Live Link Face UDP sender
+        self.animator_cls = animator_cls  # motion backend (bridge.motion)
         self.config = SessionConfig()
         self.animator = self._new_animator()
         self._animator_dirty = False
@@ -107,8 +109,8 @@ class Session:
 
     def _new_animator(self) -> FaceAnimator:
         c = self.config
-        return FaceAnimator(self.fps, seed=c.seed, expressiveness=c.expressiveness,
-                            blink_rate_per_min=c.blink_rate_per_min, idle_motion=c.idle_motion)
+        return self.animator_cls(self.fps, seed=c.seed, expressiveness=c.expressiveness,
+                                 blink_rate_per_min=c.blink_rate_per_min, idle_motion=c.idle_motion)
 
     # ------------------------------------------------------------------ clocks
     def clock_sample(self) -> int:
