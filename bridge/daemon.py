@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Callable, Optional
 
@@ -27,6 +26,7 @@ from faceplex.protocol.connection import ServerConnection
 
 from .motion import animator_factory
 from .session import Session
+from .synthesis import SynthesisScheduler
 
 log = logging.getLogger("faceplex.daemon")
 
@@ -61,7 +61,7 @@ class Daemon:
             voice = Voice.default()
             voices = {voice.name: voice}
         self.voices = voices
-        self.pool = ThreadPoolExecutor(max_workers=synth_workers, thread_name_prefix="faceplex-synth")
+        self.scheduler = SynthesisScheduler(workers=synth_workers)
         self.frame_sink_factory = frame_sink_factory
         self.animator_cls = animator_factory(motion)
         self.sessions: set[Session] = set()
@@ -71,6 +71,7 @@ class Daemon:
         """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
         for voice in self.voices.values():
             list(voice.synthesize("Ready."))
+            list(voice.synthesize("Ready.", wide=True))
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""
@@ -86,7 +87,7 @@ class Daemon:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.scheduler.shutdown()
 
     async def _handler(self, ws: WsConnection) -> None:
         sock = ws.transport.get_extra_info("socket")
@@ -99,7 +100,7 @@ class Daemon:
             async for data in ws:
                 msg = conn.receive(data)
                 if isinstance(msg, m.Hello):
-                    session = Session(conn, ws.send, self.voices, self.pool,
+                    session = Session(conn, ws.send, self.voices, self.scheduler,
                                       sample_rate=msg.audio.sample_rate, fps=msg.face.fps,
                                       animator_cls=self.animator_cls)
                     if self.frame_sink_factory is not None:

@@ -1,8 +1,8 @@
 """One client session of the daemon: its timeline, utterance queue, pacing and outgoing queue.
 
-The session owns three asyncio tasks: a *synthesizer* (clauses -> voice, in the shared thread
-pool), a *producer* (paces media onto the timeline, at most ``lead_ms`` ahead of the media clock)
-and a *writer* (moves encoded messages to the socket). The producer never awaits the socket, so a
+The session owns three asyncio tasks: a *synthesizer* (clauses -> voice, through the daemon's
+earliest-deadline-first scheduler), a *producer* (paces media onto the timeline, at most
+``lead_ms`` ahead of the media clock) and a *writer* (moves encoded messages to the socket). The producer never awaits the socket, so a
 client that stops reading only stops its own writer (PROTOCOL.md §6).
 """
 
@@ -13,7 +13,6 @@ import itertools
 import logging
 import time
 from collections import deque
-from concurrent.futures import Executor
 from typing import Awaitable, Callable, Optional
 
 import numpy as np
@@ -28,6 +27,7 @@ from faceplex.protocol.errors import ErrorCode, ProtocolError
 from faceplex.protocol.names import FRAME_CHANNELS
 
 from .config import SessionConfig
+from .synthesis import SynthesisScheduler, estimate_seconds, now_s
 from .utterance import Utterance, resample_clause
 
 log = logging.getLogger("faceplex.session")
@@ -45,19 +45,20 @@ class Session:
         conn: the sans-I/O server connection (already ``accept``-ed by :meth:`open`).
         send: coroutine that writes one binary message to the socket.
         voices: name -> loaded :class:`Voice` (shared across sessions).
-        pool: executor for synthesis (shared; voice inference releases the GIL).
+        scheduler: the daemon's earliest-deadline-first synthesis runner (shared).
         sample_rate: output rate in Hz; fps: face frames per second.
     """
 
     def __init__(self, conn: ServerConnection, send: Callable[[bytes], Awaitable[None]],
-                 voices: dict[str, Voice], pool: Executor, sample_rate: int, fps: int,
+                 voices: dict[str, Voice], scheduler: SynthesisScheduler, sample_rate: int, fps: int,
                  frame_sink: Optional[Callable[[int, np.ndarray], None]] = None,
                  animator_cls: Callable = FaceAnimator):
         self.id = f"s{next(_session_ids)}"
         self.conn = conn
         self._send = send
         self.voices = voices
-        self.pool = pool
+        self.scheduler = scheduler
+        self._planned_end_s = 0.0  # wall time when the speech submitted so far should end
         self.sample_rate = sample_rate
         self.fps = fps
         self.frame_sink = frame_sink  # e.g. the Live Link Face UDP sender
@@ -188,7 +189,10 @@ class Session:
         for piece in pieces:
             utt.clauses_pending += 1
             utt.clauses_submitted += 1
-            self._synth_q.put_nowait((utt, piece))
+            # Deadline: when the audio before this piece is expected to run out.
+            deadline = max(now_s(), self._planned_end_s)
+            self._planned_end_s = deadline + estimate_seconds(piece[0], utt.speed)
+            self._synth_q.put_nowait((utt, piece, deadline))
 
     def _on_playback(self, msg: m.Playback) -> None:
         if msg.sample < 0:
@@ -219,19 +223,20 @@ class Session:
         self.queue.remove(utt)
         self.by_id.pop(utt.utt, None)
         utt.final, utt.ready = True, deque()
+        if not self.queue:
+            self._planned_end_s = now_s()
         self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=reply_to, reason=reason, sample=cut, samples=sent))
 
     # ------------------------------------------------------------------ synthesis
     async def _synthesizer(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            utt, (text, joins_next) = await self._synth_q.get()
+            utt, (text, joins_next), deadline = await self._synth_q.get()
             if utt.utt not in self.by_id or self.by_id[utt.utt] is not utt:
                 continue  # cancelled while waiting
             voice = self.voices[utt.voice]
             try:
-                clauses = await loop.run_in_executor(self.pool, _synthesize, voice, text, utt.speed,
-                                                     self.sample_rate, joins_next, utt.trim_next_lead)
+                clauses = await self.scheduler.submit(deadline, _synthesize, voice, text, utt.speed,
+                                                      self.sample_rate, joins_next, utt.trim_next_lead)
                 utt.trim_next_lead = joins_next
             except Exception as exc:  # the voice failed on this text: report, cancel, keep serving
                 log.exception("synthesis failed")
@@ -404,13 +409,13 @@ SEAM_TAIL_S, SEAM_LEAD_S = 0.03, 0.01
 
 
 def _synthesize(voice: Voice, text: str, speed: float, out_rate: int, joins_next: bool = False,
-                trim_lead: bool = False):
+                trim_lead: bool = False, wide: bool = False):
     """Worker-thread job: one clause of text -> list of output-rate :class:`Clause`.
 
     ``joins_next``/``trim_lead``: this piece was cut from a sentence before/after it; shorten
     the pauses at the seam (``piper_voice.trim_pauses``).
     """
-    chunks = list(voice.synthesize(text, speed=speed))
+    chunks = list(voice.synthesize(text, speed=speed, wide=wide))
     sr = voice.sample_rate
     for i, chunk in enumerate(chunks):
         lead = int(SEAM_LEAD_S * sr) if (trim_lead and i == 0) else chunk.num_samples

@@ -158,19 +158,21 @@ class Voice:
     _default: Optional["Voice"] = None
     _default_lock = threading.Lock()
 
-    def __init__(self, piper_voice, name: str):
+    def __init__(self, piper_voice, name: str, piper_voice_wide=None):
         self._voice = piper_voice
+        self._voice_wide = piper_voice_wide or piper_voice
         self.name = name
         self.sample_rate: int = int(piper_voice.config.sample_rate)
 
     @classmethod
     def load(cls, model_path: Optional[str | Path] = None, config_path: Optional[str | Path] = None,
-             threads: int = 1) -> "Voice":
+             threads: int = 1, wide_threads: int = 2) -> "Voice":
         """Load a Piper voice, patched in memory for alignments.
 
-        ``threads``: onnxruntime intra-op threads per synthesis call. The daemon runs several
-        calls at once (one per synthesis worker), so 1 avoids oversubscribing the cores.
-        Raises FileNotFoundError for a missing model.
+        Two onnxruntime sessions share the model: ``threads`` intra-op threads for calls that run
+        beside others (the daemon's usual case) and ``wide_threads`` for a call that has the
+        machine to itself (lowest latency; see ``bridge.synthesis``). ``wide_threads=0`` loads
+        one session only. Raises FileNotFoundError for a missing model.
         """
         import json
 
@@ -197,19 +199,26 @@ class Voice:
             add_alignment_output(model)
         except ValueError:
             pass  # already patched on disk
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
+        model_bytes = model.SerializeToString()
+        del model
+        with open(config_path, encoding="utf-8") as f:
+            config = PiperConfig.from_dict(json.load(f))
         # With onnxruntime-gpu installed in place of onnxruntime (README, "GPU"), CUDA is used
         # when a GPU is present; otherwise the CPU provider, as with the plain wheel.
         providers = ["CPUExecutionProvider"]
         if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
-        session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options, providers=providers)
-        with open(config_path, encoding="utf-8") as f:
-            config = PiperConfig.from_dict(json.load(f))
-        return cls(PiperVoice(config=config, session=session, espeak_data_dir=Path(ESPEAK_DATA_DIR),
-                              download_dir=Path.cwd()), name)
+
+        def piper_voice(intra: int):
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = intra
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)
+            return PiperVoice(config=config, session=session, espeak_data_dir=Path(ESPEAK_DATA_DIR),
+                              download_dir=Path.cwd())
+
+        wide = piper_voice(wide_threads) if wide_threads and wide_threads != threads else None
+        return cls(piper_voice(threads), name, wide)
 
     @classmethod
     def default(cls) -> "Voice":
@@ -219,11 +228,12 @@ class Voice:
                 cls._default = cls.load()
             return cls._default
 
-    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[SpeechChunk]:
+    def synthesize(self, text: str, speed: float = 1.0, wide: bool = False) -> Iterator[SpeechChunk]:
         """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``).
 
         Yields one :class:`SpeechChunk` per sentence Piper finds in ``text``. ``speed`` > 1 speaks
-        faster (Piper's ``length_scale = 1 / speed``).
+        faster (Piper's ``length_scale = 1 / speed``). ``wide``: use the session with more
+        threads (only when nothing else is synthesizing).
 
         Raises:
             RuntimeError: if the voice returned no alignment (a voice whose graph cannot be patched).
@@ -231,7 +241,8 @@ class Voice:
         from piper import SynthesisConfig
 
         cfg = SynthesisConfig(length_scale=1.0 / speed)
-        chunks = list(self._voice.synthesize(text, syn_config=cfg, include_alignments=True))
+        piper = self._voice_wide if wide else self._voice
+        chunks = list(piper.synthesize(text, syn_config=cfg, include_alignments=True))
         words = _WORD.findall(text)
         for i, chunk in enumerate(chunks):
             if not chunk.phoneme_alignments:

@@ -1,0 +1,97 @@
+"""Speech synthesis jobs of all sessions, run earliest-deadline-first on a small thread pool.
+
+Why not a plain executor: with many sessions, a FIFO pool makes a new line's first clause wait
+behind other sessions' later clauses, which are not needed for seconds. Each job carries the wall
+time its audio is needed (a new utterance: now; a later clause: when the audio before it runs
+out), and the workers always take the most urgent job.
+
+Why two widths: on this class of machine Piper's ONNX graph synthesizes a short clause in ~38 ms
+with two intra-op threads but ~58 ms with one, while two one-thread jobs side by side give the
+best throughput (measured: 28 s of audio per second vs 21-24). So a worker that finds itself alone
+(no other job running or waiting) runs its job wide; otherwise narrow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import threading
+import time
+from typing import Any, Callable
+
+
+class SynthesisScheduler:
+    """Earliest-deadline-first job runner.
+
+    ``submit(deadline_s, fn, *args)`` returns an asyncio future (of the calling loop) for
+    ``fn(*args, wide=...)``; ``deadline_s`` is a ``time.monotonic()`` time. ``wide`` tells the job
+    it may use both cores.
+    """
+
+    def __init__(self, workers: int = 2):
+        self._heap: list = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._busy = 0
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"faceplex-synth-{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, deadline_s: float, fn: Callable[..., Any], *args) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._cond:
+            heapq.heappush(self._heap, (deadline_s, next(self._order), fn, args, loop, future))
+            self._cond.notify()
+        return future
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                _, _, fn, args, loop, future = heapq.heappop(self._heap)
+                wide = self._busy == 0 and not self._heap
+                self._busy += 1
+            try:
+                if not future.cancelled():
+                    result = fn(*args, wide=wide)
+                    loop.call_soon_threadsafe(_resolve, future, result, None)
+            except BaseException as exc:  # delivered to the awaiting session
+                loop.call_soon_threadsafe(_resolve, future, None, exc)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+
+
+def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+#: Speech duration per character of English text at speed 1.0 (Piper en_US-joe-medium, measured
+#: over the bench lines: ~0.064 s/char), used only to set deadlines.
+SECONDS_PER_CHAR = 0.064
+
+
+def estimate_seconds(text: str, speed: float) -> float:
+    """Rough spoken duration of ``text`` in seconds (for scheduling, not timing)."""
+    return len(text) * SECONDS_PER_CHAR / speed
+
+
+def now_s() -> float:
+    return time.monotonic()
