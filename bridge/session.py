@@ -172,7 +172,8 @@ class Session:
             raise ProtocolError(ErrorCode.INVALID_STYLE, "style.expressiveness must be within 0-2", msg.id)
         if len(self.queue) > MAX_QUEUED_UTTERANCES:
             raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)
-        utt = Utterance(utt=msg.utt, reply_to=msg.id, voice=voice, speed=speed)
+        utt = Utterance(utt=msg.utt, reply_to=msg.id, voice=voice, speed=speed,
+                        expressiveness=msg.style.expressiveness if msg.style is not None else None)
         self.queue.append(utt)
         self.by_id[utt.utt] = utt
         self._add_text(utt, msg.text, msg.final)
@@ -217,6 +218,7 @@ class Session:
         if utt.started:
             cut = utt.cursor
             self.animator.cut_speech(cut / self.sample_rate)
+            self._set_expressiveness(None)
             sent = cut - utt.start
         else:
             cut, sent = self.frame_sample(self.next_frame), 0
@@ -313,12 +315,19 @@ class Session:
             else:
                 break
 
+    def _set_expressiveness(self, value: Optional[float]) -> None:
+        """Per-utterance ``style.expressiveness``: applies to the frames produced while it plays."""
+        if hasattr(self.animator, "expressiveness"):
+            self.animator.expressiveness = self.config.expressiveness if value is None else value
+
     def _start(self, utt: Utterance) -> None:
         start = self.frame_sample(self.next_frame)
         utt.begin(start)
+        self._set_expressiveness(utt.expressiveness)
         self.conn.send(m.UtteranceStarted(utt=utt.utt, reply_to=utt.reply_to, sample=start))
 
     def _finish(self, utt: Utterance) -> None:
+        self._set_expressiveness(None)
         self.queue.popleft()
         self.by_id.pop(utt.utt, None)
         self.conn.send(m.UtteranceFinished(utt=utt.utt, sample=utt.cursor, samples=utt.cursor - utt.start))

@@ -79,6 +79,7 @@ class Utterance:
     reply_to: Optional[str]
     voice: str
     speed: float
+    expressiveness: Optional[float] = None  # style.expressiveness, None = the session setting
     text_buffer: ClauseBuffer = field(default_factory=ClauseBuffer)
     text_chars: int = 0
     final: bool = False              # no more text will be appended

@@ -403,3 +403,20 @@ def test_several_sessions_speak_at_once_in_real_time(daemon):
             for c in clients:
                 await c.close()
     run(go())
+
+
+def test_style_expressiveness_applies_to_that_utterance_only(daemon):
+    async def go():
+        async with FacePlexClient(daemon.url) as client:
+            line = "Well, I really do think this is a remarkable idea, my friend!"
+            calm = await client.speak(line, style=m.Style(expressiveness=0.0))
+            lively = await client.speak(line, style=m.Style(expressiveness=2.0))
+            brow = CHANNEL_INDEX["browInnerUp"]
+            assert np.abs(calm.face[:, 52:55]).max() == 0.0 and calm.face[:, brow].max() == 0.0
+            assert lively.face[:, 52:55].std(axis=0).min() > 1e-3 and lively.face[:, brow].max() > 0.05
+            jaw = CHANNEL_INDEX["jawOpen"]
+            assert calm.face[:, jaw].max() > 0.2  # articulation is not scaled
+            await asyncio.sleep(0.3)
+            idle = [r.msg for r in client.log if isinstance(r.msg, m.Face) and r.msg.sample >= lively.end]
+            assert np.abs(np.array([f.values[52:55] for f in idle])).max() > 0  # back to the session's 1.0
+    run(go())
