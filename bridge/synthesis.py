@@ -16,9 +16,14 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import os
 import threading
 import time
 from typing import Any, Callable
+
+
+#: Nice increment of the synthesis threads (0 = normal, 19 = lowest priority).
+SYNTH_NICE = 5
 
 
 class SynthesisScheduler:
@@ -54,6 +59,13 @@ class SynthesisScheduler:
             self._cond.notify_all()
 
     def _work(self) -> None:
+        # Synthesis yields the CPU to the event loop: a late face frame or audio chunk is an
+        # underrun at every client, a clause finishing 10 ms later is not (it has a deadline
+        # seconds away). Per-thread nice is Linux-only; elsewhere this is a no-op.
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SYNTH_NICE)
+        except (AttributeError, OSError, PermissionError):
+            pass
         while True:
             with self._cond:
                 while not self._heap and not self._closed:
