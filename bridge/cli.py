@@ -1,4 +1,4 @@
-"""``faceplex`` command line: serve, say (bake a take), demo.
+"""``faceplex`` command line: serve, say (bake a take), demo; corpus, train, export, eval (the RFM motion model).
 
 Run ``faceplex COMMAND --help`` for options.
 """
@@ -46,6 +46,46 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_corpus(args: argparse.Namespace) -> int:
+    from faceplex.models.rfm.corpus import make_corpus
+
+    metas = make_corpus(Path(args.output), args.count, seed=args.seed, noise=args.piper_noise)
+    print(json.dumps({"takes": len(metas), "seconds": round(sum(mt["duration_s"] for mt in metas), 1),
+                      "output": args.output}))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from faceplex.models.rfm.train import train
+
+    summary = train(Path(args.corpus), Path(args.output), steps=args.steps, batch=args.batch, lr=args.lr,
+                    seed=args.seed, d_model=args.d_model, layers=args.layers, ckpt_every=args.ckpt_every,
+                    until=args.until, threads=args.threads, progress=not args.no_progress)
+    if summary.get("rank", 0) == 0:
+        print(json.dumps(summary))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from faceplex.models.rfm.export import export
+
+    print(json.dumps(export(Path(args.checkpoint), Path(args.output), guidance=args.guidance,
+                            check=not args.no_check)))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from faceplex.models.rfm.eval import run_eval
+
+    report = run_eval(Path(args.takes), model=args.model, seeds=args.seeds, limit=args.limit, fps=args.fps)
+    print(report["table"])
+    summary = {k: v for k, v in report["summary"].items() if k != "table"}
+    if args.json:
+        Path(args.json).write_text(json.dumps(report["summary"], indent=1))
+    print(json.dumps(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceplex", description="Speech + ARKit-52 face motion daemon.")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
@@ -77,6 +117,45 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sample-rate", type=int, default=48000)
     demo.add_argument("--fps", type=int, default=60, choices=(30, 60))
     demo.set_defaults(func=_cmd_demo)
+
+    corpus = sub.add_parser("corpus", help="generate a synthetic dialogue corpus of takes (WAV + Live Link Face CSV ...)")
+    corpus.add_argument("-o", "--output", required=True, help="output folder (take_NNNN/ per take)")
+    corpus.add_argument("--count", type=int, default=200, help="number of takes (default 200)")
+    corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--piper-noise", action="store_true",
+                        help="keep Piper's sampling noise (more varied audio, not reproducible)")
+    corpus.set_defaults(func=_cmd_corpus)
+
+    tr = sub.add_parser("train", help="train the RFM motion model on a corpus (resumes from OUTPUT/ckpt.pt; torchrun for multi-GPU)")
+    tr.add_argument("--corpus", required=True, help="folder of takes (NAME.wav + NAME.csv ...)")
+    tr.add_argument("-o", "--output", required=True, help="run folder: ckpt.pt, train_log.jsonl")
+    tr.add_argument("--steps", type=int, default=2000, help="total optimizer steps (the LR schedule spans them)")
+    tr.add_argument("--until", type=int, default=None, help="stop at this step (resume later)")
+    tr.add_argument("--batch", type=int, default=64, help="windows per step per process")
+    tr.add_argument("--lr", type=float, default=1e-3)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--d-model", type=int, default=128)
+    tr.add_argument("--layers", type=int, default=4)
+    tr.add_argument("--ckpt-every", type=int, default=500)
+    tr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    tr.add_argument("--no-progress", action="store_true")
+    tr.set_defaults(func=_cmd_train)
+
+    ex = sub.add_parser("export", help="export a checkpoint to ONNX (dynamo exporter) and check parity with onnxruntime")
+    ex.add_argument("checkpoint", help="ckpt.pt")
+    ex.add_argument("-o", "--output", required=True, help="ONNX file")
+    ex.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale baked into the graph")
+    ex.add_argument("--no-check", action="store_true", help="skip the torch vs onnxruntime parity check")
+    ex.set_defaults(func=_cmd_export)
+
+    ev = sub.add_parser("eval", help="compare motion backends (rules, rfm) on held-out takes; prints one table")
+    ev.add_argument("takes", help="folder of held-out takes")
+    ev.add_argument("--model", default=None, help="RFM ONNX (default: the shipped model)")
+    ev.add_argument("--seeds", type=int, default=3, help="seeds for the variety measure")
+    ev.add_argument("--limit", type=int, default=None, help="use at most this many takes")
+    ev.add_argument("--fps", type=int, default=60, choices=(30, 60))
+    ev.add_argument("--json", default=None, help="also write the summary here")
+    ev.set_defaults(func=_cmd_eval)
     return parser
 
 
