@@ -90,6 +90,7 @@ class FacePlexClient:
         self.ws = None
         self.welcome: Optional[m.Welcome] = None
         self.log: list[Received] = []
+        self.t_welcome: Optional[float] = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._reader: Optional[asyncio.Task] = None
         self._utt_ids = itertools.count(1)
@@ -107,6 +108,7 @@ class FacePlexClient:
         self.conn.hello(self.sample_rate, self.fps, self.client_name)
         await self._flush()
         msg = self.conn.receive(await self.ws.recv())
+        self.t_welcome = time.perf_counter()  # the daemon's timeline starts about now
         if not isinstance(msg, m.Welcome):
             raise RuntimeError(f"handshake refused: {msg}")
         self.welcome = msg

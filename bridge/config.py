@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,6 +34,22 @@ class SessionConfig(BaseModel):
     idle_motion: bool = True
     #: Seed of the face's random motion (blinks, saccades, head drift).
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    #: What the partner's speech (``mic``) does to the avatar's speech: ``interrupt`` (stop it,
+    #: event ``interrupted``), ``duck`` (lower it 12 dB while the partner speaks) or ``ignore``.
+    interruption: Literal["interrupt", "duck", "ignore"] = "interrupt"
+    #: Partner speech must last this long before it interrupts (LiveKit 500 ms, Hume 800 ms).
+    min_interruption_ms: int = Field(400, ge=0, le=5000)
+    #: Resume the unspoken rest of an interrupted utterance when the partner has stopped and the
+    #: game sent no say/cancel within false_interruption_timeout_ms (LiveKit: resume after 2.0 s).
+    resume_false_interruption: bool = False
+    false_interruption_timeout_ms: int = Field(2000, ge=100, le=10000)
+    #: Silero VAD speech probability threshold (OpenAI server VAD default 0.5).
+    vad_threshold: float = Field(0.5, ge=0.05, le=0.99)
+    #: Silence that ends the partner's speech (OpenAI server VAD default 500 ms).
+    vad_silence_ms: int = Field(500, ge=64, le=5000)
+    #: Audio-driven lip sync: face frames for a position go out once the audio this far past
+    #: it has arrived (or the lipsync stream is final).
+    lipsync_lookahead_ms: int = Field(200, ge=50, le=2000)
 
     def merged(self, update: dict[str, Any], reply_to: str | None = None) -> "SessionConfig":
         """Return a copy with ``update`` merged in (partial update).

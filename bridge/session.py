@@ -27,6 +27,7 @@ from faceplex.protocol.errors import ErrorCode, ProtocolError
 from faceplex.protocol.names import FRAME_CHANNELS
 
 from .config import SessionConfig
+from .duplex import DuplexMixin
 from .synthesis import SynthesisScheduler, estimate_seconds, now_s
 from .utterance import Utterance, resample_clause
 
@@ -38,7 +39,7 @@ MAX_QUEUED_UTTERANCES = 16
 _session_ids = itertools.count(1)
 
 
-class Session:
+class Session(DuplexMixin):
     """Runtime of one WebSocket session after a successful ``hello``.
 
     Args:
@@ -83,6 +84,7 @@ class Session:
         self.closed = False
         self.played_sample: Optional[int] = None  # last playback position the client reported
         self.played_utt: Optional[str] = None
+        self._duplex_init()
         self.stats = {"gap_samples": 0, "stalls": 0, "skipped_idle_frames": 0}
 
     # ------------------------------------------------------------------ lifecycle
@@ -126,10 +128,16 @@ class Session:
     def handle(self, msg) -> None:
         """Act on one decoded client message (already past the handshake)."""
         try:
-            if isinstance(msg, m.Say):
+            if isinstance(msg, m.Mic):
+                self._on_mic(msg)
+            elif isinstance(msg, m.Say):
+                self._duplex_client_reacted()
                 self._on_say(msg)
             elif isinstance(msg, m.Cancel):
+                self._duplex_client_reacted()
                 self._on_cancel(msg)
+            elif isinstance(msg, m.Lipsync):
+                self._on_lipsync(msg)
             elif isinstance(msg, m.Config):
                 self.config = self.config.merged(msg.settings, msg.id)
                 self._animator_dirty = True
@@ -180,6 +188,7 @@ class Session:
 
     def _add_text(self, utt: Utterance, text: str, final: bool) -> None:
         utt.text_chars += len(text)
+        utt.text += text
         clauses = utt.text_buffer.push(text)
         if final:
             clauses += utt.text_buffer.flush()
@@ -202,6 +211,7 @@ class Session:
         if self.played_sample is None or msg.sample > self.played_sample:
             self.played_sample = msg.sample
             self.played_utt = msg.utt
+            self._played_at = time.monotonic()
 
     def _on_cancel(self, msg: m.Cancel) -> None:
         if msg.utt is None:
@@ -275,10 +285,13 @@ class Session:
             return
         horizon = now + cfg.lead_ms * self.sample_rate // 1000
         chunk = max(1, cfg.audio_chunk_ms * self.sample_rate // 1000)
+        self._maybe_resume()
         while True:
             utt = self.queue[0] if self.queue else None
             if utt is not None and not utt.started:
-                if utt.ready:
+                if self._hold_new_utterance():
+                    utt = None  # the partner is speaking: the reply waits for its turn
+                elif utt.ready:
                     self._start(utt)
                 elif utt.text_done:  # only unspeakable text arrived (e.g. "..." appended)
                     self.queue.popleft()
@@ -335,6 +348,9 @@ class Session:
 
     def _emit_audio(self, utt: Utterance, chunk: int) -> None:
         start, pcm, marks = utt.take(chunk)
+        pcm = self._duck(pcm)
+        utt.words.extend(mk for mk in marks if mk.kind == "word")
+        self._note_output(start, pcm)
         for mk in marks:
             self.conn.send_bytes(pack_map({"type": "mark", "utt": utt.utt, "kind": mk.kind, "sample": mk.start,
                                            "end": mk.end, "text": mk.text, "viseme": mk.viseme}))

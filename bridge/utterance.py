@@ -93,6 +93,9 @@ class Utterance:
     _pcm: list = field(default_factory=list)      # placed, unsent pcm arrays (from cursor)
     _marks: deque = field(default_factory=deque)  # placed, unsent marks (absolute)
     gap_samples: int = 0             # silence inserted because synthesis or text came late
+    text: str = ""                   # all text received (a resumed interruption speaks its rest)
+    words: list = field(default_factory=list)     # word marks sent so far (what was spoken)
+    lipsync: Optional[object] = None  # bridge.lipsync.LipsyncStream for audio-driven utterances
 
     @property
     def started(self) -> bool:

@@ -30,6 +30,8 @@ class ErrorCode(str, Enum):
     UNKNOWN_UTTERANCE = "unknown_utterance"      # append/cancel of an utt that is not open
     QUEUE_FULL = "queue_full"                    # more than limits.max_queued_utterances
     SYNTHESIS_FAILED = "synthesis_failed"        # the voice raised on this text
+    AUDIO_FORMAT_MISMATCH = "audio_format_mismatch"  # mic/lipsync bytes contradict their declared format
+    LIPSYNC_OVERFLOW = "lipsync_overflow"        # a lipsync utterance over limits.max_lipsync_seconds
     INTERNAL = "internal"
 
 

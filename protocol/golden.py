@@ -36,7 +36,10 @@ def examples() -> dict[str, m._Msg]:
     pcm = np.array([0, 1, -1, 32767, -32768, 1234], dtype="<i2").tobytes()
     cfg = {"lead_ms": 150, "audio_chunk_ms": 40, "max_backlog_ms": 1000, "stall_timeout_ms": 5000,
            "voice": "en_US-joe-medium", "speed": 1.0, "expressiveness": 1.0, "blink_rate_per_min": 17.0,
-           "idle_motion": True, "seed": 0}
+           "idle_motion": True, "seed": 0,
+           "interruption": "interrupt", "min_interruption_ms": 400, "resume_false_interruption": False,
+           "false_interruption_timeout_ms": 2000, "vad_threshold": 0.5, "vad_silence_ms": 500,
+           "lipsync_lookahead_ms": 200}
     return {
         "hello": m.Hello(id="c1", audio=m.AudioFormat(sample_rate=48000), face=m.FaceFormat(fps=60), client="golden/1"),
         "hello_minimal": m.Hello(),
@@ -47,6 +50,10 @@ def examples() -> dict[str, m._Msg]:
         "cancel_all": m.Cancel(),
         "ping": m.Ping(id="c6", client_time_us=1234567890123),
         "playback": m.Playback(id="c7", utt="u1", sample=101234, client_time_us=1234567990123),
+        "mic": m.Mic(id="c8", sample_rate=48000, channels=2, pcm=pcm[:8]),
+        "lipsync": m.Lipsync(id="c10", utt="l1", sample_rate=16000, channels=1, pcm=pcm,
+                             text="Peter bought a map.", final=False),
+        "lipsync_final": m.Lipsync(utt="l1", sample_rate=16000, channels=1, pcm=pcm[:4], final=True),
         "welcome": m.Welcome(reply_to="c1", session="s1", server="faceplex/0.1.0",
                              audio=m.AudioFormat(sample_rate=48000),
                              face=m.FaceFormatInfo(fps=60, channels=list(FRAME_CHANNELS)),
@@ -63,6 +70,11 @@ def examples() -> dict[str, m._Msg]:
         "utterance_finished": m.UtteranceFinished(utt="u1", sample=192000, samples=96000),
         "utterance_cancelled": m.UtteranceCancelled(utt="u1", reply_to="c5", reason="client", sample=120000, samples=24000),
         "error": m.Error(reply_to="c9", code="unknown_type", message="unknown message type 'dance'"),
+        "partner_speech_started": m.PartnerSpeechStarted(sample=150000),
+        "partner_speech_stopped": m.PartnerSpeechStopped(sample=198000, samples=48000),
+        "interrupted": m.Interrupted(utt="u1", reply_to="c3", sample=168000, samples_sent=72000,
+                                     samples_played=64800, words_spoken=["Hello", "there"],
+                                     text_spoken="Hello there", partner_sample=150000),
         "pong": m.Pong(reply_to="c6", client_time_us=1234567890123, server_time_us=987654321, sample=4410000, played=4402000),
     }
 

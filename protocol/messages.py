@@ -130,9 +130,38 @@ class Playback(_Msg):
     client_time_us: int
 
 
-ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping, Playback], Field(discriminator="type")]
+class Mic(_Msg):
+    """A chunk of the partner's (player's) microphone, upstream: ``pcm`` is interleaved PCM16LE
+    with ``channels`` channels at ``sample_rate`` Hz, captured just before it was sent (real
+    time, in order). The daemon downmixes and resamples it for voice activity and listening."""
+
+    type: Literal["mic"] = "mic"
+    id: Optional[str] = None
+    sample_rate: int
+    channels: int
+    pcm: bytes
+
+
+class Lipsync(_Msg):
+    """Speech FacePlex did not make (recorded dialogue, another TTS), to animate as utterance
+    ``utt``: interleaved PCM16LE chunks at ``sample_rate`` Hz, ``channels`` channels, at any
+    pace. ``text``: the transcript (optional, on the first chunk) for forced alignment.
+    ``final``: the last chunk of ``utt``."""
+
+    type: Literal["lipsync"] = "lipsync"
+    id: Optional[str] = None
+    utt: str
+    sample_rate: int
+    channels: int
+    pcm: bytes
+    text: Optional[str] = None
+    final: bool = False
+
+
+ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping, Playback, Mic, Lipsync], Field(discriminator="type")]
 CLIENT_TYPES: dict[str, type[_Msg]] = {
     "hello": Hello, "config": Config, "say": Say, "cancel": Cancel, "ping": Ping, "playback": Playback,
+    "mic": Mic, "lipsync": Lipsync,
 }
 
 
@@ -248,9 +277,45 @@ class Pong(_Msg):
     played: Optional[int] = None
 
 
+class PartnerSpeechStarted(_Msg):
+    """Voice activity in the microphone: the partner's speech began at timeline ``sample``."""
+
+    type: Literal["partner_speech_started"] = "partner_speech_started"
+    sample: int
+
+
+class PartnerSpeechStopped(_Msg):
+    """The partner's speech ended at timeline ``sample`` after ``samples`` samples of speech."""
+
+    type: Literal["partner_speech_stopped"] = "partner_speech_stopped"
+    sample: int
+    samples: int
+
+
+class Interrupted(_Msg):
+    """The partner barged in: ``utt`` stopped at timeline ``sample`` (the first sample not sent).
+
+    ``samples_sent``: how many of its samples were sent; ``samples_played``: how many the
+    listener heard (from the client's ``playback`` reports, else the daemon's clock; <= sent);
+    ``words_spoken``/``text_spoken``: the words that had fully played. ``partner_sample``: where
+    the partner's speech began."""
+
+    type: Literal["interrupted"] = "interrupted"
+    utt: str
+    reply_to: Optional[str] = None
+    sample: int
+    samples_sent: int
+    samples_played: int
+    words_spoken: list[str]
+    text_spoken: str
+    partner_sample: int
+
+
 SERVER_TYPES: dict[str, type[_Msg]] = {
     "welcome": Welcome, "configured": Configured, "audio": Audio, "face": Face, "mark": Mark,
     "utterance_started": UtteranceStarted, "utterance_finished": UtteranceFinished,
     "utterance_cancelled": UtteranceCancelled, "error": Error, "pong": Pong,
+    "partner_speech_started": PartnerSpeechStarted, "partner_speech_stopped": PartnerSpeechStopped,
+    "interrupted": Interrupted,
 }
 ALL_TYPES: dict[str, type[_Msg]] = {**CLIENT_TYPES, **SERVER_TYPES}

@@ -29,6 +29,7 @@ UNITY = ROOT / "engine_plugins" / "unity"
 _MISSING = shutil.which("g++") is None or shutil.which("make") is None or not Path("/usr/include/websocketpp").is_dir()
 pytestmark = pytest.mark.skipif(_MISSING and not os.environ.get("CI"),
                                 reason="needs g++, make and libwebsocketpp-dev + libasio-dev (apt; .ci/run installs them)")
+from duplex_util import DUPLEX_VECTORS_NOT_IN_ENGINE_CORES
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +69,16 @@ def test_golden_vectors_decode_reencode_and_match_json_twins(build):
     summary, results = lines[-1], lines[:-1]
     names = sorted(p.stem for p in VECTOR_DIR.glob("*.msgpack"))
     assert [r["name"] for r in results] == names
-    assert summary == {"vectors": len(names), "failures": 0}, proc.stdout
+    # Full-duplex messages (issue 4) are not in the C++ core yet: it must reject exactly those.
+    pending = [r for r in results if r["name"] in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES]
+    assert all(not r["ok"] and r["code"] == "unknown_type" for r in pending), pending
+    results = [r for r in results if r["name"] not in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES]
+    assert summary == {"vectors": len(names), "failures": len(pending)}, proc.stdout
     for r in results:
         assert r["ok"] and r["roundtrip"], r
         twin = json.loads((VECTOR_DIR / f"{r['name']}.json").read_text())
         assert r["json"] == twin, r["name"]  # floats: exact float32 values on both sides
-    assert proc.returncode == 0
+    assert proc.returncode == (1 if pending else 0)
 
 
 def _noncanonical(obj):
@@ -90,6 +95,8 @@ def test_decoder_accepts_any_valid_msgpack(build):
     """float64, reversed key order and wide ints decode and re-encode to the canonical bytes."""
     blobs, want = [], []
     for path in sorted(VECTOR_DIR.glob("*.msgpack")):
+        if path.stem in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES:
+            continue
         canonical = path.read_bytes()
         obj = msgpack.unpackb(canonical, raw=False)
         blobs.append(msgpack.packb(_noncanonical(obj), use_bin_type=True, use_single_float=False))

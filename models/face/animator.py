@@ -31,6 +31,7 @@ from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX, NUM_CHANNELS
 
 from .coarticulation import REACH_S, PhoneArrays, blend, build_phones
 from .idle import IdleLayer
+from .listening import ListeningLayer
 from .prosody import accents, phone_energy, rms_envelope
 from .visemes import MOUTH_INDEX
 
@@ -95,6 +96,7 @@ class FaceAnimator:
     def reset(self) -> None:
         """Drop all speech and restart the idle schedules from the seed (a fresh session)."""
         self._idle = IdleLayer(self.seed, self.blink_rate_per_min, self.idle_motion)
+        self._listen = ListeningLayer(self.seed)
         self._tracks: list[_Track] = []
         self._n_added = 0
         self._cache: dict[int, np.ndarray] = {}
@@ -171,6 +173,18 @@ class FaceAnimator:
         self._tracks = kept
         self._rebuild()
 
+    def add_partner_audio(self, audio16k: np.ndarray, start_s: float) -> None:
+        """The partner's (player's) microphone audio, 16 kHz mono float32, first sample at session
+        time ``start_s``: drives the listening motion (:mod:`.listening`) after its reaction delay."""
+        self._listen.add_audio(audio16k, start_s)
+        self._cache.clear()
+
+    def partner_turn(self, kind: str, at_s: float) -> None:
+        """The partner starts (``"start"``) or stops (``"stop"``) speaking; the face eases into or
+        out of listening from session time ``at_s`` (gaze hold, blink at the boundary)."""
+        self._listen.turn(kind, at_s)
+        self._cache.clear()
+
     def speech_end_s(self) -> float:
         """End time (s) of the last scheduled speech, or ``-inf`` when none is scheduled."""
         return max((tr.end_s for tr in self._tracks), default=float("-inf"))
@@ -210,6 +224,7 @@ class FaceAnimator:
         x = self.expressiveness
         self._accents(t, out, x)
         self._idle.evaluate(t, out, x, activity, self._clause_blinks(t0, t1))
+        self._listen.evaluate(t, out, x)
         # ARKit: mouthClose only has meaning up to jawOpen (lips can at most meet).
         out[:, _C["mouthClose"]] = np.minimum(out[:, _C["mouthClose"]], out[:, _C["jawOpen"]])
         np.clip(out[:, :_N_SHAPES], 0.0, 1.0, out=out[:, :_N_SHAPES])
@@ -221,7 +236,15 @@ class FaceAnimator:
         # Wide window: a spontaneous blink near a clause blink must see it to be suppressed.
         lo = np.searchsorted(self._blink_t, t0 - 2.0)
         hi = np.searchsorted(self._blink_t, t1 + 2.0, side="right")
-        return self._blink_t[lo:hi], self._blink_d[lo:hi]
+        bt, bd = self._blink_t[lo:hi], self._blink_d[lo:hi]
+        if self._listen.blinks_t:  # blinks at the partner's turn boundaries
+            lt, ld = np.array(self._listen.blinks_t), np.array(self._listen.blinks_d)
+            near = (lt >= t0 - 2.0) & (lt <= t1 + 2.0)
+            if near.any():
+                bt, bd = np.concatenate([bt, lt[near]]), np.concatenate([bd, ld[near]])
+                o = np.argsort(bt, kind="stable")
+                bt, bd = bt[o], bd[o]
+        return bt, bd
 
     def _accents(self, t: np.ndarray, out: np.ndarray, x: float) -> None:
         """Nods, yaw sway and brow raises on stressed syllables, added to ``out`` ``(B, 59)``."""

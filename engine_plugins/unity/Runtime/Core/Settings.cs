@@ -6,7 +6,9 @@ namespace FacePlex.Core
     /// Session settings keys (PROTOCOL.md §7) and their canonical order. Values in a settings
     /// <see cref="MsgMap"/>: ints as long (lead_ms, audio_chunk_ms, max_backlog_ms, stall_timeout_ms
     /// in milliseconds; seed), floats as float (speed, expressiveness, blink_rate_per_min per minute),
-    /// voice as string, idle_motion as bool.
+    /// voice as string, idle_motion as bool; full duplex: interruption as string, min_interruption_ms,
+    /// false_interruption_timeout_ms, vad_silence_ms, lipsync_lookahead_ms as long, vad_threshold as
+    /// float, resume_false_interruption as bool.
     /// </summary>
     public static class Settings
     {
@@ -15,6 +17,8 @@ namespace FacePlex.Core
         {
             "lead_ms", "audio_chunk_ms", "max_backlog_ms", "stall_timeout_ms", "voice", "speed",
             "expressiveness", "blink_rate_per_min", "idle_motion", "seed",
+            "interruption", "min_interruption_ms", "resume_false_interruption", "false_interruption_timeout_ms",
+            "vad_threshold", "vad_silence_ms", "lipsync_lookahead_ms",
         };
 
         /// <summary>Writes a settings map canonically: known keys in §7 order, then unknown keys as given.</summary>

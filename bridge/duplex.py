@@ -1,0 +1,211 @@
+"""Full duplex for a :class:`~faceplex.bridge.session.Session`: the partner's microphone (voice
+activity, barge-in, listening motion) and audio-driven lip sync (``lipsync`` utterances).
+
+Mixed into the session; it uses the session's timeline, queue, animator and connection.
+Barge-in acts inside the handling of the ``mic`` chunk that confirms the partner's speech, not
+in the producer's tick: the current utterance stops at its cursor (nothing more of it is sent),
+``interrupted`` goes out at once, and the face eases into listening from the cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import deque
+from typing import Optional
+
+import numpy as np
+
+from faceplex.protocol import messages as m
+from faceplex.protocol.errors import ErrorCode, ProtocolError
+
+from .lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream
+from .listener import MicListener, check_pcm_format
+from .utterance import Utterance
+
+log = logging.getLogger("faceplex.duplex")
+
+#: Gain of the avatar's voice while the partner speaks under ``interruption: "duck"`` (-12 dB).
+DUCK_GAIN = 10 ** (-12 / 20)
+#: A playback report older than this is not extrapolated (the client stopped reporting).
+PLAYBACK_FRESH_S = 0.5
+_WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
+
+
+class DuplexMixin:
+    """Session methods for ``mic`` and ``lipsync``. Call :meth:`_duplex_init` in ``__init__``."""
+
+    def _duplex_init(self) -> None:
+        self.listener: Optional[MicListener] = None
+        self._recent_out: deque = deque(maxlen=64)   # (start, pcm) sent before the first mic chunk
+        self.partner_speaking = False
+        self._played_at: Optional[float] = None      # wall time of the last playback report
+        self._resume: Optional[dict] = None           # an interrupted utterance that may resume
+        self.duplex_stats = {"interruptions": 0, "mic_chunks": 0}
+
+    # ------------------------------------------------------------------ microphone
+    def _on_mic(self, msg: m.Mic) -> None:
+        if self.listener is None:
+            self.listener = MicListener(self.sample_rate)
+            for start, pcm in self._recent_out:   # the echo gate needs what is playing now
+                self.listener.note_output(start, pcm)
+            self._recent_out.clear()
+        cfg = self.config
+        self.duplex_stats["mic_chunks"] += 1
+        events, audio = self.listener.push(msg.pcm, msg.sample_rate, msg.channels, self.clock_sample(),
+                                           time.monotonic(), cfg.vad_threshold, cfg.vad_silence_ms,
+                                           cfg.min_interruption_ms, msg.id)
+        if audio is not None and len(audio[0]) and hasattr(self.animator, "add_partner_audio"):
+            self.animator.add_partner_audio(audio[0], audio[1] / self.sample_rate)
+        for ev in events:
+            if ev[0] == "start":
+                self.partner_speaking = True
+                self.conn.send(m.PartnerSpeechStarted(sample=ev[1]))
+                self._turn("start")
+            elif ev[0] == "confirmed":
+                if cfg.interruption == "interrupt":
+                    self._interrupt(ev[1])
+            elif ev[0] == "stop":
+                self.partner_speaking = False
+                self.conn.send(m.PartnerSpeechStopped(sample=ev[1], samples=ev[2]))
+                self._turn("stop")
+                if self._resume is not None:
+                    self._resume["deadline"] = time.monotonic() + cfg.false_interruption_timeout_ms / 1000
+
+    def _turn(self, kind: str) -> None:
+        """Tell the animator from the first frame not yet produced (sent frames never change)."""
+        if hasattr(self.animator, "partner_turn"):
+            self.animator.partner_turn(kind, self.frame_sample(self.next_frame) / self.sample_rate)
+
+    def _played_position(self, utt: Utterance, cut: int) -> int:
+        """What the listener heard of ``utt``: the last playback report extrapolated by the
+        daemon's clock while fresh (else the clock itself), clipped to ``[start, cut]``."""
+        now = self.clock_sample()
+        if self.played_sample is not None and self._played_at is not None:
+            age = time.monotonic() - self._played_at
+            played = self.played_sample + (int(age * self.sample_rate) if age < PLAYBACK_FRESH_S else 0)
+            if self.played_sample < utt.start:
+                played = min(played, utt.start)
+        else:
+            played = now
+        return int(min(max(played, utt.start), cut))
+
+    def _interrupt(self, partner_sample: int) -> None:
+        """Barge-in: stop the current utterance at its cursor and every queued one."""
+        utt = self.queue[0] if self.queue and self.queue[0].started else None
+        if utt is None:
+            return
+        cut = utt.cursor
+        played = self._played_position(utt, cut)
+        words = [w.text for w in utt.words if w.end <= played]
+        self.duplex_stats["interruptions"] += 1
+        self.conn.send(m.Interrupted(utt=utt.utt, reply_to=utt.reply_to, sample=cut, samples_sent=cut - utt.start,
+                                     samples_played=played - utt.start, words_spoken=words,
+                                     text_spoken=" ".join(words), partner_sample=partner_sample))
+        if self.config.resume_false_interruption and utt.lipsync is None:
+            rest = _text_after_words(utt.text, len(words))
+            if rest.strip():
+                self._resume = {"utt": utt.utt, "reply_to": utt.reply_to, "voice": utt.voice,
+                                "speed": utt.speed, "text": rest, "deadline": None}
+        for u in list(self.queue):
+            self._cancel(u, "interrupted", None)
+        self._turn("start")   # the face eases into listening from the cut
+        self._flush(None)
+
+    def _maybe_resume(self) -> None:
+        """A false interruption: the partner stopped and the game did not react in time."""
+        r = self._resume
+        if r is None or r["deadline"] is None or self.partner_speaking or time.monotonic() < r["deadline"]:
+            return
+        self._resume = None
+        if self.queue or r["utt"] in self.by_id:
+            return
+        utt = Utterance(utt=r["utt"], reply_to=r["reply_to"], voice=r["voice"], speed=r["speed"])
+        self.queue.append(utt)
+        self.by_id[utt.utt] = utt
+        self._add_text(utt, r["text"], True)
+
+    def _duplex_client_reacted(self) -> None:
+        self._resume = None
+
+    def _hold_new_utterance(self) -> bool:
+        """New utterances wait while the partner speaks (turn taking), unless the policy ignores it."""
+        return self.partner_speaking and self.config.interruption != "ignore"
+
+    def _note_output(self, start: int, pcm: np.ndarray) -> None:
+        if self.listener is not None:
+            self.listener.note_output(start, pcm)
+        else:
+            self._recent_out.append((start, pcm))
+
+    def _duck(self, pcm: np.ndarray) -> np.ndarray:
+        if self.partner_speaking and self.config.interruption == "duck":
+            return (pcm.astype(np.float32) * DUCK_GAIN).astype(np.int16)
+        return pcm
+
+    # ------------------------------------------------------------------ lip sync
+    def _on_lipsync(self, msg: m.Lipsync) -> None:
+        check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
+        utt = self.by_id.get(msg.utt)
+        if utt is None:
+            from .session import MAX_QUEUED_UTTERANCES
+
+            if len(self.queue) > MAX_QUEUED_UTTERANCES:
+                raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)
+            utt = Utterance(utt=msg.utt, reply_to=msg.id, voice="", speed=1.0)
+            utt.lipsync = LipsyncStream(self.sample_rate, self.config.lipsync_lookahead_ms, msg.text)
+            utt.clauses_pending = 1
+            self.queue.append(utt)
+            self.by_id[utt.utt] = utt
+        elif utt.lipsync is None or utt.lipsync.final:
+            raise ProtocolError(ErrorCode.DUPLICATE_UTTERANCE, f"utterance {msg.utt!r} is not an open lipsync stream", msg.id)
+        stream = utt.lipsync
+        if stream.seconds > MAX_LIPSYNC_SECONDS:
+            raise ProtocolError(ErrorCode.LIPSYNC_OVERFLOW, f"lipsync utterance over {MAX_LIPSYNC_SECONDS} s", msg.id)
+        try:
+            stream.push(msg.pcm, msg.sample_rate, msg.channels, msg.final)
+        except ValueError as exc:
+            raise ProtocolError(ErrorCode.AUDIO_FORMAT_MISMATCH, str(exc), msg.id) from None
+        if msg.final:
+            utt.final = True
+        self._lipsync_kick(utt)
+
+    def _lipsync_kick(self, utt: Utterance) -> None:
+        stream = utt.lipsync
+        if not stream.wants_step():
+            return
+        stream.busy = True
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(None, stream.step)
+        fut.add_done_callback(lambda f: self._lipsync_done(utt, f))
+
+    def _lipsync_done(self, utt: Utterance, fut) -> None:
+        stream = utt.lipsync
+        stream.busy = False
+        if self.by_id.get(utt.utt) is not utt:
+            return   # cancelled meanwhile
+        try:
+            clauses = fut.result()
+        except Exception as exc:
+            log.exception("lipsync analysis failed")
+            self.conn.send_error(ErrorCode.INTERNAL, f"lip sync analysis failed: {exc}", utt.reply_to)
+            self._cancel(utt, "error", utt.reply_to)
+            self._flush(None)
+            return
+        utt.ready.extend(clauses)
+        if stream.done:
+            utt.clauses_pending = 0
+        self._lipsync_kick(utt)
+        self._wake.set()
+
+
+def _text_after_words(text: str, n_words: int) -> str:
+    """``text`` after its first ``n_words`` words (the unspoken rest of an utterance)."""
+    if n_words <= 0:
+        return text
+    for i, mt in enumerate(_WORD.finditer(text)):
+        if i == n_words - 1:
+            return text[mt.end():].lstrip(" ,;:")
+    return ""

@@ -1,0 +1,182 @@
+"""The partner's microphone: format checks, downmix + resampling to 16 kHz, Silero voice activity
+with an echo gate, partner speech events on the session timeline (sans-I/O: the caller passes
+the clocks).
+
+Timeline placement: a ``mic`` chunk was captured just before it arrived, so the first chunk of a
+stream is placed to end at the daemon's media clock when it arrives; later chunks follow
+contiguously. A pause in the stream (no chunk for :data:`GAP_S`) re-anchors it.
+
+Format checks (PROTOCOL.md §11): a byte length that is not a whole number of frames
+(``channels * 2`` bytes) is an error at once; over :data:`CADENCE_MIN_S` of continuous streaming,
+the audio arriving per wall second must match the declared rate x channels within
+:data:`CADENCE_TOLERANCE` (catches mono sent as stereo and vice versa, 16 kHz sent as 48 kHz, ...).
+Not detectable: rates within the tolerance of the declared one (44.1 vs 48 kHz), swapped or
+identical stereo channels, a mic sent faster or slower than real time on purpose.
+
+Echo gate: the daemon knows what it sent. A VAD window counts as speech only if the mic is
+louder than the avatar's own output around that time (the loudest 10 ms of the last 0.6 s)
+minus :data:`ECHO_GATE_DB`. Silero alone cannot tell: on the avatar's own voice mixed at -20 dB it
+still reports p = 0.99998 (it is level-invariant), so a higher threshold would not help.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import soxr
+
+from faceplex.models.audio.vad import VAD_RATE, WINDOW, SileroVad, VadSegmenter
+from faceplex.protocol.errors import ErrorCode, ProtocolError
+
+GAP_S = 0.3
+CADENCE_MIN_S = 1.0
+CADENCE_TOLERANCE = (0.7, 1.4)
+ECHO_GATE_DB = 12.0
+ECHO_LOOKBACK_S = 0.6
+MIC_RATES = (8000, 192000)
+MAX_CHANNELS = 8
+
+
+def check_pcm_format(pcm: bytes, sample_rate: int, channels: int, reply_to: Optional[str]) -> None:
+    """Declared format sanity. Raises ProtocolError (unsupported / mismatch)."""
+    if not MIC_RATES[0] <= sample_rate <= MIC_RATES[1] or not 1 <= channels <= MAX_CHANNELS:
+        raise ProtocolError(ErrorCode.UNSUPPORTED_AUDIO_FORMAT,
+                            f"input audio must be 8000-192000 Hz, 1-{MAX_CHANNELS} channels; got {sample_rate} Hz, {channels}", reply_to)
+    if len(pcm) % (2 * channels):
+        raise ProtocolError(ErrorCode.AUDIO_FORMAT_MISMATCH,
+                            f"{len(pcm)} bytes is not a whole number of {channels}-channel PCM16 frames", reply_to)
+
+
+def to_mono_float(pcm: bytes, channels: int) -> np.ndarray:
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    return x.reshape(-1, channels).mean(axis=1) if channels > 1 else x
+
+
+class MicListener:
+    """One session's microphone stream -> partner speech events.
+
+    :meth:`push` returns ``(events, partner_audio)``: events ``("start", sample)``,
+    ``("confirmed", onset_sample)`` (the speech has lasted ``min_ms``), ``("stop", sample,
+    samples)``, timeline samples at ``out_rate``; ``partner_audio`` is ``(x16k, start_sample)``.
+    """
+
+    def __init__(self, out_rate: int):
+        self.out_rate = out_rate
+        self.vad = SileroVad()
+        self.seg = VadSegmenter()
+        self._fmt: Optional[tuple[int, int]] = None
+        self._faulted: Optional[tuple[int, int]] = None
+        self._rs = None
+        self._anchor = 0          # timeline sample of 16 kHz sample 0 of this anchor
+        self._n16 = 0             # 16 kHz samples since the anchor
+        self._pending = np.zeros(0, dtype=np.float32)   # 16 kHz samples not yet in a VAD window
+        self._t_first = None
+        self._frames_after_first = 0
+        self._t_last = None
+        self._onset: Optional[int] = None
+        self._confirmed = False
+        bin_len = max(1, out_rate // 100)
+        self._bin_len = bin_len
+        self._out_rms: dict[int, float] = {}      # 10 ms output bin -> RMS (int16 units)
+        self.in_speech = False
+
+    # ---------------------------------------------------------------- the avatar's own output
+    def note_output(self, start: int, pcm: np.ndarray) -> None:
+        """The daemon sent ``pcm`` (int16) at timeline ``start``: reference for the echo gate."""
+        L = self._bin_len
+        x = pcm.astype(np.float32)
+        first = start // L
+        for b in range(first, (start + len(x) + L - 1) // L):
+            seg = x[max(0, b * L - start): max(0, (b + 1) * L - start)]
+            if len(seg):
+                self._out_rms[b] = max(self._out_rms.get(b, 0.0), float(np.sqrt(np.mean(seg ** 2))))
+        if len(self._out_rms) > 1000:
+            for b in sorted(self._out_rms)[:-600]:
+                del self._out_rms[b]
+
+    def _echo_ref(self, a: int, b: int) -> float:
+        L = self._bin_len
+        lo = (a - int(ECHO_LOOKBACK_S * self.out_rate)) // L
+        vals = [self._out_rms.get(i, 0.0) for i in range(lo, b // L + 1)]
+        return max(vals) if vals else 0.0
+
+    # ---------------------------------------------------------------- input
+    def push(self, pcm: bytes, sample_rate: int, channels: int, now_sample: int, now_s: float,
+             threshold: float, silence_ms: int, min_ms: int, reply_to: Optional[str] = None):
+        check_pcm_format(pcm, sample_rate, channels, reply_to)
+        fmt = (sample_rate, channels)
+        if fmt == self._faulted:
+            return [], None            # reported once; dropped until the declared format changes
+        events: list[tuple] = []
+        gap = self._t_last is not None and now_s - self._t_last > GAP_S
+        if fmt != self._fmt or gap or self._rs is None:
+            events += self._end_speech()
+            self._fmt, self._faulted = fmt, None
+            self._rs = soxr.ResampleStream(sample_rate, VAD_RATE, 1, dtype="float32", quality="HQ")
+            frames = len(pcm) // (2 * channels)
+            self._anchor = max(0, now_sample - frames * self.out_rate // sample_rate)
+            self._n16 = 0
+            self._pending = np.zeros(0, dtype=np.float32)
+            self.vad.reset()
+            self.seg = VadSegmenter()
+            self._t_first, self._frames_after_first = now_s, 0
+        else:
+            self._frames_after_first += len(pcm) // (2 * channels)
+            self._check_cadence(now_s, reply_to)
+        self._t_last = now_s
+        self.seg.threshold = threshold
+        self.seg.silence_windows = max(1, round(silence_ms / 32))
+        x = self._rs.resample_chunk(to_mono_float(pcm, channels))
+        start16 = self._n16
+        self._n16 += len(x)
+        self._pending = np.concatenate([self._pending, x])
+        probs = self.vad.push(x)
+        first_k = self.vad.windows - len(probs)
+        for i, prob in enumerate(probs):
+            k = first_k + i
+            win = self._pending[i * WINDOW:(i + 1) * WINDOW]
+            a, b = self.sample_of(k * WINDOW), self.sample_of((k + 1) * WINDOW)
+            mic_rms = float(np.sqrt(np.mean(win ** 2))) * 32768.0
+            gate = self._echo_ref(a, b) * 10 ** (-ECHO_GATE_DB / 20)
+            p = float(prob) if mic_rms > gate else 0.0
+            for ev in self.seg.step(k, p):
+                if ev[0] == "start":
+                    self._onset, self._confirmed, self.in_speech = self.sample_of(ev[1] * WINDOW), False, True
+                    events.append(("start", self._onset))
+                else:
+                    end = self.sample_of(ev[1] * WINDOW)
+                    events.append(("stop", end, end - self._onset))
+                    self._onset, self.in_speech = None, False
+            if self.in_speech and not self._confirmed and b - self._onset >= min_ms * self.out_rate // 1000:
+                self._confirmed = True
+                events.append(("confirmed", self._onset))
+        self._pending = self._pending[len(probs) * WINDOW:]
+        return events, (x, self.sample_of(start16))
+
+    def sample_of(self, i16: int) -> int:
+        """Timeline sample of 16 kHz sample ``i16`` of the current anchor."""
+        return self._anchor + i16 * self.out_rate // VAD_RATE
+
+    def _end_speech(self) -> list[tuple]:
+        if not self.in_speech:
+            return []
+        end = self.sample_of(self._n16)
+        ev = [("stop", end, end - self._onset)]
+        self._onset, self.in_speech = None, False
+        return ev
+
+    def _check_cadence(self, now_s: float, reply_to: Optional[str]) -> None:
+        elapsed = now_s - self._t_first
+        if elapsed < CADENCE_MIN_S:
+            return
+        rate, channels = self._fmt
+        ratio = self._frames_after_first / (elapsed * rate)
+        if not CADENCE_TOLERANCE[0] <= ratio <= CADENCE_TOLERANCE[1]:
+            self._faulted = self._fmt
+            self._rs = None
+            self._end_speech()
+            raise ProtocolError(
+                ErrorCode.AUDIO_FORMAT_MISMATCH,
+                f"mic declared {rate} Hz x {channels} channel(s) but delivers {ratio:.2f}x that many bytes "
+                f"per second: the real rate or channel count differs; chunks of this format are ignored", reply_to)

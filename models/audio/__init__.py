@@ -1,0 +1,1 @@
+"""Audio analysis: voice activity (Silero VAD through onnxruntime)."""

@@ -1,0 +1,186 @@
+"""Phone timing for speech FacePlex did not make, with PocketSphinx (the PyPI wheel's English model).
+
+- With a transcript: forced alignment (``set_align_text``, decode, ``set_alignment``, decode
+  again, ``get_alignment()``): words and ARPAbet phones with 10 ms frame times.
+- Without one: phone recognition with the wheel's phone language model (``allphone``); noisier,
+  but bilabial closures (P B M) are found reliably enough for the lips.
+
+ARPAbet phones are mapped to the espeak-style IPA symbols the face model understands
+(:func:`faceplex.models.face.visemes.viseme_for`); the results are :class:`SpeechChunk` objects, the
+same type Piper's voice produces, so the animator treats recorded and synthesized speech alike.
+A :class:`Decoder` is not thread-safe: :func:`aligner` hands out one per thread.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .piper_voice import SpeechChunk, TimedPhoneme, TimedWord
+
+ALIGN_RATE = 16000
+FRAME_S = 0.01   # PocketSphinx frame: 10 ms
+PAD = 800        # samples of silence around an aligned segment
+
+#: ARPAbet (CMUdict, no stress digits) -> IPA as espeak-ng writes it.
+ARPABET_TO_IPA = {
+    "AA": "ɑ", "AE": "æ", "AH": "ʌ", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "EH": "ɛ", "ER": "ɚ",
+    "EY": "eɪ", "IH": "ɪ", "IY": "i", "OW": "oʊ", "OY": "ɔɪ", "UH": "ʊ", "UW": "u",
+    "B": "b", "CH": "tʃ", "D": "d", "DH": "ð", "F": "f", "G": "ɡ", "HH": "h", "JH": "dʒ", "K": "k",
+    "L": "l", "M": "m", "N": "n", "NG": "ŋ", "P": "p", "R": "ɹ", "S": "s", "SH": "ʃ", "T": "t",
+    "TH": "θ", "V": "v", "W": "w", "Y": "j", "Z": "z", "ZH": "ʒ", "SIL": "_",
+}
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+def ipa_for(arpabet: str) -> str:
+    """IPA symbol for an ARPAbet phone (stress digits and noise phones -> ``"_"``)."""
+    return ARPABET_TO_IPA.get(re.sub(r"\d", "", arpabet.upper()), "_")
+
+
+@dataclass(frozen=True)
+class AlignedPhone:
+    """An ARPAbet phone in 16 kHz samples ``[start, end)`` from the analysed audio's first sample."""
+
+    phone: str
+    start: int
+    end: int
+
+
+class Aligner:
+    """One PocketSphinx decoder for forced alignment and phone recognition at 16 kHz."""
+
+    def __init__(self) -> None:
+        import pocketsphinx
+        from pocketsphinx import Decoder
+
+        model = pocketsphinx.get_model_path()
+        self._decoder = Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
+        self._grammar = Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
+        self._phone = Decoder(samprate=ALIGN_RATE, loglevel="FATAL", lm=None, backtrace=True,
+                              allphone=os.path.join(model, "en-us", "en-us-phone.lm.bin"),
+                              beam=1e-20, pbeam=1e-20, lw=2.0)
+
+    def known_words(self, text: str) -> list[str]:
+        """The transcript's words that the dictionary knows, lower case, in order."""
+        words = [w.lower().strip("'") for w in _WORD.findall(text)]
+        return [w for w in words if w and self._decoder.lookup_word(w) is not None]
+
+    def align(self, pcm: np.ndarray, text: str) -> tuple[list[AlignedPhone], list[tuple[str, int, int]]]:
+        """Forced alignment of ``pcm`` (``(N,) int16`` at 16 kHz) to ``text``.
+
+        Returns ``(phones, words)``, words as ``(word, start, end)`` in samples. Words missing
+        from the dictionary are dropped; if nothing can be aligned, falls back to recognition."""
+        words = self.known_words(text)
+        # 50 ms of silence on both sides: a segment cut at a word boundary otherwise often fails
+        # to reach the alignment's final state (measured on streamed segments).
+        pad = np.zeros(PAD, dtype="<i2")
+        data = np.concatenate([pad, np.asarray(pcm, dtype="<i2"), pad]).tobytes()
+        if not words:
+            return self.recognize(pcm), []
+        d = self._decoder
+        try:
+            d.set_align_text(" ".join(words))
+            d.start_utt(); d.process_raw(data, full_utt=True); d.end_utt()
+            d.set_alignment()
+            d.start_utt(); d.process_raw(data, full_utt=True); d.end_utt()
+            al = d.get_alignment()
+            n = len(pcm)
+
+            def span(start, dur):
+                return min(max(start * 160 - PAD, 0), n), min(max((start + dur) * 160 - PAD, 0), n)
+
+            phones = [AlignedPhone(p.name, *span(p.start, p.duration)) for p in al.phones()]
+            phones = [p for p in phones if p.end > p.start]
+            wds = [(re.sub(r"\(\d+\)$", "", w.name), *span(w.start, w.duration))
+                   for w in al.words() if not w.name.startswith(("<", "["))]
+        except (RuntimeError, ValueError, AttributeError):
+            return self.recognize(pcm), []
+        if not phones:
+            return self.recognize(pcm), []
+        return phones, wds
+
+    def prefix_words(self, pcm: np.ndarray, words: list[str], max_words: int = 16) -> list[tuple[str, int, int]]:
+        """Which of ``words`` (in order, a prefix of them) are spoken in ``pcm`` (16 kHz int16, from
+        a word boundary), with their sample spans: a grammar accepting any prefix of the next
+        ``max_words`` words (a streaming alternative to forced alignment, whose transcript must
+        cover the whole audio)."""
+        words = words[:max_words]
+        if not words:
+            return []
+        rule = ""
+        for w in reversed(words):
+            rule = f"{w} [ {rule} ]" if rule else w
+        d = self._grammar
+        d.add_jsgf_string("prefix", f"#JSGF V1.0;\ngrammar prefix;\npublic <s> = [ {rule} ];\n")
+        d.activate_search("prefix")
+        d.start_utt()
+        d.process_raw(np.asarray(pcm, dtype="<i2").tobytes(), full_utt=True)
+        d.end_utt()
+        out = []
+        for s in (d.seg() or []) if d.hyp() is not None else []:
+            name = re.sub(r"\(\d+\)$", "", s.word)
+            if name.startswith(("<", "[")):
+                continue
+            out.append((name, s.start_frame * 160, (s.end_frame + 1) * 160))
+        # the grammar only admits a prefix; guard against a decoder that returned something else
+        ok = 0
+        while ok < len(out) and ok < len(words) and out[ok][0] == words[ok]:
+            ok += 1
+        return out[:ok]
+
+    def recognize(self, pcm: np.ndarray) -> list[AlignedPhone]:
+        """Phone recognition of ``pcm`` (``(N,) int16`` at 16 kHz), no transcript."""
+        d = self._phone
+        d.start_utt()
+        d.process_raw(np.asarray(pcm, dtype="<i2").tobytes(), full_utt=True)
+        d.end_utt()
+        if d.hyp() is None:
+            return []
+        return [AlignedPhone(s.word, s.start_frame * 160, (s.end_frame + 1) * 160) for s in d.seg()]
+
+
+_local = threading.local()
+
+
+def aligner() -> Aligner:
+    """This thread's :class:`Aligner` (decoders are not thread-safe; loading one takes ~0.1 s)."""
+    a = getattr(_local, "aligner", None)
+    if a is None:
+        a = _local.aligner = Aligner()
+    return a
+
+
+def to_chunk(audio16: np.ndarray, phones: list[AlignedPhone], words: list[tuple[str, int, int]],
+             text: str = "") -> SpeechChunk:
+    """A 16 kHz :class:`SpeechChunk` whose IPA phones tile ``[0, len(audio16))`` exactly.
+
+    Gaps between aligned phones and the ends become pauses (``"_"``); phones are clipped to
+    the audio."""
+    n = int(audio16.shape[0])
+    out: list[TimedPhoneme] = []
+    pos = 0
+    for p in sorted(phones, key=lambda p: p.start):
+        s, e = max(pos, min(p.start, n)), min(p.end, n)
+        if e <= s:
+            continue
+        if s > pos:
+            out.append(TimedPhoneme("_", pos, s))
+        ipa = ipa_for(p.phone)
+        if ipa == "_" and out and out[-1].phoneme == "_":
+            out[-1] = TimedPhoneme("_", out[-1].start, e)
+        else:
+            out.append(TimedPhoneme(ipa, s, e))
+        pos = e
+    if pos < n:
+        if out and out[-1].phoneme == "_":
+            out[-1] = TimedPhoneme("_", out[-1].start, n)
+        else:
+            out.append(TimedPhoneme("_", pos, n))
+    timed_words = [TimedWord(w, max(0, min(s, n)), max(0, min(e, n))) for w, s, e in words]
+    return SpeechChunk(text=text, sample_rate=ALIGN_RATE, audio=np.asarray(audio16, dtype=np.int16),
+                       phonemes=out, words=[w for w in timed_words if w.end > w.start])
