@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from faceplex.models.face.animator import FaceAnimator
+from faceplex.models.face.visemes import viseme_for
 from faceplex.models.speech.piper_voice import Voice
 from faceplex.models.speech.text import split_clauses
 
-from .take import Take
+from .take import Take, read_wav
 from .utterance import resample_clause
 
 
@@ -37,3 +38,34 @@ def bake_text(text: str, sample_rate: int = 22050, fps: int = 60, seed: int = 0,
     num_frames = -(-pos * fps // sample_rate)  # frames whose sample lies in [0, pos)
     frames = animator.frames(0, num_frames)
     return Take(text=text, sample_rate=sample_rate, audio=np.concatenate(pcm_parts), fps=fps, frames=frames, marks=marks)
+
+
+def bake_audio(path, text: str | None = None, sample_rate: int | None = None, fps: int = 60, seed: int = 0) -> Take:
+    """Animate a recorded line (a PCM16 WAV, any rate, mono or stereo) as the daemon animates a
+    ``lipsync`` utterance: PocketSphinx phone timing (forced alignment when ``text`` is given,
+    phone recognition otherwise). The take's audio is the recording at ``sample_rate`` (default:
+    its own rate)."""
+    import soxr
+
+    from .lipsync import analyse_file
+
+    audio, rate = read_wav(path)
+    audio = audio[:, 0] if audio.shape[1] == 1 else audio.astype(np.float32).mean(axis=1).astype(np.int16)
+    sample_rate = sample_rate or rate
+    _, chunk = analyse_file(audio, rate, text)
+    animator = FaceAnimator(fps, seed=seed)
+    animator.add_speech(chunk, 0.0)
+    out = audio if sample_rate == rate else soxr.resample(audio, rate, sample_rate, quality="VHQ").astype(np.int16)
+    ratio = sample_rate / chunk.sample_rate
+
+    def scale(x: int) -> int:
+        return min(len(out), int(round(x * ratio)))
+
+    marks = [{"kind": "word", "sample": scale(w.start), "end": scale(w.end), "text": w.text, "viseme": None}
+             for w in chunk.words]
+    marks += [{"kind": "phoneme", "sample": scale(p.start), "end": scale(p.end), "text": p.phoneme,
+               "viseme": viseme_for(p.phoneme)} for p in chunk.phonemes]
+    marks.sort(key=lambda mk: (mk["sample"], mk["kind"] != "word"))
+    num_frames = -(-len(out) * fps // sample_rate)
+    return Take(text=text or "", sample_rate=sample_rate, audio=out, fps=fps, frames=animator.frames(0, num_frames),
+                marks=marks)

@@ -29,10 +29,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
-    from .bake import bake_text
+    from .bake import bake_audio, bake_text
     from .take import write_take
 
-    take = bake_text(args.text, sample_rate=args.sample_rate, fps=args.fps, seed=args.seed, speed=args.speed)
+    if args.audio:  # a recorded line: its audio, a face from PocketSphinx phone timing
+        take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate,
+                          fps=args.fps, seed=args.seed)
+    elif not args.text:
+        raise SystemExit("faceplex say: give TEXT, or --audio FILE.wav")
+    else:
+        take = bake_text(args.text, sample_rate=args.sample_rate, fps=args.fps, seed=args.seed, speed=args.speed)
     paths = write_take(take, Path(args.output))
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     return 0
@@ -103,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_cmd_serve)
 
     say = sub.add_parser("say", help="bake a take: DIR/take.wav, take.csv (Live Link Face), take.png")
-    say.add_argument("text")
+    say.add_argument("text", nargs="?", help="text to speak (with --audio: the transcript, optional)")
+    say.add_argument("--audio", metavar="FILE.wav", help="animate a recorded line (PCM16 WAV) instead of speaking text")
+    say.add_argument("--text", dest="transcript", help="with --audio: its transcript (forced alignment)")
     say.add_argument("-o", "--output", required=True, help="output folder")
     say.add_argument("--sample-rate", type=int, default=22050, help="WAV rate in Hz (default: the voice's 22050)")
     say.add_argument("--fps", type=int, default=60, choices=(30, 60), help="animation rate (CSV is always 60 rows/s)")

@@ -31,6 +31,8 @@ log = logging.getLogger("faceplex.duplex")
 DUCK_GAIN = 10 ** (-12 / 20)
 #: A playback report older than this is not extrapolated (the client stopped reporting).
 PLAYBACK_FRESH_S = 0.5
+#: Analysed audio a lipsync utterance gathers before it starts (see ``_may_start``).
+LIPSYNC_PREROLL_S = 0.6
 _WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
 
 
@@ -146,6 +148,13 @@ class DuplexMixin:
         return pcm
 
     # ------------------------------------------------------------------ lip sync
+    def _may_start(self, utt: Utterance) -> bool:
+        """A lipsync utterance starts once :data:`LIPSYNC_PREROLL_S` of it is analysed (or all of
+        it): at real-time input, commits lag by the look-ahead plus the word being spoken, and
+        the pre-roll absorbs that instead of gaps of silence."""
+        s = utt.lipsync
+        return s is None or s.done or s.committed_out >= LIPSYNC_PREROLL_S * self.sample_rate
+
     def _on_lipsync(self, msg: m.Lipsync) -> None:
         check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
         utt = self.by_id.get(msg.utt)

@@ -291,7 +291,7 @@ class Session(DuplexMixin):
             if utt is not None and not utt.started:
                 if self._hold_new_utterance():
                     utt = None  # the partner is speaking: the reply waits for its turn
-                elif utt.ready:
+                elif utt.ready and self._may_start(utt):
                     self._start(utt)
                 elif utt.text_done:  # only unspeakable text arrived (e.g. "..." appended)
                     self.queue.popleft()
@@ -299,6 +299,8 @@ class Session(DuplexMixin):
                     self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=utt.reply_to, reason="empty",
                                                         sample=self.frame_sample(self.next_frame), samples=0))
                     continue
+                elif utt.ready:
+                    utt = None  # a lipsync utterance gathers its pre-roll
                 else:
                     utt = None  # still synthesizing its first clause: keep the idle face going
             if utt is None:

@@ -1,0 +1,123 @@
+"""Audio-driven lip sync: speech FacePlex did not make, animated on the same sample timeline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from faceplex.bridge.client import FacePlexClient
+from faceplex.models.face.visemes import lips_shut
+from faceplex.models.speech.piper_voice import Voice
+from faceplex.protocol import messages as m
+
+LINE = "Bob, my mum bought a big map of Bombay. Maybe pop by?"
+
+
+def run(coro, timeout=90):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def _recording(text=LINE, speed=0.9):
+    """A 'recorded line' from another voice setting, at the voice's 22050 Hz."""
+    return np.concatenate([c.audio for c in Voice.default().synthesize(text, speed=speed)]).astype(np.int16)
+
+
+async def _stream(url, audio, rate, text, pace, chunk_s=0.04, sr=48000, fps=60, lookahead_ms=200):
+    """Send ``audio`` as lipsync chunks at ``pace`` x real time; return the client and the utterance's messages."""
+    client = FacePlexClient(url, sample_rate=sr, fps=fps)
+    await client.connect()
+    await client.configure(lipsync_lookahead_ms=lookahead_ms)
+    n = int(rate * chunk_s)
+    t0 = time.perf_counter()
+    sent_at = []
+    for k, i in enumerate(range(0, len(audio), n)):
+        last = i + n >= len(audio)
+        t = time.perf_counter()
+        sent_at.append((i, t))
+        await client.send(m.Lipsync(id="l" if k == 0 else None, utt="ext", sample_rate=rate, channels=1,
+                                    pcm=audio[i:i + n].astype("<i2").tobytes(), text=text if k == 0 else None,
+                                    final=last))
+        target = t0 + (k + 1) * chunk_s / pace
+        await asyncio.sleep(max(0.0, target - time.perf_counter()))
+    rec = await client.collect("ext", t0, timeout=60)
+    await client.close()
+    return client, rec, sent_at
+
+
+@pytest.mark.parametrize("pace", [1.0, 3.0])
+def test_lips_shut_on_pbm_within_one_frame_of_the_aligned_phone(daemon, pace):
+    async def go():
+        sr, fps = 48000, 60
+        audio = _recording()
+        client, rec, _ = await _stream(daemon.url, audio, 22050, LINE, pace)
+        assert rec.outcome == "finished" and not rec.errors
+        # the daemon sends the line back at the session rate; its length is the resampled input
+        # (at real time, a word longer than the pre-roll may add a little silence)
+        extra = len(rec.audio) - len(audio) * sr / 22050
+        assert -0.002 * sr < extra < (0.3 * sr if pace == 1.0 else 0.002 * sr)
+        frames = dict(zip(rec.frame_samples, rec.frames))
+        checked = 0
+        for mk in rec.marks:
+            if mk.kind != "phoneme" or mk.text not in ("p", "b", "m"):
+                continue
+            centre = (mk.sample + mk.end) // 2
+            n = round(centre * fps / sr)
+            near = [frames[s] for s in (k * sr // fps for k in (n - 1, n, n + 1)) if s in frames]
+            assert any(lips_shut(np.asarray(v)) for v in near), f"lips open around {mk.text} at {centre}"
+            checked += 1
+        assert checked >= 8
+        words = [mk.text for mk in rec.marks if mk.kind == "word"]
+        script = ["bob", "my", "mum", "bought", "a", "big", "map", "of", "bombay", "maybe", "pop", "by"]
+        it = iter(script)
+        assert len(words) >= 8 and all(w in it for w in words), words   # in the transcript's order
+    run(go())
+
+
+def test_without_transcript_phone_recognition_still_closes_lips(daemon):
+    async def go():
+        audio = _recording("Maybe my mum bought a big map.")
+        _, rec, _ = await _stream(daemon.url, audio, 22050, None, 2.0)
+        assert rec.outcome == "finished"
+        pbm = [mk for mk in rec.marks if mk.kind == "phoneme" and mk.viseme == "PP"]
+        assert len(pbm) >= 3
+        assert lips_shut(rec.face).any() and (rec.face[:, 17].max() > 0.2)
+    run(go())
+
+
+def test_slower_than_real_time_input_the_face_waits_for_its_audio(daemon):
+    async def go():
+        audio = _recording("Peter bought a big map of Bombay.")
+        client, rec, _ = await _stream(daemon.url, audio, 22050, "Peter bought a big map of Bombay.", 0.6)
+        assert rec.outcome == "finished"
+        # lockstep: no face frame of the utterance before the audio covering it
+        audio_end = None
+        for r in client.log:
+            if isinstance(r.msg, m.Audio) and r.msg.utt == "ext":
+                audio_end = r.msg.sample + len(r.msg.pcm) // 2
+            elif isinstance(r.msg, m.Face) and r.msg.utt == "ext":
+                assert audio_end is not None and r.msg.sample < audio_end
+        # all of the input came back (gaps of silence may have been added while it was late)
+        assert len(rec.audio) >= len(audio) * 48000 / 22050 - 0.002 * 48000
+    run(go())
+
+
+def test_say_audio_bakes_a_take_from_a_recorded_line(tmp_path):
+    audio = _recording("Maybe pop by my big map.")
+    wav = tmp_path / "line.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(22050); w.writeframes(audio.tobytes())
+    out = tmp_path / "take"
+    res = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "say", "--audio", str(wav),
+                          "--text", "Maybe pop by my big map.", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    paths = json.loads(res.stdout)
+    assert (out / "take.wav").exists() and (out / "take.csv").exists()
+    marks = json.loads((out / "take.marks.json").read_text())
+    assert paths and marks
