@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import time
 from collections import deque
 from typing import Awaitable, Callable, Optional
@@ -37,6 +38,7 @@ MAX_TEXT_CHARS = 2000
 MAX_PENDING_CHARS = 20000
 MAX_QUEUED_UTTERANCES = 16
 _session_ids = itertools.count(1)
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class Session(DuplexMixin):
@@ -108,7 +110,7 @@ class Session(DuplexMixin):
         self.closed = True
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.wait(self._tasks, timeout=2.0)
 
     def _new_animator(self) -> FaceAnimator:
         c = self.config
@@ -139,7 +141,10 @@ class Session(DuplexMixin):
             elif isinstance(msg, m.Lipsync):
                 self._on_lipsync(msg)
             elif isinstance(msg, m.Config):
-                self.config = self.config.merged(msg.settings, msg.id)
+                merged = self.config.merged(msg.settings, msg.id)
+                if merged.voice not in self.voices:
+                    raise ProtocolError(ErrorCode.INVALID_CONFIG, f"voice: {merged.voice!r} is not one of {sorted(self.voices)}", msg.id)
+                self.config = merged
                 self._animator_dirty = True
                 self.conn.send(m.Configured(reply_to=msg.id, config=self.config.model_dump()))
             elif isinstance(msg, m.Ping):
@@ -154,6 +159,8 @@ class Session(DuplexMixin):
         self._wake.set()
 
     def _on_say(self, msg: m.Say) -> None:
+        if _CONTROL_CHARS.search(msg.text):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "say.text contains control characters (only tab and newline are allowed)", msg.id)
         if len(msg.text) > MAX_TEXT_CHARS:
             raise ProtocolError(ErrorCode.TEXT_TOO_LONG, f"text is {len(msg.text)} characters; the limit is {MAX_TEXT_CHARS}", msg.id)
         if msg.append:
@@ -265,7 +272,8 @@ class Session(DuplexMixin):
     # ------------------------------------------------------------------ pacing
     async def _producer(self) -> None:
         tick = 0.01
-        while True:
+        loop = asyncio.get_running_loop()
+        while not self.closed:
             try:
                 self._produce()
             except Exception:  # a bug must not kill the session's face stream silently
@@ -273,10 +281,14 @@ class Session(DuplexMixin):
                 self.conn.send_error(ErrorCode.INTERNAL, "internal error while producing media")
                 self._flush(None)
             self._wake.clear()
+            # Sleep one tick or until woken. Not asyncio.wait_for: before Python 3.12 it can
+            # swallow a cancellation that coincides with the wake-up, and the session would
+            # never close (seen: say, then close the socket at once).
+            timer = loop.call_later(tick, self._wake.set)
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=tick)
-            except asyncio.TimeoutError:
-                pass
+                await self._wake.wait()
+            finally:
+                timer.cancel()
 
     def _produce(self) -> None:
         cfg = self.config
