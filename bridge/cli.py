@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from faceplex.protocol.messages import SUPPORTED_SAMPLE_RATES
+
 from .motion import MOTION_BACKENDS
 
 
@@ -113,10 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--audio", metavar="FILE.wav", help="animate a recorded line (PCM16 WAV) instead of speaking text")
     say.add_argument("--text", dest="transcript", help="with --audio: its transcript (forced alignment)")
     say.add_argument("-o", "--output", required=True, help="output folder")
-    say.add_argument("--sample-rate", type=int, default=22050, help="WAV rate in Hz (default: the voice's 22050)")
+    say.add_argument("--sample-rate", type=int, default=22050, choices=SUPPORTED_SAMPLE_RATES,
+                     help="WAV rate in Hz (default: the voice's 22050)")
     say.add_argument("--fps", type=int, default=60, choices=(30, 60), help="animation rate (CSV is always 60 rows/s)")
     say.add_argument("--seed", type=int, default=0)
-    say.add_argument("--speed", type=float, default=1.0)
+    say.add_argument("--speed", type=_speed, default=1.0, help="speech rate, 0.5-2.0 (default 1.0)")
     say.set_defaults(func=_cmd_say)
 
     demo = sub.add_parser("demo", help="start a daemon, speak a line over a real WebSocket, save the take, print latencies")
@@ -167,11 +170,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _speed(text: str) -> float:
+    value = float(text)
+    if not 0.5 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"speed {value} is outside 0.5-2.0")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as exc:
+        # Bad input or an unusable path/port: one clear line, not a traceback (--log-level DEBUG
+        # shows the traceback).
+        logging.getLogger("faceplex").debug("command failed", exc_info=True)
+        parser.exit(2, f"faceplex {args.command}: error: {exc}\n")
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

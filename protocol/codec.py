@@ -44,7 +44,8 @@ def unpack_map(data: bytes, max_bytes: int | None = None) -> dict[str, Any]:
     try:
         obj = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several unrelated exception types
-        raise ProtocolError(ErrorCode.MALFORMED_MSGPACK, f"not valid msgpack ({type(exc).__name__}: {exc})") from None
+        detail = str(exc) or "bytes that do not form one msgpack value"
+        raise ProtocolError(ErrorCode.MALFORMED_MSGPACK, f"not valid msgpack ({type(exc).__name__}: {detail})") from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.MALFORMED_MESSAGE, f"a message must be a msgpack map, got {type(obj).__name__}")
     reply_to = obj.get("id") if isinstance(obj.get("id"), str) else None

@@ -82,7 +82,7 @@ class Config(_Msg):
 
     type: Literal["config"] = "config"
     id: Optional[str] = None
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any]
 
 
 class Say(_Msg):
@@ -94,7 +94,7 @@ class Say(_Msg):
 
     type: Literal["say"] = "say"
     id: Optional[str] = None
-    utt: str
+    utt: str = Field(min_length=1, max_length=256)
     text: str
     append: bool = False
     final: bool = True

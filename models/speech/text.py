@@ -13,7 +13,7 @@ import re
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+|[.!?…]+[\"')\]]*$")
 _SOFT_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s+")
 MIN_WORDS_BEFORE_SOFT_BREAK = 4
-_SPEAKABLE = re.compile(r"\w", re.UNICODE)
+_SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)  # a letter or digit (\w alone admits "_")
 
 
 def is_speakable(text: str) -> bool:
