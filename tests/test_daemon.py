@@ -271,6 +271,11 @@ BAD_INPUTS = [
     ("unknown_utterance", encode(m.Cancel(id="b1", utt="nope"))),
     ("unknown_utterance", encode(m.Say(id="b1", utt="nope", text="more", append=True))),
     ("text_frame", "hello as text"),
+    ("invalid_field", encode(m.Say(id="b1", utt="n", text="null\x00byte"))),
+    ("invalid_field", msgpack.packb({"type": "say", "id": "b1", "utt": "", "text": "hi"})),
+    ("invalid_field", msgpack.packb({"type": "config", "id": "b1"})),
+    ("empty_text", encode(m.Say(id="b1", utt="under", text="_ _ _"))),
+    ("invalid_config", encode(m.Config(id="b1", settings={"voice": "nobody"}))),
     ("duplicate_hello", encode(m.Hello(id="b1"))),
 ]
 
