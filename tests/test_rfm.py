@@ -30,10 +30,10 @@ TINY = ["--d-model", "32", "--layers", "1", "--batch", "8", "--threads", "1", "-
 
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory):
-    from faceplex.models.rfm.corpus import make_corpus
+    from faceplex.bridge.cli import main
 
     root = tmp_path_factory.mktemp("corpus")
-    make_corpus(root, 3, seed=11, progress=False)
+    assert main(["corpus", "-o", str(root), "--count", "3", "--seed", "11"]) == 0
     return root
 
 
@@ -214,3 +214,15 @@ def test_daemon_with_rfm_motion_speaks_and_covers_every_sample():
         assert lips_shut(values).any()
     finally:
         d.stop()
+
+
+def test_eval_compares_rules_and_rfm_on_the_same_takes(tiny_corpus, capsys, tmp_path):
+    from faceplex.bridge.cli import main
+
+    assert main(["eval", str(tiny_corpus), "--seeds", "2", "--json", str(tmp_path / "eval.json")]) == 0
+    out = capsys.readouterr().out
+    assert "| rules | rfm | rfm audio-only |" in out and "p/b/m shut where rules is" in out
+    summary = json.loads((tmp_path / "eval.json").read_text())
+    rfm = summary["backends"]["rfm"]
+    assert summary["takes"] == 3 and rfm["pbm_count"] > 0 and summary["backends"]["rules"]["pbm_vs_rules"] == 1.0
+    assert rfm["variety_upper"] > 0

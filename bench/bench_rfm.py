@@ -1,0 +1,127 @@
+"""Benchmark of the RFM motion backend (the shipped ONNX model). Prints ONE JSON line with:
+
+- motion compute per committed frame (onnxruntime, 1 intra-op thread, CPU): p50/p95 ms of a
+  regular commit (features + commit graph + post-processing) divided by its SLOT frames, and the
+  cost of a queue re-plan (K-1 warm-up calls + one commit) that follows new speech;
+- the look-ahead (K x slot) and the first-pair latency it implies: the motion queue needs
+  ``K x slot`` ms of placed audio before the first frame of a clause commits; our voice delivers a
+  whole clause at once, so the wait is synthesis of the first clause + one re-plan;
+- say -> first audio chunk and first speech face frame, p50/p95 ms, with a real daemon
+  ``faceplex serve --motion rfm`` over loopback (the pair goes out together);
+- the eval's p/b/m ratio (rfm shut where rules is) and listening frozen fraction on held-out
+  synthetic takes (``--heldout DIR``, else 8 takes generated with seed 1).
+
+Usage: python bench/bench_rfm.py [--lines 20] [--heldout DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import DaemonProcess  # noqa: E402
+
+from faceplex.models.rfm import spec  # noqa: E402
+from faceplex.models.rfm.animator import RfmAnimator  # noqa: E402
+
+SENTENCES = ["Hello there.", "Where are you going?", "The bridge is closed today.", "Pick up the map, and meet me by the gate.",
+             "Keep your voice down, the guards are near.", "Welcome back, traveller!", "We leave at dawn.",
+             "Could you bring me three apples from the market?", "That sword belonged to my father.", "Maybe."]
+
+
+def pct(v, q):
+    return round(float(np.percentile(v, q)), 3) if len(v) else None
+
+
+def compute_bench(seconds: float = 20.0):
+    from faceplex.models.rfm.corpus import synthesize_exact
+    from faceplex.models.speech.piper_voice import Voice
+
+    voice = Voice.default()
+    chunks = [synthesize_exact(voice, s)[0] for s in SENTENCES]
+    anim = RfmAnimator(60, seed=0, threads=1)
+    pos, per_frame, replans = 0.5, [], []
+    for ch in chunks:
+        anim.add_speech(ch, pos)
+        pos += ch.num_samples / ch.sample_rate + 0.3
+    anim.frames(0, 1)  # first commit (warm-up) out of the timing
+    n_int = int(min(pos, seconds) * spec.FPS)
+    for i in range(anim._sampler.committed_frames, n_int, spec.SLOT):
+        t = time.perf_counter()
+        anim._ensure(i)
+        per_frame.append((time.perf_counter() - t) * 1000.0 / spec.SLOT)
+    # re-plan cost: new speech arrives under the queue
+    for k in range(20):
+        at = (anim._sampler.committed_frames + 1) / spec.FPS
+        anim.add_speech(chunks[k % len(chunks)], at)
+        t = time.perf_counter()
+        anim._ensure(anim._sampler.committed_frames)
+        replans.append((time.perf_counter() - t) * 1000.0)
+    return per_frame, replans
+
+
+async def latency_run(url: str, lines: int):
+    from faceplex.bridge.client import FacePlexClient
+
+    audio_ms, face_ms = [], []
+    async with FacePlexClient(url, sample_rate=48000, fps=60) as client:
+        await asyncio.sleep(0.3)
+        for i in range(lines):
+            rec = await client.speak(SENTENCES[i % len(SENTENCES)])
+            assert rec.outcome == "finished", rec.errors
+            audio_ms.append((rec.t_first_audio - rec.t_say) * 1000)
+            face_ms.append((rec.t_first_face - rec.t_say) * 1000)
+            await asyncio.sleep(0.1)
+    return audio_ms, face_ms
+
+
+def eval_figures(heldout: Path | None):
+    from faceplex.models.rfm.eval import run_eval
+
+    if heldout is None:
+        from faceplex.models.rfm.corpus import make_corpus
+
+        heldout = Path(tempfile.mkdtemp(prefix="rfm-bench-"))
+        make_corpus(heldout, 8, seed=1, progress=False)
+    s = run_eval(heldout, seeds=1, backends=("rules", "rfm"))["summary"]["backends"]
+    return s["rfm"]["pbm_vs_rules"], s["rfm"]["listen_frozen_frac"], s["rfm"]["pbm_count"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=20)
+    ap.add_argument("--heldout", type=Path, default=None)
+    args = ap.parse_args()
+    per_frame, replans = compute_bench()
+    print(f"compute: {len(per_frame)} commits", file=sys.stderr)
+    daemon = DaemonProcess("--motion", "rfm")
+    try:
+        audio_ms, face_ms = asyncio.run(latency_run(daemon.url, args.lines))
+    finally:
+        daemon.stop()
+    print(f"latency: {len(audio_ms)} lines", file=sys.stderr)
+    pbm, frozen, npbm = eval_figures(args.heldout)
+    pair = [max(a, f) for a, f in zip(audio_ms, face_ms)]
+    print(json.dumps({
+        "bench": "rfm", "model": "models/rfm/weights/rfm.onnx", "threads": 1, "provider": "CPUExecutionProvider",
+        "internal_fps": spec.FPS, "slot_ms": round(spec.slot_ms(), 1), "k_slots": spec.K,
+        "look_ahead_ms": round(spec.look_ahead_ms(), 1), "steps_per_commit": spec.STEPS,
+        "compute_per_frame_ms_p50": pct(per_frame, 50), "compute_per_frame_ms_p95": pct(per_frame, 95),
+        "replan_ms_p50": pct(replans, 50), "replan_ms_p95": pct(replans, 95),
+        "say_to_first_audio_ms_p50": pct(audio_ms, 50), "say_to_first_audio_ms_p95": pct(audio_ms, 95),
+        "say_to_first_face_ms_p50": pct(face_ms, 50), "say_to_first_face_ms_p95": pct(face_ms, 95),
+        "say_to_first_pair_ms_p95": pct(pair, 95),
+        "pbm_shut_vs_rules": pbm, "pbm_phones": npbm, "listening_frozen_frac": frozen,
+    }))
+
+
+if __name__ == "__main__":
+    main()
