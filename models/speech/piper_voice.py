@@ -213,6 +213,9 @@ class Voice:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = intra
             options.inter_op_num_threads = 1
+            # No memory arena: it keeps the peak activation size of the longest clause ever
+            # synthesized per session (measured: +230 MB for the two sessions), for no speed gain.
+            options.enable_cpu_mem_arena = False
             session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)
             return PiperVoice(config=config, session=session, espeak_data_dir=Path(ESPEAK_DATA_DIR),
                               download_dir=Path.cwd())
