@@ -48,8 +48,12 @@ class SessionConfig(BaseModel):
     #: Silence that ends the partner's speech (OpenAI server VAD default 500 ms).
     vad_silence_ms: int = Field(500, ge=64, le=5000)
     #: Audio-driven lip sync: face frames for a position go out once the audio this far past
-    #: it has arrived (or the lipsync stream is final).
-    lipsync_lookahead_ms: int = Field(200, ge=50, le=2000)
+    #: it has arrived (or the lipsync stream is final). The trade-off (PROTOCOL.md §11): without
+    #: a transcript the face trails the input by about the look-ahead + one analysis step + the
+    #: analysis time (40 ms: ~60-90 ms on 2 cores; the recogniser sees less right context, so
+    #: visemes are noisier at each commit edge); with a transcript, commits also wait for the end
+    #: of the word being spoken and the utterance starts after a 0.6 s pre-roll.
+    lipsync_lookahead_ms: int = Field(200, ge=20, le=2000)
 
     def merged(self, update: dict[str, Any], reply_to: str | None = None) -> "SessionConfig":
         """Return a copy with ``update`` merged in (partial update).

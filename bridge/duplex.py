@@ -21,7 +21,7 @@ import numpy as np
 from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream
+from .lipsync import EXECUTOR, MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples
 from .listener import MicListener, check_pcm_format
 from .utterance import Utterance
 
@@ -31,8 +31,6 @@ log = logging.getLogger("faceplex.duplex")
 DUCK_GAIN = 10 ** (-12 / 20)
 #: A playback report older than this is not extrapolated (the client stopped reporting).
 PLAYBACK_FRESH_S = 0.5
-#: Analysed audio a lipsync utterance gathers before it starts (see ``_may_start``).
-LIPSYNC_PREROLL_S = 0.6
 _WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
 
 
@@ -149,11 +147,16 @@ class DuplexMixin:
 
     # ------------------------------------------------------------------ lip sync
     def _may_start(self, utt: Utterance) -> bool:
-        """A lipsync utterance starts once :data:`LIPSYNC_PREROLL_S` of it is analysed (or all of
-        it): at real-time input, commits lag by the look-ahead plus the word being spoken, and
-        the pre-roll absorbs that instead of gaps of silence."""
+        """A lipsync utterance starts once its pre-roll is analysed (or all of it): with a
+        transcript 0.6 s (commits wait for word ends), with phone recognition its first commit
+        (the commit lag is bounded and ``lead_ms`` absorbs its jitter): see
+        :func:`~faceplex.bridge.lipsync.preroll_samples`."""
         s = utt.lipsync
-        return s is None or s.done or s.committed_out >= LIPSYNC_PREROLL_S * self.sample_rate
+        if s is None or s.done:
+            return True
+        cfg = self.config
+        return s.committed_out >= preroll_samples(not s.phone_mode, s.lookahead_ms, cfg.audio_chunk_ms,
+                                                  cfg.lead_ms, self.sample_rate)
 
     def _on_lipsync(self, msg: m.Lipsync) -> None:
         check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
@@ -164,7 +167,8 @@ class DuplexMixin:
             if len(self.queue) > MAX_QUEUED_UTTERANCES:
                 raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)
             utt = Utterance(utt=msg.utt, reply_to=msg.id, voice="", speed=1.0)
-            utt.lipsync = LipsyncStream(self.sample_rate, self.config.lipsync_lookahead_ms, msg.text)
+            utt.lipsync = LipsyncStream(self.sample_rate, self.config.lipsync_lookahead_ms, msg.text,
+                                        self.config.audio_chunk_ms)
             utt.clauses_pending = 1
             self.queue.append(utt)
             self.by_id[utt.utt] = utt
@@ -183,11 +187,13 @@ class DuplexMixin:
 
     def _lipsync_kick(self, utt: Utterance) -> None:
         stream = utt.lipsync
+        # commits end on the session's audio chunk boundaries (after any silence it inserted)
+        stream.set_chunk(self.config.audio_chunk_ms, utt.gap_samples)
         if not stream.wants_step():
             return
         stream.busy = True
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(None, stream.step)
+        fut = loop.run_in_executor(EXECUTOR, stream.step)
         fut.add_done_callback(lambda f: self._lipsync_done(utt, f))
 
     def _lipsync_done(self, utt: Utterance, fut) -> None:

@@ -3,15 +3,23 @@ utterance whose audio is the client's (resampled to the session rate and sent ba
 and whose face comes from PocketSphinx phone timing.
 
 Streaming with a bounded look-ahead (PROTOCOL.md §11): the input is kept at 16 kHz for analysis
-and at the output rate for playback. Each analysis step (on the default executor, off the event
-loop) commits the audio up to ``received - lookahead`` (everything once ``final``):
+and at the output rate for playback. Each analysis step (on this module's own worker threads,
+off the event loop; each thread keeps its PocketSphinx decoders) commits audio up to the
+*commit point* ``received - lookahead`` (``received``: input audio that has arrived, counted at
+the input rate; everything once ``final``):
 
-- with a transcript: the next words are found with a grammar that accepts any prefix of the
-  transcript's remaining words; the words that end before the commit point are force-aligned
-  (phones) and committed. A word still running at the commit point waits (at most
-  :data:`MAX_WINDOW_S` of audio, after which the window is committed by phone recognition).
-- without one: phone recognition over the new audio (plus :data:`CONTEXT_S` of context); phones
-  ending before the commit point are committed.
+- with a transcript (accurate, word level): the next words are found with a grammar that accepts
+  any prefix of the transcript's remaining words; the words that end before the commit point are
+  force-aligned (phones) and committed. A word still running at the commit point waits (at most
+  :data:`MAX_WINDOW_S` of audio, after which the window is committed by phone recognition). The
+  utterance starts once :data:`TEXT_PREROLL_S` is committed, which absorbs the word waits.
+- without one (phone recognition): each step recognises a bounded window (:data:`CONTEXT_S` of
+  already committed context + the new audio + the look-ahead) and commits exactly up to the commit
+  point, rounded down to whole ``audio`` chunks of the session (the phone running there is cut;
+  its rest is recognised again with the next step), at least :func:`step_chunks` chunks per step.
+  The commit lag is therefore bounded: look-ahead + one step + the analysis time; the utterance
+  starts with its first commit (:func:`preroll_samples`), and the ``lead_ms`` the daemon sends
+  ahead absorbs the lag's jitter, so real-time input plays without gaps.
 
 Each commit is a :class:`~faceplex.bridge.utterance.Clause`, placed on the timeline like a
 synthesized clause; when the input runs slower than real time the session fills the gap with
@@ -20,7 +28,10 @@ silence before the client would underrun, so the face never runs ahead of its au
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import numpy as np
@@ -32,18 +43,65 @@ from faceplex.models.speech.align import ALIGN_RATE, AlignedPhone, aligner, to_c
 from .listener import to_mono_float
 from .utterance import Clause, TimedMark
 
-CONTEXT_S = 0.5
+log = logging.getLogger("faceplex.lipsync")
+
+#: Already committed audio re-analysed before new audio (phone recognition): the decoder's
+#: left context. Phone recognition costs ~33 ms per second of audio on one core (measured).
+CONTEXT_S = 0.3
 MAX_WINDOW_S = 3.0
+#: With a transcript: a step runs once this much new audio can be committed.
 MIN_STEP_S = 0.08
+#: With a transcript, the utterance starts once this much is committed: the commits wait for
+#: the word running at the commit point to end, and the pre-roll absorbs that.
+TEXT_PREROLL_S = 0.6
+#: Phone recognition: jitter of the commit lag (analysis time, scheduling) that the pre-roll
+#: plus ``lead_ms`` must absorb (see :func:`preroll_samples`).
+JITTER_S = 0.04
 #: One lipsync utterance holds at most this much audio (the daemon keeps it for analysis).
 MAX_LIPSYNC_SECONDS = 120
 
+#: Analysis runs here, not on the default executor: the threads live on, so each loads its
+#: PocketSphinx decoders once (a phone decoder ~0.07 s, a word decoder ~0.25 s), and a stream's
+#: steps never queue behind unrelated work.
+EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faceplex-lipsync")
+
+
+def step_chunks(lookahead_ms: int, chunk_ms: int) -> int:
+    """Phone recognition: whole ``audio`` chunks committed per step, at least half the look-ahead.
+
+    Each step re-analyses ``CONTEXT_S`` + the step + the look-ahead, so the CPU per second of
+    audio is ``(CONTEXT_S + step + lookahead) / step`` times the recognition cost: a long
+    look-ahead takes longer steps (200 ms: 2 chunks of 40 ms), a short one the shortest (1 chunk)."""
+    return max(1, -(-lookahead_ms // (2 * max(1, chunk_ms))))
+
+
+def preroll_samples(text: bool, lookahead_ms: int, chunk_ms: int, lead_ms: int, out_rate: int) -> int:
+    """Committed output samples a lipsync utterance gathers before it starts (PROTOCOL.md §11).
+
+    With a transcript: :data:`TEXT_PREROLL_S` (commits wait for word ends). Phone recognition:
+    commits trail the input by a bounded lag (look-ahead + one step + analysis time) that stays
+    about constant, so the utterance starts with its first commit; the daemon places it at its
+    lead horizon, ``lead_ms`` ahead of its clock, and fills silence only once less than one chunk
+    is left, so commits may come up to ``lead_ms - chunk_ms`` late without a gap. The pre-roll
+    covers what that slack does not: one step + :data:`JITTER_S` beyond it (0 with the defaults)."""
+    if text:
+        return int(TEXT_PREROLL_S * out_rate)
+    step_ms = step_chunks(lookahead_ms, chunk_ms) * chunk_ms
+    need_ms = step_ms + JITTER_S * 1000 + chunk_ms - lead_ms
+    return max(0, int(need_ms * out_rate // 1000))
+
 
 class LipsyncStream:
-    """Input audio of one lipsync utterance and its committed analysis."""
+    """Input audio of one lipsync utterance and its committed analysis.
 
-    def __init__(self, out_rate: int, lookahead_ms: int, text: Optional[str]):
+    ``chunk_out`` (the session's ``audio`` chunk in output samples) and ``align_offset`` (silence
+    the session inserted into the utterance, modulo a chunk) are kept current by the session:
+    phone-recognition commits end on the session's chunk boundaries, so each commit is sent at
+    once rather than waiting for the next one to complete a chunk."""
+
+    def __init__(self, out_rate: int, lookahead_ms: int, text: Optional[str], chunk_ms: int = 40):
         self.out_rate = out_rate
+        self.lookahead_ms = lookahead_ms
         self.lookahead16 = lookahead_ms * ALIGN_RATE // 1000
         self.text = text or ""
         self.words_left: Optional[list[str]] = None   # filled by the first analysis (dictionary words)
@@ -51,11 +109,19 @@ class LipsyncStream:
         self._rs16 = self._rs_out = None
         self.a16 = np.zeros(0, dtype=np.int16)
         self.aout = np.zeros(0, dtype=np.int16)
+        self.received = 0          # input frames pushed (at the input rate)
         self.committed16 = 0
         self.committed_out = 0
         self.final = False
         self.lock = threading.Lock()
         self.busy = False
+        self.chunk_ms = chunk_ms
+        self.chunk_out = max(1, chunk_ms * out_rate // 1000)
+        self.align_offset = 0
+        self._idle_at = -1         # ``received`` when a step last committed nothing
+        #: Instrumentation: per step ``(analysis_s, committed_ms, commit_lag_ms)``; lag = input
+        #: received minus committed, when the step ended.
+        self.step_log: list[tuple[float, float, float]] = []
 
     @property
     def seconds(self) -> float:
@@ -64,6 +130,17 @@ class LipsyncStream:
     @property
     def done(self) -> bool:
         return self.final and self.committed16 >= len(self.a16)
+
+    @property
+    def phone_mode(self) -> bool:
+        """No usable transcript: phone recognition (known after the first step; a transcript
+        with no dictionary word falls back to it)."""
+        return not self.text or self.words_left == []
+
+    def set_chunk(self, chunk_ms: int, gap_samples: int) -> None:
+        self.chunk_ms = chunk_ms
+        self.chunk_out = max(1, chunk_ms * self.out_rate // 1000)
+        self.align_offset = gap_samples % self.chunk_out
 
     def push(self, pcm: bytes, sample_rate: int, channels: int, final: bool) -> None:
         """Append a chunk (format already checked); the declared format must not change."""
@@ -77,48 +154,87 @@ class LipsyncStream:
         with self.lock:
             self.a16 = np.concatenate([self.a16, _i16(self._rs16.resample_chunk(x, last=final))])
             self.aout = np.concatenate([self.aout, _i16(self._rs_out.resample_chunk(x, last=final))])
+            self.received += len(x)
             self.final = self.final or final
 
+    def _limit16(self, n16: int, n_out: int, final: bool) -> int:
+        """The commit point in 16 kHz samples: input received minus the look-ahead, never past
+        the analysed audio nor the output-rate audio (each resampler lags its input by ~30 ms)."""
+        if final:
+            return n16
+        received16 = self.received * ALIGN_RATE // self._fmt[0] if self._fmt else 0
+        return min(received16 - self.lookahead16, n16, n_out * ALIGN_RATE // self.out_rate)
+
+    def _phone_target(self, n16: int, n_out: int, final: bool) -> Optional[tuple[int, int]]:
+        """Phone recognition: the next commit ``(end16, end_out)`` on a chunk boundary, at least
+        one step past the committed audio; None if not yet."""
+        if final:
+            return (n16, n_out) if self.committed16 < n16 else None
+        lim_out = self._limit16(n16, n_out, False) * self.out_rate // ALIGN_RATE
+        L, off = self.chunk_out, self.align_offset
+        end_out = (lim_out + off) // L * L - off
+        if end_out - self.committed_out < step_chunks(self.lookahead_ms, self.chunk_ms) * L:
+            return None
+        return end_out * ALIGN_RATE // self.out_rate, end_out
+
     def wants_step(self) -> bool:
-        return not self.busy and (self.final and not self.done or
-                                  len(self.a16) - self.lookahead16 - self.committed16 >= MIN_STEP_S * ALIGN_RATE)
+        if self.busy:
+            return False
+        if self.final:
+            return not self.done
+        if self.received == self._idle_at:
+            return False    # the last step committed nothing (a word waits): wait for more audio
+        with self.lock:
+            n16, n_out = len(self.a16), len(self.aout)
+        if self.phone_mode:
+            return self._phone_target(n16, n_out, False) is not None
+        return self._limit16(n16, n_out, False) - self.committed16 >= MIN_STEP_S * ALIGN_RATE
 
     # ------------------------------------------------------------------ analysis (worker thread)
     def step(self) -> list[Clause]:
         """Commit what the look-ahead allows; returns the new clauses (possibly none)."""
+        t0 = time.perf_counter()
         with self.lock:
             a16, final = self.a16, self.final
             n_out = len(self.aout)
+            received = self.received
         n = len(a16)
-        limit = n if final else n - self.lookahead16
-        # the output-rate audio may lag by the resampler's delay: never commit past it
-        limit = min(limit, n_out * ALIGN_RATE // self.out_rate if not final else n)
         c = self.committed16
-        if limit <= c:
-            return []
         al = aligner()
         if self.words_left is None:
-            self.words_left = al.known_words(self.text)
+            self.words_left = al.known_words(self.text) if self.text else []
+        end_out = None
         if self.words_left:
+            limit = self._limit16(n, n_out, final)
+            if limit <= c:
+                self._idle_at = received
+                return []
             end, phones, words = self._step_text(al, a16, c, limit, final)
         else:
-            end, phones, words = self._step_phones(al, a16, c, limit, final)
+            target = self._phone_target(n, n_out, final)
+            if target is None:
+                return []
+            end, end_out = target
+            phones, words = self._step_phones(al, a16, c, end, final), []
         if end <= c:
+            self._idle_at = received
             return []
-        return [self._commit(a16, c, end, phones, words, final and end >= n)]
+        clause = self._commit(a16, c, end, phones, words, final and end >= n, end_out)
+        dt = time.perf_counter() - t0
+        rate_in = self._fmt[0]
+        self.step_log.append((dt, 1000 * end / ALIGN_RATE, 1000 * (received / rate_in - end / ALIGN_RATE)))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("lipsync step %.1f ms: committed to %.0f ms, %.0f ms behind the input",
+                      *(1000 * dt, *self.step_log[-1][1:]))
+        return [clause]
 
-    def _step_phones(self, al, a16, c, limit, final):
+    def _step_phones(self, al, a16, c, end, final):
+        """Phones of ``[c, end)`` from a bounded window: CONTEXT_S before ``c`` to the look-ahead
+        past ``end`` (the phone running at ``end`` is cut there)."""
         w0 = max(0, c - int(CONTEXT_S * ALIGN_RATE))
-        phones = [AlignedPhone(p.phone, p.start + w0, p.end + w0) for p in al.recognize(a16[w0:len(a16)])]
-        if final:
-            return limit, [p for p in phones if p.end > c], []
-        end = c
-        for p in phones:
-            if p.end <= limit:
-                end = max(end, p.end)
-        if end <= c and limit - c > MAX_WINDOW_S * ALIGN_RATE:
-            end = limit
-        return end, [p for p in phones if p.end > c and p.start < end], []
+        w1 = len(a16) if final else min(len(a16), end + self.lookahead16)
+        phones = [AlignedPhone(p.phone, p.start + w0, p.end + w0) for p in al.recognize(a16[w0:w1])]
+        return [p for p in phones if p.end > c and p.start < end]
 
     def _step_text(self, al, a16, c, limit, final):
         window = a16[c:len(a16)]
@@ -133,8 +249,8 @@ class LipsyncStream:
         if not done:
             if not hyp and limit - c > 0.5 * ALIGN_RATE:   # no word yet: silence, commit it
                 return limit - int(0.2 * ALIGN_RATE), [], []
-            if limit - c > MAX_WINDOW_S * ALIGN_RATE:
-                return self._step_phones(al, a16, c, limit, False)
+            if limit - c > MAX_WINDOW_S * ALIGN_RATE:   # no word ends in 3 s: commit by phones
+                return limit, self._step_phones(al, a16, c, limit, False), []
             return c, [], []
         end = done[-1][2] + c
         words = [w for w, _, _ in done]
@@ -142,12 +258,13 @@ class LipsyncStream:
         self.words_left = self.words_left[len(words):]
         return end, _shift(phones, c), [(w, s + c, e + c) for w, s, e in wts]
 
-    def _commit(self, a16, c, end, phones, words, last) -> Clause:
+    def _commit(self, a16, c, end, phones, words, last, end_out=None) -> Clause:
         rel = [AlignedPhone(p.phone, p.start - c, p.end - c) for p in phones]
         chunk = to_chunk(a16[c:end], rel, [(w, s - c, e - c) for w, s, e in words], self.text)
         o0 = self.committed_out
         with self.lock:
-            o1 = len(self.aout) if last else min(len(self.aout), end * self.out_rate // ALIGN_RATE)
+            o1 = len(self.aout) if last else min(len(self.aout), end_out if end_out is not None
+                                                 else end * self.out_rate // ALIGN_RATE)
             pcm = self.aout[o0:o1].copy()
         ratio = (o1 - o0) / max(1, end - c)
 

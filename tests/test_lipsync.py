@@ -11,6 +11,7 @@ import wave
 
 import numpy as np
 import pytest
+import soxr
 
 from faceplex.bridge.client import FacePlexClient
 from faceplex.models.face.visemes import lips_shut
@@ -105,6 +106,39 @@ def test_slower_than_real_time_input_the_face_waits_for_its_audio(daemon):
                 assert audio_end is not None and r.msg.sample < audio_end
         # all of the input came back (gaps of silence may have been added while it was late)
         assert len(rec.audio) >= len(audio) * 48000 / 22050 - 0.002 * 48000
+    run(go())
+
+
+def test_low_latency_phone_mode_plays_every_sample_without_gaps_at_real_time(daemon):
+    """The documented low-latency configuration (PROTOCOL.md §11): no transcript, 40 ms
+    look-ahead, input at real time. The utterance starts with its first commit, the audio that
+    comes back is exactly the resampled input (no silence inserted anywhere), face frames cover
+    every sample of it, and each frame arrives well under the accurate mode's 0.6 s pre-roll."""
+    async def go():
+        sr, fps, rate = 48000, 60, 22050
+        audio = _recording("Maybe my mum bought a big map of Bombay.", speed=1.0)
+        client, rec, sent_at = await _stream(daemon.url, audio, rate, None, 1.0, lookahead_ms=40)
+        assert rec.outcome == "finished" and not rec.errors
+        # exactly the input, resampled like the daemon does (soxr VHQ; a stream equals one shot)
+        want = (np.clip(soxr.resample(audio.astype(np.float32) / 32768.0, rate, sr, quality="VHQ"), -1, 1)
+                * 32767.0).astype(np.int16)
+        got = rec.audio
+        assert len(got) == len(want), (len(got), len(want))
+        assert np.abs(got.astype(np.int32) - want.astype(np.int32)).max() <= 1
+        # the audio is contiguous on the timeline and the frames cover every sample of it
+        chunks = [c for c in rec.audio_chunks]
+        assert all(b.sample == a.sample + len(a.pcm) // 2 for a, b in zip(chunks, chunks[1:]))
+        first = -(-rec.start * fps // sr)
+        last = (rec.start + len(got) - 1) * fps // sr
+        assert rec.frame_samples == [n * sr // fps for n in range(first, last + 1)]
+        # latency: input chunk sent -> its face frames received
+        faces = [r for r in client.log if isinstance(r.msg, m.Face) and r.msg.utt == "ext"]
+        n_in = int(rate * 0.04)
+        lat = [r.t - sent_at[min(int((r.msg.sample - rec.start) * rate / sr) // n_in, len(sent_at) - 1)][1]
+               for r in faces]
+        started = next(r.t for r in client.log if isinstance(r.msg, m.UtteranceStarted) and r.msg.utt == "ext")
+        assert started - sent_at[0][1] < 0.35, started - sent_at[0][1]
+        assert np.percentile(lat, 50) < 0.25, np.percentile(lat, 50)
     run(go())
 
 

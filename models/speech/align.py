@@ -58,12 +58,36 @@ class Aligner:
         import pocketsphinx
         from pocketsphinx import Decoder
 
-        model = pocketsphinx.get_model_path()
-        self._decoder = Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
-        self._grammar = Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
-        self._phone = Decoder(samprate=ALIGN_RATE, loglevel="FATAL", lm=None, backtrace=True,
-                              allphone=os.path.join(model, "en-us", "en-us-phone.lm.bin"),
-                              beam=1e-20, pbeam=1e-20, lw=2.0)
+        self._model = pocketsphinx.get_model_path()
+        self._Decoder = Decoder
+        self._dec: dict[str, object] = {}
+
+    # Decoders load on first use (a word decoder ~0.25 s, the phone decoder ~0.07 s): phone
+    # recognition alone (lip sync without a transcript) never waits for the word decoders.
+    def _get(self, name: str):
+        d = self._dec.get(name)
+        if d is None:
+            D = self._Decoder
+            if name == "phone":
+                d = D(samprate=ALIGN_RATE, loglevel="FATAL", lm=None, backtrace=True,
+                      allphone=os.path.join(self._model, "en-us", "en-us-phone.lm.bin"),
+                      beam=1e-20, pbeam=1e-20, lw=2.0)
+            else:
+                d = D(samprate=ALIGN_RATE, loglevel="FATAL")
+            self._dec[name] = d
+        return d
+
+    @property
+    def _decoder(self):
+        return self._get("align")
+
+    @property
+    def _grammar(self):
+        return self._get("grammar")
+
+    @property
+    def _phone(self):
+        return self._get("phone")
 
     def known_words(self, text: str) -> list[str]:
         """The transcript's words that the dictionary knows, lower case, in order."""
@@ -148,7 +172,7 @@ _local = threading.local()
 
 
 def aligner() -> Aligner:
-    """This thread's :class:`Aligner` (decoders are not thread-safe; loading one takes ~0.1 s)."""
+    """This thread's :class:`Aligner` (decoders are not thread-safe; each loads on first use)."""
     a = getattr(_local, "aligner", None)
     if a is None:
         a = _local.aligner = Aligner()
