@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import sys
 import time
 from pathlib import Path
@@ -81,25 +82,42 @@ def alignment_errors_ms(rec, sr=48000, fps=60):
     return errs
 
 
-async def concurrent_run(url: str, n: int, preroll_s: float):
-    """N sessions say a ~3 s line at once; count client underruns."""
-    clients = [FacePlexClient(url, sample_rate=48000, fps=60, validate=False) for _ in range(n)]
+async def _clients_run(url: str, indices: list[int], preroll_s: float, start_at: float):
+    """Sessions ``indices`` say a ~3 s line each at wall time ``start_at``; returns (underruns, late ms list)."""
+    clients = [FacePlexClient(url, sample_rate=48000, fps=60, validate=False) for _ in indices]
     await asyncio.gather(*(c.connect() for c in clients))
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(max(0.0, start_at - time.time()))
     try:
         recs = await asyncio.gather(*(c.speak(SENTENCES[(i * 5) % len(SENTENCES)] + " " + SENTENCES[(i * 7 + 3) % len(SENTENCES)])
-                                      for i, c in enumerate(clients)))
+                                      for i, c in zip(indices, clients)))
         underruns, late_ms = 0, []
         for c, rec in zip(clients, recs):
+            # A client that starts playback one pre-roll after its first audio needs chunk s at
+            # t0 + (s - start) / rate.
             chunks = [r for r in c.log if isinstance(r.msg, m.Audio) and r.msg.utt == rec.utt]
             t0 = chunks[0].t + preroll_s
             for r in chunks:
                 need = t0 + (r.msg.sample - rec.start) / 48000
                 late_ms.append((r.t - need) * 1000)
                 underruns += r.t > need
-        return underruns, max(late_ms)
+        return underruns, late_ms
     finally:
         await asyncio.gather(*(c.close() for c in clients))
+
+
+def _client_process(args):
+    return asyncio.run(_clients_run(*args))
+
+
+def concurrent_run(url: str, n: int, preroll_s: float, processes: int = 4):
+    """N sessions speak at once from ``processes`` client processes (engines are separate
+    processes; one Python process decoding every session would measure its own lag)."""
+    start_at = time.time() + 1.5
+    groups = [list(range(k, n, processes)) for k in range(processes) if k < n]
+    with multiprocessing.get_context("spawn").Pool(len(groups)) as pool:
+        results = pool.map(_client_process, [(url, g, preroll_s, start_at) for g in groups])
+    late = [x for _, lst in results for x in lst]
+    return sum(u for u, _ in results), max(late)
 
 
 def rss_mb(pid: int) -> float:
@@ -140,7 +158,7 @@ async def main_async(args):
         align = [e for r in rows for e in alignment_errors_ms(r["rec"])]
         max_ok, results = 0, {}
         for n in range(4, args.max_sessions + 1, 4):
-            under, worst = await concurrent_run(daemon.url, n, args.preroll_ms / 1000)
+            under, worst = concurrent_run(daemon.url, n, args.preroll_ms / 1000)
             results[n] = {"underruns": under, "worst_late_ms": round(worst, 1)}
             print(f"sessions={n}: underruns={under} worst chunk margin={worst:.1f} ms", file=sys.stderr)
             if under:

@@ -295,7 +295,8 @@ class Session(DuplexMixin):
         now = self.clock_sample()
         if self._backlogged(now):
             return
-        horizon = now + cfg.lead_ms * self.sample_rate // 1000
+        lead = cfg.lead_ms * self.sample_rate // 1000
+        horizon = now + lead
         chunk = max(1, cfg.audio_chunk_ms * self.sample_rate // 1000)
         self._maybe_resume()
         while True:
@@ -333,9 +334,10 @@ class Session(DuplexMixin):
                 self._emit_audio(utt, chunk)
             elif utt.text_done:
                 self._finish(utt)
-            elif utt.cursor < now + chunk:
+            elif utt.cursor < now + max(chunk, lead // 2):
                 # The next clause (or the LLM's next words) is late: keep the timeline moving with
-                # silence instead of letting the client underrun.
+                # silence instead of letting the client underrun. A client plays up to about
+                # lead - pre-roll ahead of the daemon's clock, so act with half the lead left.
                 utt.place_silence(chunk - avail)
                 self.stats["gap_samples"] += chunk - avail
                 self._emit_audio(utt, chunk)

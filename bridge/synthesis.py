@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 
 #: Nice increment of the synthesis threads (0 = normal, 19 = lowest priority).
-SYNTH_NICE = 5
+SYNTH_NICE = 10
 
 
 class SynthesisScheduler:
