@@ -89,10 +89,11 @@ class ClauseBuffer:
 #: and auxiliaries.
 _CUT_STRONG = frozenset(
     "and but or so because that which who when where while if then than as to of in on at for "
-    "with from over under into after before about like".split()
+    "with from over under into after before about like near by through across around behind beside "
+    "between without within until since toward towards upon against along among during".split()
 )
 _CUT_WEAK = frozenset("the a an is are was were will would can could should".split())
-FAST_HEAD_MAX_WORDS = 6
+FAST_HEAD_MAX_WORDS = 5
 
 
 def split_head(clause: str, max_words: int = FAST_HEAD_MAX_WORDS) -> list[tuple[str, bool]]:
@@ -110,5 +111,9 @@ def split_head(clause: str, max_words: int = FAST_HEAD_MAX_WORDS) -> list[tuple[
     def first_before(vocab: frozenset) -> int | None:
         return next((i for i in range(max_words, 2, -1) if words[i].lower().strip("\"'(") in vocab), None)
 
-    cut = first_before(_CUT_STRONG) or first_before(_CUT_WEAK) or 4
+    cut = first_before(_CUT_STRONG)
+    if cut is None:
+        cut = first_before(_CUT_WEAK) or 4
+        if cut - 1 >= 2 and words[cut - 1].lower() in _CUT_STRONG:
+            cut -= 1  # "careful | on the road", not "careful on | the road"
     return [(" ".join(words[:cut]), True), (" ".join(words[cut:]), False)]
