@@ -21,7 +21,7 @@ import numpy as np
 from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .lipsync import EXECUTOR, MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples
+from .lipsync import EXECUTOR, MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
 from .listener import MicListener, check_pcm_format
 from .utterance import Utterance
 
@@ -44,6 +44,7 @@ class DuplexMixin:
         self._played_at: Optional[float] = None      # wall time of the last playback report
         self._resume: Optional[dict] = None           # an interrupted utterance that may resume
         self.duplex_stats = {"interruptions": 0, "mic_chunks": 0}
+        warm_up()   # phone recognition's decoder, once per process (in the background)
 
     # ------------------------------------------------------------------ microphone
     def _on_mic(self, msg: m.Mic) -> None:

@@ -3,8 +3,8 @@ utterance whose audio is the client's (resampled to the session rate and sent ba
 and whose face comes from PocketSphinx phone timing.
 
 Streaming with a bounded look-ahead (PROTOCOL.md §11): the input is kept at 16 kHz for analysis
-and at the output rate for playback. Each analysis step (on this module's own worker threads,
-off the event loop; each thread keeps its PocketSphinx decoders) commits audio up to the
+and at the output rate for playback. Each analysis step (on this module's own analysis thread,
+off the event loop; it keeps its PocketSphinx decoders) commits audio up to the
 *commit point* ``received - lookahead`` (``received``: input audio that has arrived, counted at
 the input rate; everything once ``final``):
 
@@ -60,10 +60,28 @@ JITTER_S = 0.04
 #: One lipsync utterance holds at most this much audio (the daemon keeps it for analysis).
 MAX_LIPSYNC_SECONDS = 120
 
-#: Analysis runs here, not on the default executor: the threads live on, so each loads its
-#: PocketSphinx decoders once (a phone decoder ~0.07 s, a word decoder ~0.25 s), and a stream's
-#: steps never queue behind unrelated work.
-EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faceplex-lipsync")
+#: Analysis runs on this one thread, not on the default executor: it lives on, so it loads its
+#: PocketSphinx decoders once (phone ~0.07 s, each word decoder ~0.25 s), and steps never queue
+#: behind unrelated work. One thread, not several: a pool hands consecutive steps to whichever
+#: thread is idle, and each thread would load its own decoders in the middle of a stream (seen:
+#: 0.3 s of silence inserted into a real-time line). Concurrent streams share it (a
+#: low-latency stream's steps take ~30 % of it).
+EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faceplex-lipsync")
+_warm = threading.Lock()
+_warmed = False
+
+
+def warm_up() -> None:
+    """Load the phone decoder on an analysis thread in the background, once per process (the
+    daemon calls it when its first session opens). Without it the first phone-recognition
+    utterance starts ~0.1 s later, and since audio plays contiguously from its start, every one
+    of its frames would carry that extra latency."""
+    global _warmed
+    with _warm:
+        if _warmed:
+            return
+        _warmed = True
+    EXECUTOR.submit(lambda: aligner()._phone)
 
 
 def step_chunks(lookahead_ms: int, chunk_ms: int) -> int:
