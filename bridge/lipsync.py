@@ -99,13 +99,15 @@ def preroll_samples(text: bool, lookahead_ms: int, chunk_ms: int, lead_ms: int, 
     With a transcript: :data:`TEXT_PREROLL_S` (commits wait for word ends). Phone recognition:
     commits trail the input by a bounded lag (look-ahead + one step + analysis time) that stays
     about constant, so the utterance starts with its first commit; the daemon places it at its
-    lead horizon, ``lead_ms`` ahead of its clock, and fills silence only once less than one chunk
-    is left, so commits may come up to ``lead_ms - chunk_ms`` late without a gap. The pre-roll
-    covers what that slack does not: one step + :data:`JITTER_S` beyond it (0 with the defaults)."""
+    lead horizon, ``lead_ms`` ahead of its clock, and fills silence only once less than
+    ``max(chunk_ms, lead_ms / 2)`` is left (``Session._produce``), so commits may come up to
+    ``lead_ms - max(chunk_ms, lead_ms / 2)`` late without a gap. The pre-roll covers what that
+    slack does not: one step + :data:`JITTER_S` beyond it (5 ms with the defaults, less than the
+    first commit)."""
     if text:
         return int(TEXT_PREROLL_S * out_rate)
     step_ms = step_chunks(lookahead_ms, chunk_ms) * chunk_ms
-    need_ms = step_ms + JITTER_S * 1000 + chunk_ms - lead_ms
+    need_ms = step_ms + JITTER_S * 1000 + max(chunk_ms, lead_ms / 2) - lead_ms
     return max(0, int(need_ms * out_rate // 1000))
 
 
@@ -176,12 +178,19 @@ class LipsyncStream:
             self.final = self.final or final
 
     def _limit16(self, n16: int, n_out: int, final: bool) -> int:
-        """The commit point in 16 kHz samples: input received minus the look-ahead, never past
-        the analysed audio nor the output-rate audio (each resampler lags its input by ~30 ms)."""
+        """The commit point in 16 kHz samples, never past the analysed audio nor the output-rate
+        audio (each resampler withholds ~30 ms of its input). Phone recognition: input received
+        minus the look-ahead (the recogniser sees look-ahead - ~30 ms past it). With a
+        transcript: the analysed audio minus the look-ahead (the word decisions keep the whole
+        look-ahead of right context, as before the low-latency mode)."""
         if final:
             return n16
-        received16 = self.received * ALIGN_RATE // self._fmt[0] if self._fmt else 0
-        return min(received16 - self.lookahead16, n16, n_out * ALIGN_RATE // self.out_rate)
+        if self.phone_mode:
+            received16 = self.received * ALIGN_RATE // self._fmt[0] if self._fmt else 0
+            base = received16
+        else:
+            base = n16
+        return min(base - self.lookahead16, n16, n_out * ALIGN_RATE // self.out_rate)
 
     def _phone_target(self, n16: int, n_out: int, final: bool) -> Optional[tuple[int, int]]:
         """Phone recognition: the next commit ``(end16, end_out)`` on a chunk boundary, at least
