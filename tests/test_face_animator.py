@@ -330,3 +330,21 @@ def test_cost_per_frame(voice):
         a.frames(i, 2)
     per_frame_ms = (time.perf_counter() - t0) / 3600 * 1e3
     assert per_frame_ms < 0.2, per_frame_ms
+
+
+def test_back_to_back_commits_without_pauses_do_not_keep_the_eyes_shut():
+    """Lip sync commits arrive every ~40 ms, cut mid-word: none is a clause boundary."""
+    from faceplex.models.face.animator import FaceAnimator
+    from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme, Voice
+
+    chunk = next(iter(Voice.default().synthesize("Well I think we should go now and see what happens over there")))
+    sr, step = chunk.sample_rate, int(0.04 * chunk.sample_rate)
+    anim = FaceAnimator(60, seed=1)
+    for a in range(0, chunk.num_samples, step):
+        b = min(chunk.num_samples, a + step)
+        phones = [TimedPhoneme(p.phoneme, max(p.start, a) - a, min(p.end, b) - a, p.stressed)
+                  for p in chunk.phonemes if p.end > a and p.start < b]
+        anim.add_speech(SpeechChunk(text="", sample_rate=sr, audio=chunk.audio[a:b], phonemes=phones), a / sr)
+    frames = anim.frames(0, int(chunk.num_samples / sr * 60))
+    closed = (frames[:, 0] > 0.5).mean()
+    assert closed < 0.15, f"eyes closed {closed:.0%} of the time"

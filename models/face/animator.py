@@ -48,6 +48,10 @@ HEAD_LIMIT_RAD = 0.15
 EYE_LIMIT_RAD = 0.25
 #: Probability of a blink right after a clause ends.
 CLAUSE_BLINK_P = 0.5
+#: A clause blink needs this much pause after the clause's last voiced phone (s) ...
+CLAUSE_BLINK_MIN_PAUSE_S = 0.08
+#: ... and this much time since the previous clause blink (s).
+CLAUSE_BLINK_MIN_GAP_S = 2.0
 
 
 @dataclass
@@ -99,6 +103,7 @@ class FaceAnimator:
         self._listen = ListeningLayer(self.seed)
         self._tracks: list[_Track] = []
         self._n_added = 0
+        self._last_clause_blink_s = -np.inf
         self._cache: dict[int, np.ndarray] = {}
         self._rebuild()
 
@@ -147,8 +152,15 @@ class FaceAnimator:
         )
         if rng.uniform() < CLAUSE_BLINK_P and phones.voiced.any():
             last_voiced_end = float(phones.end[phones.voiced].max())
-            track.blink_t = np.array([last_voiced_end + 0.03])
-            track.blink_d = np.array([float(np.clip(rng.normal(0.2, 0.04), 0.12, 0.32))])
+            duration = float(np.clip(rng.normal(0.2, 0.04), 0.12, 0.32))
+            trailing_pause = float(phones.end.max()) - last_voiced_end
+            # Only at a real clause boundary (a pause follows: not a lip-sync commit edge cut
+            # mid-word) and not within CLAUSE_BLINK_MIN_GAP_S of the previous clause blink.
+            if trailing_pause >= CLAUSE_BLINK_MIN_PAUSE_S and \
+                    last_voiced_end - self._last_clause_blink_s >= CLAUSE_BLINK_MIN_GAP_S:
+                track.blink_t = np.array([last_voiced_end + 0.03])
+                track.blink_d = np.array([duration])
+                self._last_clause_blink_s = last_voiced_end
         self._tracks.append(track)
         self._rebuild()
 
