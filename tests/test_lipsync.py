@@ -26,8 +26,9 @@ def run(coro, timeout=90):
 
 
 def _recording(text=LINE, speed=0.9):
-    """A 'recorded line' from another voice setting, at the voice's 22050 Hz."""
-    return np.concatenate([c.audio for c in Voice.default().synthesize(text, speed=speed)]).astype(np.int16)
+    """A 'recorded line' from another voice setting, at the voice's 22050 Hz (Piper's sampling
+    noise off, so every run streams the same recording)."""
+    return np.concatenate([c.audio for c in Voice.default().synthesize(text, speed=speed, noise=False)]).astype(np.int16)
 
 
 async def _stream(url, audio, rate, text, pace, chunk_s=0.04, sr=48000, fps=60, lookahead_ms=200):

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from faceplex.models.face.animator import FaceAnimator
-from faceplex.models.speech.piper_voice import SpeechChunk, Voice, merge_alignment, time_words, word_groups
+from faceplex.models.speech.piper_voice import SpeechChunk, Voice
 
 SR = 22050
 CSV_FPS = 60
@@ -70,27 +70,7 @@ def make_sentence(rng: np.random.Generator) -> str:
 
 def synthesize_exact(voice: Voice, text: str, speed: float = 1.0, noise: bool = False) -> list[SpeechChunk]:
     """Like :meth:`Voice.synthesize`, with Piper's sampling noise off (deterministic) unless ``noise``."""
-    from piper import SynthesisConfig
-
-    if noise:
-        return list(voice.synthesize(text, speed=speed))
-    cfg = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0)
-    out = []
-    import re
-
-    words = re.findall(r"[\w'’]+(?:[-‑][\w'’]+)*", text)
-    raw = list(voice._voice.synthesize(text, syn_config=cfg, include_alignments=True))
-    for i, ch in enumerate(raw):
-        audio = ch.audio_int16_array.reshape(-1)
-        symbols = [a.phoneme for a in ch.phoneme_alignments]
-        counts = [int(a.num_samples) for a in ch.phoneme_alignments]
-        counts[-1] += audio.shape[0] - sum(counts)
-        groups = word_groups(symbols, counts)
-        take = len(words) if i == len(raw) - 1 else min(len(groups), len(words))
-        cw, words = words[:take], words[take:]
-        out.append(SpeechChunk(text=text, sample_rate=voice.sample_rate, audio=audio,
-                               phonemes=merge_alignment(symbols, counts), words=time_words(cw, groups)))
-    return out
+    return list(voice.synthesize(text, speed=speed, noise=noise))
 
 
 def _place(track: np.ndarray, pos: int, audio: np.ndarray) -> np.ndarray:

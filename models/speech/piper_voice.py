@@ -231,12 +231,15 @@ class Voice:
                 cls._default = cls.load()
             return cls._default
 
-    def synthesize(self, text: str, speed: float = 1.0, wide: bool = False) -> Iterator[SpeechChunk]:
+    def synthesize(self, text: str, speed: float = 1.0, wide: bool = False,
+                   noise: bool = True) -> Iterator[SpeechChunk]:
         """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``).
 
         Yields one :class:`SpeechChunk` per sentence Piper finds in ``text``. ``speed`` > 1 speaks
         faster (Piper's ``length_scale = 1 / speed``). ``wide``: use the session with more
-        threads (only when nothing else is synthesizing).
+        threads (only when nothing else is synthesizing). ``noise=False`` turns Piper's sampling
+        noise off (``noise_scale = noise_w_scale = 0``): the same text then gives the same audio,
+        which corpora and tests need (the noise cannot be seeded).
 
         Raises:
             RuntimeError: if the voice returned no alignment (a voice whose graph cannot be patched).
@@ -244,6 +247,8 @@ class Voice:
         from piper import SynthesisConfig
 
         cfg = SynthesisConfig(length_scale=1.0 / speed)
+        if not noise:
+            cfg = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0)
         piper = self._voice_wide if wide else self._voice
         chunks = list(piper.synthesize(text, syn_config=cfg, include_alignments=True))
         words = _WORD.findall(text)
