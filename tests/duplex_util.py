@@ -24,8 +24,9 @@ DUPLEX_VECTORS_NOT_IN_ENGINE_CORES = frozenset({
 @functools.lru_cache(maxsize=16)
 def partner_speech(text: str, rate: int = 48000, speed: float = 1.15) -> np.ndarray:
     """The partner's line: the Piper voice at another speed (a second 'voice'), float32 at ``rate``,
-    trimmed of leading silence (so onset = sample 0 within ~10 ms)."""
-    chunks = list(Voice.default().synthesize(text, speed=speed))
+    trimmed of leading silence (so onset = sample 0 within ~10 ms). Piper's sampling noise is off,
+    so every run hears the same line (its pauses vary from run to run otherwise)."""
+    chunks = list(Voice.default().synthesize(text, speed=speed, noise=False))
     x = np.concatenate([c.audio for c in chunks]).astype(np.float32) / 32768.0
     x = soxr.resample(x, Voice.default().sample_rate, rate, quality="VHQ")
     on = np.flatnonzero(np.abs(x) > 0.02)
