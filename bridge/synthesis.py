@@ -84,6 +84,32 @@ class SynthesisScheduler:
             finally:
                 with self._cond:
                     self._busy -= 1
+                    idle = self._busy == 0 and not self._heap
+                if idle:
+                    release_free_memory()
+
+
+def _load_libc():
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def release_free_memory() -> None:
+    """Give memory freed by synthesis back to the OS (glibc ``malloc_trim``).
+
+    onnxruntime allocates and frees the activations of every clause; glibc keeps the freed pages
+    in its arenas, so without this the daemon's resident memory grows by the peak of the busiest
+    moment and stays there (measured: +190 MB after 20 sessions spoke at once).
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
