@@ -41,9 +41,17 @@ def test_clause_buffer_does_not_split_a_decimal_mid_stream():
 
 
 def test_split_head_cuts_long_first_clause_before_a_function_word():
-    pieces = split_head("The quick brown fox jumps over the lazy dog near the river bank")
-    assert pieces == [("The quick brown fox jumps", True), ("over the lazy dog near the river bank", False)]
+    assert split_head("I saw a wolf near the old mill.") == [("I saw a wolf", True), ("near the old mill.", False)]
+    assert split_head("Be careful on the mountain road after dark.") == [("Be careful", True), ("on the mountain road after dark.", False)]
     assert split_head("Hello there, my friend.") == [("Hello there, my friend.", False)]
+
+
+def test_split_head_leaves_a_clause_without_phrase_boundary_whole_unless_it_is_long():
+    assert split_head("That sword belonged to my father.") == [("That sword belonged to my father.", False)]
+    assert split_head("Nobody ever really knew anything whatsoever.") == [("Nobody ever really knew anything whatsoever.", False)]
+    long = "Nobody ever really knew anything whatsoever regarding those strange old lights"
+    assert split_head(long) == [("Nobody ever really knew", True), ("anything whatsoever regarding those strange old lights", False)]
+    assert split_head("The quick brown fox jumps over the lazy dog.") == [("The quick brown fox jumps", True), ("over the lazy dog.", False)]
 
 
 def test_merge_alignment_tiles_and_moves_stress_to_the_vowel():

@@ -93,7 +93,11 @@ _CUT_STRONG = frozenset(
     "between without within until since toward towards upon against along among during".split()
 )
 _CUT_WEAK = frozenset("the a an is are was were will would can could should".split())
-FAST_HEAD_MAX_WORDS = 5
+FAST_HEAD_MAX_WORDS = 4
+#: A phrase boundary for the cut is looked for before words 3..HEAD_SEARCH_WORDS.
+HEAD_SEARCH_WORDS = 6
+#: Without a phrase boundary, only clauses longer than this are cut (after FAST_HEAD_MAX_WORDS).
+LONG_CLAUSE_WORDS = 10
 
 
 def split_head(clause: str, max_words: int = FAST_HEAD_MAX_WORDS) -> list[tuple[str, bool]]:
@@ -101,19 +105,25 @@ def split_head(clause: str, max_words: int = FAST_HEAD_MAX_WORDS) -> list[tuple[
 
     Returns ``[(text, joins_next), ...]``: ``joins_next`` marks a piece cut mid-sentence, whose
     trailing pause (and the next piece's leading pause) the synthesizer trims so the seam is not
-    heard as a break. Clauses of at most ``max_words + 2`` words are returned whole. The cut goes
-    before a function word among words 3..max_words, else after word 4. Synthesis time of Piper
-    grows with the clause's audio length (~35 ms per second on 2 cores), hence the cap.
+    heard as a break. Piper's synthesis time grows with the clause's audio length (~35 ms per
+    second on 2 cores), so the cut goes before the earliest function word among words
+    3..HEAD_SEARCH_WORDS (before a preposition rather than between it and its article).
+    Clauses of at most ``max(max_words + 2, HEAD_SEARCH_WORDS)`` words stay whole; without a
+    phrase boundary, only clauses of more than LONG_CLAUSE_WORDS words are cut (after
+    ``max_words``).
     """
     words = clause.split()
-    if len(words) <= max_words + 2:
+    if len(words) <= max_words + 2 or len(words) <= HEAD_SEARCH_WORDS:
         return [(clause, False)]
     def first_before(vocab: frozenset) -> int | None:
-        return next((i for i in range(max_words, 2, -1) if words[i].lower().strip("\"'(") in vocab), None)
+        # The earliest boundary wins: the shorter the first piece, the sooner its audio.
+        return next((i for i in range(3, HEAD_SEARCH_WORDS + 1) if words[i].lower().strip("\"'(") in vocab), None)
 
-    cut = first_before(_CUT_STRONG)
+    cut = first_before(_CUT_STRONG | _CUT_WEAK)
     if cut is None:
-        cut = first_before(_CUT_WEAK) or 4
-        if cut - 1 >= 2 and words[cut - 1].lower() in _CUT_STRONG:
-            cut -= 1  # "careful | on the road", not "careful on | the road"
+        if len(words) <= LONG_CLAUSE_WORDS:
+            return [(clause, False)]  # no phrase boundary: a seam would cost more than it saves
+        cut = max_words
+    elif words[cut].lower() in _CUT_WEAK and words[cut - 1].lower() in _CUT_STRONG:
+        cut -= 1  # "careful | on the road", not "careful on | the road"
     return [(" ".join(words[:cut]), True), (" ".join(words[cut:]), False)]
