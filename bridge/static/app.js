@@ -256,6 +256,17 @@ function onMessage(msg) {
       state.serverSample = msg.sample;
       return;
     }
+    case "partner_speech_started":
+      state.partnerSpeaking = true;
+      logEvent(`partner speaking (sample ${msg.sample})`);
+      return;
+    case "partner_speech_stopped":
+      state.partnerSpeaking = false;
+      logEvent(`partner stopped: ${(msg.samples / state.rate).toFixed(2)} s`);
+      return;
+    case "interrupted":
+      logEvent(`${msg.utt} interrupted after "${msg.text_spoken}" (${msg.samples_played} samples heard)`);
+      return;
     case "error":
       state.errors.push({ code: msg.code, message: msg.message, reply_to: msg.reply_to });
       logEvent(`error ${msg.code}: ${msg.message}`);
@@ -462,6 +473,7 @@ function checkDrift(s) {
 
 window.faceplex = {
   get state() { return state.status; },
+  get micChunks() { return state.micChunks || 0; },
   get welcome() { return state.welcome; },
   get channels() { return state.channels; },
   get sampleRate() { return state.rate; },
@@ -523,6 +535,59 @@ window.faceplex = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Microphone (full duplex, PROTOCOL.md §11) and playback reports (§4 `playback`)
+
+/** Start or stop sending the microphone as `mic` messages (mono PCM16LE at the context's rate,
+ *  ~40 ms each). The browser's own echo cancellation is asked for: the daemon's echo gate is only
+ *  a safeguard (README, "Full duplex"). */
+async function toggleMic() {
+  if (state.mic) {
+    state.mic.stream.getTracks().forEach((t) => t.stop());
+    state.mic.source.disconnect();
+    state.mic.node.disconnect();
+    state.mic = null;
+    $("mic-btn").textContent = "Mic";
+    $("mic-btn").classList.remove("on");
+    logEvent("mic off");
+    return;
+  }
+  await ensureAudioRunning();
+  const ctx = state.ctx;
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 },
+  });
+  await ctx.audioWorklet.addModule("mic-capture.worklet.js");
+  const source = ctx.createMediaStreamSource(stream);
+  const node = new AudioWorkletNode(ctx, "mic-capture", {
+    numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: "explicit",
+    processorOptions: { batchMs: 40 },
+  });
+  node.port.onmessage = (e) => {
+    if (send({ type: "mic", id: null, sample_rate: ctx.sampleRate, channels: 1, pcm: new Uint8Array(e.data) })) {
+      state.micChunks = (state.micChunks || 0) + 1;
+    }
+  };
+  source.connect(node);
+  state.mic = { stream, source, node };
+  $("mic-btn").textContent = "Mic on";
+  $("mic-btn").classList.add("on");
+  logEvent(`mic on (${ctx.sampleRate} Hz)`);
+}
+
+/** Tell the daemon what the listener has heard (barge-in reports use it). */
+function reportPlayback() {
+  if (!audioRunning() || state.status === "closed") return;
+  const sample = playbackSample();
+  if (sample === null || sample === undefined) return;
+  const s = Math.max(0, Math.floor(sample));
+  let uttId = null;
+  for (const [id, u] of state.utterances) {
+    if (u.start !== undefined && u.start <= s && (u.end === undefined || s < u.end)) uttId = id;
+  }
+  send({ type: "playback", id: null, utt: uttId, sample: s, client_time_us: Math.round(performance.now() * 1000) });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start
 
 const face = new FaceRenderer($("face"));
@@ -534,6 +599,7 @@ $("say-form").addEventListener("submit", (e) => {
 });
 $("stop-btn").addEventListener("click", () => cancelAll());
 $("audio-btn").addEventListener("click", () => ensureAudioRunning());
+$("mic-btn").addEventListener("click", () => toggleMic().catch((e) => logEvent(`mic unavailable: ${e}`)));
 document.addEventListener("pointerdown", () => ensureAudioRunning(), { once: true });
 
 try {
@@ -546,6 +612,7 @@ face.draw(null);
 if (state.ctx) setupAudio().catch((e) => logEvent(`audio unavailable: ${e}`));
 connect();
 setInterval(ping, PING_EVERY_MS);
+setInterval(reportPlayback, 200);
 requestAnimationFrame(frameLoop);
 
 function setStatus(text) {

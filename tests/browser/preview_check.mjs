@@ -25,7 +25,7 @@ const browser = await chromium.launch({
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
   ],
 });
 
@@ -55,6 +55,11 @@ try {
     const b = document.getElementById("mic-btn");
     return { disabled: b.disabled, title: b.title };
   });
+  // Full duplex: the mic button streams the (fake) microphone as `mic` messages.
+  await page.click("#mic-btn");
+  await page.waitForFunction(() => window.faceplex.micChunks >= 25, null, { timeout: 10000 });
+  result.micChunks = await page.evaluate(() => window.faceplex.micChunks);
+  await page.click("#mic-btn");  // and off again before the speech checks
 
   // The playback clock advances with no speech (idle frames, silence).
   const a0 = await page.evaluate(() => ({ audio: window.faceplex.audio, t: performance.now() }));
