@@ -55,9 +55,10 @@ class DuplexMixin:
             self._recent_out.clear()
         cfg = self.config
         self.duplex_stats["mic_chunks"] += 1
-        events, audio = self.listener.push(msg.pcm, msg.sample_rate, msg.channels, self.clock_sample(),
+        now = self.clock_sample()
+        events, audio = self.listener.push(msg.pcm, msg.sample_rate, msg.channels, now,
                                            time.monotonic(), cfg.vad_threshold, cfg.vad_silence_ms,
-                                           cfg.min_interruption_ms, msg.id)
+                                           cfg.min_interruption_ms, msg.id, self._echo_lag(now))
         if audio is not None and len(audio[0]) and hasattr(self.animator, "add_partner_audio"):
             self.animator.add_partner_audio(audio[0], audio[1] / self.sample_rate)
         for ev in events:
@@ -74,6 +75,16 @@ class DuplexMixin:
                 self._turn("stop")
                 if self._resume is not None:
                     self._resume["deadline"] = time.monotonic() + cfg.false_interruption_timeout_ms / 1000
+
+    def _echo_lag(self, now: int) -> Optional[int]:
+        """Media clock - the client's playback position (the last ``playback`` report extrapolated
+        by the clock) while the report is fresh, else None: where the echo gate looks."""
+        if self.played_sample is None or self._played_at is None:
+            return None
+        age = time.monotonic() - self._played_at
+        if age >= PLAYBACK_FRESH_S:
+            return None
+        return now - (self.played_sample + int(age * self.sample_rate))
 
     def _turn(self, kind: str) -> None:
         """Tell the animator from the first frame not yet produced (sent frames never change)."""

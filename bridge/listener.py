@@ -14,8 +14,14 @@ Not detectable: rates within the tolerance of the declared one (44.1 vs 48 kHz),
 identical stereo channels, a mic sent faster or slower than real time on purpose.
 
 Echo gate: the daemon knows what it sent. A VAD window counts as speech only if the mic is
-louder than the avatar's own output around that time (the loudest 10 ms of the last 0.6 s)
-minus :data:`ECHO_GATE_DB`. Silero alone cannot tell: on the avatar's own voice mixed at -20 dB it
+louder than the avatar's own output around that time minus :data:`ECHO_GATE_DB`. "Around that
+time": with a fresh ``playback`` report the caller passes ``echo_lag`` (media clock - the
+client's extrapolated playback position), so what the speaker played while the window was
+captured lies near ``[a - echo_lag, b - echo_lag]``; the reference is the loudest 10 ms output bin
+from :data:`ECHO_BEFORE_S` before to :data:`ECHO_AFTER_S` after that span (acoustic path, capture
+buffering, report jitter). Without a fresh report: the loudest 10 ms of the last
+:data:`ECHO_LOOKBACK_S`. (Gating by the 0.6 s maximum ignored a partner's quiet onset while the
+avatar had been loud anywhere in the last 0.6 s.) Silero alone cannot tell: on the avatar's own voice mixed at -20 dB it
 still reports p = 0.99998 (it is level-invariant), so a higher threshold would not help.
 """
 
@@ -34,6 +40,8 @@ CADENCE_MIN_S = 1.0
 CADENCE_TOLERANCE = (0.7, 1.4)
 ECHO_GATE_DB = 12.0
 ECHO_LOOKBACK_S = 0.6
+ECHO_BEFORE_S = 0.12
+ECHO_AFTER_S = 0.06
 MIC_RATES = (8000, 192000)
 MAX_CHANNELS = 8
 
@@ -135,15 +143,19 @@ class MicListener:
             for b in sorted(self._out_rms)[:-600]:
                 del self._out_rms[b]
 
-    def _echo_ref(self, a: int, b: int) -> float:
-        L = self._bin_len
-        lo = (a - int(ECHO_LOOKBACK_S * self.out_rate)) // L
-        vals = [self._out_rms.get(i, 0.0) for i in range(lo, b // L + 1)]
+    def _echo_ref(self, a: int, b: int, echo_lag: Optional[int] = None) -> float:
+        L, sr = self._bin_len, self.out_rate
+        if echo_lag is None:
+            lo, hi = a - int(ECHO_LOOKBACK_S * sr), b
+        else:
+            lo, hi = a - echo_lag - int(ECHO_BEFORE_S * sr), b - echo_lag + int(ECHO_AFTER_S * sr)
+        vals = [self._out_rms.get(i, 0.0) for i in range(lo // L, hi // L + 1)]
         return max(vals) if vals else 0.0
 
     # ---------------------------------------------------------------- input
     def push(self, pcm: bytes, sample_rate: int, channels: int, now_sample: int, now_s: float,
-             threshold: float, silence_ms: int, min_ms: int, reply_to: Optional[str] = None):
+             threshold: float, silence_ms: int, min_ms: int, reply_to: Optional[str] = None,
+             echo_lag: Optional[int] = None):
         check_pcm_format(pcm, sample_rate, channels, reply_to)
         fmt = (sample_rate, channels)
         if fmt == self._faulted:
@@ -178,7 +190,7 @@ class MicListener:
             win = self._pending[i * WINDOW:(i + 1) * WINDOW]
             a, b = self.sample_of(k * WINDOW), self.sample_of((k + 1) * WINDOW)
             mic_rms = float(np.sqrt(np.mean(win ** 2))) * 32768.0
-            gate = self._echo_ref(a, b) * 10 ** (-ECHO_GATE_DB / 20)
+            gate = self._echo_ref(a, b, echo_lag) * 10 ** (-ECHO_GATE_DB / 20)
             p = float(prob) if mic_rms > gate else 0.0
             for ev in self.seg.step(k, p):
                 if ev[0] == "start":

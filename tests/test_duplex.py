@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from faceplex.bridge.client import FacePlexClient
 from faceplex.protocol import messages as m
@@ -95,14 +96,17 @@ def test_interrupt_a_then_say_b_animates_b_and_nothing_of_a(daemon):
     run(go())
 
 
-def test_own_voice_in_the_microphone_does_not_interrupt(daemon):
+@pytest.mark.parametrize("playback", [True, False], ids=["echo_at_playback_position", "no_playback_reports"])
+def test_own_voice_in_the_microphone_does_not_interrupt(daemon, playback):
     async def go():
         client = FacePlexClient(daemon.url, sample_rate=48000, fps=60)
         await client.connect()
         try:
             await client.configure(min_interruption_ms=200)
             utt, t = await client.say("I have been walking for days through the forest, and I am tired.")
-            mic = MicSim(client, echo_db=-20.0)
+            # with playback reports the gate looks at the output near the played position, without
+            # them at the loudest output of the last 0.6 s
+            mic = MicSim(client, echo_db=-20.0, playback=playback)
             task = asyncio.ensure_future(mic.run(4.5))
             rec = await client.collect(utt, t, timeout=30)
             await task
