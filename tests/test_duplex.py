@@ -187,3 +187,50 @@ def test_listening_face_follows_the_partner(daemon):
         assert np.all(b[:, 52:].std(axis=0)[[0, 1]] > 1e-4)       # never frozen
         assert any(isinstance(r.msg, m.PartnerSpeechStarted) for r in busy_client.log)
     run(go())
+
+
+def test_duck_policy_lowers_the_voice_while_the_partner_talks_and_does_not_interrupt(daemon):
+    async def go():
+        client, utt, mic = await _barge_in(daemon.url, interruption="duck", echo_db=None)
+        try:
+            log = client.log
+            assert not any(isinstance(r.msg, (m.Interrupted, m.UtteranceCancelled)) for r in log)
+            rec = await client.collect(utt, 0.0, timeout=30)
+            assert rec.outcome == "finished"
+            st = next(r.msg.sample for r in log if isinstance(r.msg, m.PartnerSpeechStarted))
+            sp = next(r.msg.sample for r in log if isinstance(r.msg, m.PartnerSpeechStopped))
+            chunks = [r.msg for r in log if isinstance(r.msg, m.Audio) and r.msg.utt == utt]
+
+            def rms(lo, hi):
+                parts = [np.frombuffer(c.pcm, "<i2").astype(np.float32) for c in chunks if lo <= c.sample < hi]
+                return float(np.sqrt(np.mean(np.concatenate(parts) ** 2)))
+
+            during = rms(st + 24000, sp)                 # after the duck took hold (lead + detection)
+            before = rms(st - 48000, st)                 # the second before the partner spoke
+            assert during < 0.5 * before, (during, before)   # ducked by ~12 dB, not silenced
+            assert during > 0.05 * before
+        finally:
+            await client.close()
+    run(go())
+
+
+def test_listening_motion_is_deterministic_for_a_seed_and_follows_the_partner():
+    from faceplex.models.face.animator import FaceAnimator
+
+    line = partner_speech("Excuse me, could you tell me where the market is?", rate=16000)
+
+    def listen(seed, partner=True):
+        anim = FaceAnimator(60, seed=seed)
+        if partner:
+            anim.partner_turn("start", 0.5)
+            for i in range(0, len(line), 640):  # 40 ms mic chunks
+                anim.add_partner_audio(line[i:i + 640], 0.5 + i / 16000)
+            anim.partner_turn("stop", 0.5 + len(line) / 16000)
+        return anim.frames(0, int((1.0 + len(line) / 16000) * 60))
+
+    a, b, c, idle = listen(3), listen(3), listen(4), listen(3, partner=False)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    upper = [CHANNEL_INDEX[n] for n in ("browInnerUp", "headPitch", "headRoll", "headYaw")]
+    assert np.abs(a[:, upper] - idle[:, upper]).max() > 0.01   # listening differs from idle
+    assert a[:, upper].std(axis=0).min() > 1e-4                # and never frozen
