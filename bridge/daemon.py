@@ -24,6 +24,7 @@ from faceplex.models.speech.piper_voice import Voice
 from faceplex.protocol import messages as m
 from faceplex.protocol.connection import ServerConnection
 
+from .lipsync import warm_up as lipsync_warm_up
 from .motion import animator_factory
 from .session import Session
 from .synthesis import SynthesisScheduler
@@ -72,6 +73,7 @@ class Daemon:
         for voice in self.voices.values():
             list(voice.synthesize("Ready."))
             list(voice.synthesize("Ready.", wide=True))
+        lipsync_warm_up(wait=True)  # PocketSphinx's phone decoder (lip sync of external audio)
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""

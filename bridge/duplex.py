@@ -44,7 +44,7 @@ class DuplexMixin:
         self._played_at: Optional[float] = None      # wall time of the last playback report
         self._resume: Optional[dict] = None           # an interrupted utterance that may resume
         self.duplex_stats = {"interruptions": 0, "mic_chunks": 0}
-        warm_up()   # phone recognition's decoder, once per process (in the background)
+        warm_up()   # phone recognition's decoder: a no-op when the daemon already loaded it
 
     # ------------------------------------------------------------------ microphone
     def _on_mic(self, msg: m.Mic) -> None:

@@ -71,17 +71,19 @@ _warm = threading.Lock()
 _warmed = False
 
 
-def warm_up() -> None:
-    """Load the phone decoder on an analysis thread in the background, once per process (the
-    daemon calls it when its first session opens). Without it the first phone-recognition
-    utterance starts ~0.1 s later, and since audio plays contiguously from its start, every one
-    of its frames would carry that extra latency."""
+def warm_up(wait: bool = False) -> None:
+    """Load the phone decoder on the analysis thread, once per process (the daemon does it before
+    its ready line, so no session's first ``say`` competes with the load). Without it the first
+    phone-recognition utterance starts ~0.1 s later, and since audio plays contiguously from its
+    start, every one of its frames would carry that extra latency. ``wait``: block until loaded."""
     global _warmed
     with _warm:
         if _warmed:
             return
         _warmed = True
-    EXECUTOR.submit(lambda: aligner()._phone)
+    future = EXECUTOR.submit(lambda: aligner()._phone)
+    if wait:
+        future.result()
 
 
 def step_chunks(lookahead_ms: int, chunk_ms: int) -> int:
