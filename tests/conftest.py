@@ -40,3 +40,23 @@ def daemon():
     d = DaemonProcess()
     yield d
     d.stop()
+
+
+def assert_lips_shut_near_pbm(rec, sr: int, fps: int) -> int:
+    """Assert that every p/b/m phoneme mark of a received utterance has lips shut in one of the
+    three face frames nearest its centre; returns how many p/b/m were checked."""
+    import numpy as np
+
+    from faceplex.models.face.visemes import lips_shut
+
+    frames = dict(zip(rec.frame_samples, rec.frames))
+    checked = 0
+    for mk in rec.marks:
+        if mk.kind != "phoneme" or mk.text not in ("p", "b", "m"):
+            continue
+        centre = (mk.sample + mk.end) // 2
+        n = round(centre * fps / sr)
+        near = [frames[s] for s in (k * sr // fps for k in (n - 1, n, n + 1)) if s in frames]
+        assert any(lips_shut(np.asarray(v)) for v in near), f"lips open around {mk.text} at {centre}"
+        checked += 1
+    return checked

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import soxr
 
+from conftest import assert_lips_shut_near_pbm
+
 from faceplex.bridge.client import FacePlexClient
 from faceplex.models.face.visemes import lips_shut
 from faceplex.models.speech.piper_voice import Voice
@@ -64,17 +66,7 @@ def test_lips_shut_on_pbm_within_one_frame_of_the_aligned_phone(daemon, pace):
         # (at real time, a word longer than the pre-roll may add a little silence)
         extra = len(rec.audio) - len(audio) * sr / 22050
         assert -0.002 * sr < extra < (0.3 * sr if pace == 1.0 else 0.002 * sr)
-        frames = dict(zip(rec.frame_samples, rec.frames))
-        checked = 0
-        for mk in rec.marks:
-            if mk.kind != "phoneme" or mk.text not in ("p", "b", "m"):
-                continue
-            centre = (mk.sample + mk.end) // 2
-            n = round(centre * fps / sr)
-            near = [frames[s] for s in (k * sr // fps for k in (n - 1, n, n + 1)) if s in frames]
-            assert any(lips_shut(np.asarray(v)) for v in near), f"lips open around {mk.text} at {centre}"
-            checked += 1
-        assert checked >= 8
+        assert assert_lips_shut_near_pbm(rec, sr, fps) >= 8
         words = [mk.text for mk in rec.marks if mk.kind == "word"]
         script = ["bob", "my", "mum", "bought", "a", "big", "map", "of", "bombay", "maybe", "pop", "by"]
         it = iter(script)
