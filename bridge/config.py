@@ -30,6 +30,10 @@ class SessionConfig(BaseModel):
     speed: float = Field(1.0, ge=0.5, le=2.0)
     #: Scale of face motion beyond lips and jaw (brows, head, blinks' extent).
     expressiveness: float = Field(1.0, ge=0.0, le=2.0)
+    #: The character's emotion (``protocol.messages.EMOTIONS``) and its intensity 0-1, for
+    #: utterances without ``style.emotion`` and for idle/listening motion.
+    emotion: Literal["neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted"] = "neutral"
+    emotion_intensity: float = Field(0.5, ge=0.0, le=1.0)
     blink_rate_per_min: float = Field(17.0, ge=0.0, le=60.0)
     idle_motion: bool = True
     #: Seed of the face's random motion (blinks, saccades, head drift).

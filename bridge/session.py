@@ -185,6 +185,10 @@ class Session(DuplexMixin):
             speed = msg.style.speed
         if msg.style is not None and msg.style.expressiveness is not None and not 0.0 <= msg.style.expressiveness <= 2.0:
             raise ProtocolError(ErrorCode.INVALID_STYLE, "style.expressiveness must be within 0-2", msg.id)
+        if msg.style is not None and msg.style.emotion is not None and msg.style.emotion not in m.EMOTIONS:
+            raise ProtocolError(ErrorCode.INVALID_STYLE, f"style.emotion must be one of {', '.join(m.EMOTIONS)}", msg.id)
+        if msg.style is not None and msg.style.emotion_intensity is not None and not 0.0 <= msg.style.emotion_intensity <= 1.0:
+            raise ProtocolError(ErrorCode.INVALID_STYLE, "style.emotion_intensity must be within 0-1", msg.id)
         if len(self.queue) > MAX_QUEUED_UTTERANCES:
             raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)
         utt = Utterance(utt=msg.utt, reply_to=msg.id, voice=voice, speed=speed,
@@ -244,7 +248,8 @@ class Session(DuplexMixin):
         utt.final, utt.ready = True, deque()
         if not self.queue:
             self._planned_end_s = now_s()
-        self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=reply_to, reason=reason, sample=cut, samples=sent))
+        self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=reply_to, reason=reason, sample=cut, samples=sent,
+                                            inserted_silence=utt.gap_samples))
 
     # ------------------------------------------------------------------ synthesis
     async def _synthesizer(self) -> None:
@@ -359,7 +364,8 @@ class Session(DuplexMixin):
         self._set_expressiveness(None)
         self.queue.popleft()
         self.by_id.pop(utt.utt, None)
-        self.conn.send(m.UtteranceFinished(utt=utt.utt, sample=utt.cursor, samples=utt.cursor - utt.start))
+        self.conn.send(m.UtteranceFinished(utt=utt.utt, sample=utt.cursor, samples=utt.cursor - utt.start,
+                                           inserted_silence=utt.gap_samples))
         self._flush(utt.cursor)
 
     def _emit_audio(self, utt: Utterance, chunk: int) -> None:

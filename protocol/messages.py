@@ -48,12 +48,20 @@ class FaceFormatInfo(_Msg):
     channels: list[str]
 
 
+#: ``style.emotion`` / the ``emotion`` setting: the basic emotions people know (Ekman's six
+#: plus neutral; MetaHuman's realtime audio source offers a similar ``Mood`` list).
+EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted")
+
+
 class Style(_Msg):
     """Per-utterance delivery. ``speed``: speech rate multiplier (0.5-2.0);
-    ``expressiveness``: scale of face motion beyond the lips (0.0-2.0)."""
+    ``expressiveness``: scale of face motion beyond the lips (0.0-2.0); ``emotion``: one of
+    :data:`EMOTIONS`; ``emotion_intensity``: 0.0-1.0. None = the session's setting."""
 
     speed: Optional[float] = None
     expressiveness: Optional[float] = None
+    emotion: Optional[str] = None
+    emotion_intensity: Optional[float] = None
 
 
 class Limits(_Msg):
@@ -75,6 +83,8 @@ class Hello(_Msg):
     audio: AudioFormat = AudioFormat()
     face: FaceFormat = FaceFormat()
     client: Optional[str] = None
+    #: The per-launch secret (PROTOCOL.md §12); required by the daemon unless started without one.
+    token: Optional[str] = None
 
 
 class Config(_Msg):
@@ -236,12 +246,15 @@ class UtteranceStarted(_Msg):
 
 
 class UtteranceFinished(_Msg):
-    """All audio of ``utt`` was sent: it spans ``[sample - samples, sample)`` on the timeline."""
+    """All audio of ``utt`` was sent: it spans ``[sample - samples, sample)`` on the timeline.
+    ``inserted_silence``: samples of silence the daemon inserted because synthesis (or the
+    client's appended text) came late (§6); 0 when the voice kept up."""
 
     type: Literal["utterance_finished"] = "utterance_finished"
     utt: str
     sample: int
     samples: int
+    inserted_silence: int = 0
 
 
 class UtteranceCancelled(_Msg):
@@ -254,6 +267,7 @@ class UtteranceCancelled(_Msg):
     reason: str
     sample: int
     samples: int
+    inserted_silence: int = 0
 
 
 class Error(_Msg):
@@ -261,6 +275,17 @@ class Error(_Msg):
 
     type: Literal["error"] = "error"
     reply_to: Optional[str] = None
+    code: str
+    message: str
+
+
+class Warning(_Msg):
+    """Something the client should know that did not stop its request (e.g. text the voice
+    cannot speak well). ``utt``: the utterance concerned, if any."""
+
+    type: Literal["warning"] = "warning"
+    reply_to: Optional[str] = None
+    utt: Optional[str] = None
     code: str
     message: str
 
@@ -314,7 +339,7 @@ class Interrupted(_Msg):
 SERVER_TYPES: dict[str, type[_Msg]] = {
     "welcome": Welcome, "configured": Configured, "audio": Audio, "face": Face, "mark": Mark,
     "utterance_started": UtteranceStarted, "utterance_finished": UtteranceFinished,
-    "utterance_cancelled": UtteranceCancelled, "error": Error, "pong": Pong,
+    "utterance_cancelled": UtteranceCancelled, "error": Error, "warning": Warning, "pong": Pong,
     "partner_speech_started": PartnerSpeechStarted, "partner_speech_stopped": PartnerSpeechStopped,
     "interrupted": Interrupted,
 }
