@@ -19,6 +19,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from faceplex.protocol import messages as m
 from tests.crosslang_recording import describe_file, record_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +31,6 @@ PROGRAMS = ("CoreTests", "LiveDaemonTest", "LauncherTest", "CrossLangDump")
 pytestmark = pytest.mark.skipif((shutil.which("mcs") is None or shutil.which("mono") is None) and not os.environ.get("CI"),
                                 reason="mono's mcs/mono not installed (apt-get install mono-mcs mono-runtime "
                                        "libmono-system-net-http4.0-cil)")
-from duplex_util import DUPLEX_VECTORS_NOT_IN_ENGINE_CORES
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +59,10 @@ def _run(exe: Path, *args: str, timeout: float = 180) -> subprocess.CompletedPro
 
 def _assert_all_passed(res: subprocess.CompletedProcess, required: list[str]) -> None:
     lines = res.stdout.splitlines()
-    # Full-duplex messages (issue 4) are not in the C# core yet: only their vectors may fail.
-    pending = [ln for ln in lines if ln.startswith("FAIL") and any(f"golden {n} " in ln for n in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES)]
-    failed = [ln for ln in lines if ln.startswith("FAIL") and ln not in pending]
+    failed = [ln for ln in lines if ln.startswith("FAIL")]
     assert not failed, "\n".join(failed)
-    if not pending:
-        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-        assert any(ln.startswith("SUMMARY") and ln.endswith("failed=0") for ln in lines)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert any(ln.startswith("SUMMARY") and ln.endswith("failed=0") for ln in lines)
     passed = {ln[5:] for ln in lines if ln.startswith("PASS ")}
     for name in required:
         assert name in passed, f"missing PASS {name!r}"
@@ -73,13 +70,19 @@ def _assert_all_passed(res: subprocess.CompletedProcess, required: list[str]) ->
 
 def test_golden_vectors_codec_and_timeline(exes):
     res = _run(exes["CoreTests"], str(VECTORS))
-    names = sorted(p.stem for p in VECTORS.glob("*.msgpack") if p.stem not in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES)
-    _assert_all_passed(res, [f"golden {n} decode/re-encode is byte-exact" for n in names]
+    names = sorted(p.stem for p in VECTORS.glob("*.msgpack"))
+    _assert_all_passed(res, ["the core knows every message type in the vectors"]
+                       + [f"golden {n} decode/re-encode is byte-exact" for n in names]
                        + [f"golden {n} matches JSON twin" for n in names]
+                       + [f"golden {n} non-canonical rewrite decodes to the same message" for n in names]
                        + ["timeline: face is interpolated between the two frames around the sample",
                           "timeline: dropping an utterance silences its queued audio and frames at once",
                           "timeline: underrun plays silence, holds position, never repeats, then eases the face",
                           "timeline: ReadAudio does not allocate"])
+    # Every message type of the Python protocol models (both directions) is known to the C# core,
+    # so a type added to the protocol without a vector is caught too.
+    known = set(next(ln for ln in res.stdout.splitlines() if ln.startswith("KNOWN_TYPES ")).split()[1:])
+    assert set(m.CLIENT_TYPES) | set(m.SERVER_TYPES) <= known, sorted((set(m.CLIENT_TYPES) | set(m.SERVER_TYPES)) - known)
     # The playback message, checked against an independent encoder (Python msgpack, float32/bin rules).
     hex_line = next(ln for ln in res.stdout.splitlines() if ln.startswith("PLAYBACK_HEX "))
     want = msgpack.packb({"type": "playback", "id": "c7", "utt": "u1", "sample": 101234,

@@ -19,6 +19,13 @@ namespace FacePlex.Tests
             VectorsDir = dir;
             var files = Directory.GetFiles(dir, "*.msgpack").OrderBy(f => f).ToArray();
             T.Run("vectors present", () => T.Check(files.Length >= 20, "at least 20 vectors in " + dir));
+            T.Run("the core knows every message type in the vectors", () =>
+            {
+                Console.WriteLine("KNOWN_TYPES " + string.Join(" ", Codec.KnownTypes));
+                foreach (var t in Codec.KnownTypes) T.Check(Codec.Create(t) != null && Codec.Create(t).Type == t, "Create(" + t + ")");
+                var unknown = files.Select(f => VectorType(File.ReadAllBytes(f))).Where(t => Array.IndexOf(Codec.KnownTypes, t) < 0 || Codec.Create(t) == null).Distinct().ToList();
+                T.Check(unknown.Count == 0, "types in " + dir + " the core does not know: " + string.Join(", ", unknown));
+            });
             foreach (var f in files) GoldenVector(f);
             CodecTests();
             TimelineTests();
@@ -53,6 +60,8 @@ namespace FacePlex.Tests
                 T.Check(Codec.Encode(msg).SequenceEqual(bytes), "float64/int64/str32/map32/reversed keys -> canonical");
             });
         }
+
+        static string VectorType(byte[] bytes) { return (string)((MsgMap)new MsgPackReader(bytes).ReadValue()).Get("type"); }
 
         /// <summary>Compares a msgpack tree with its JSON twin ({"$bin": base64} = bin; floats are float32).</summary>
         static void SameAsJson(object mp, object js, string where)
@@ -165,7 +174,7 @@ namespace FacePlex.Tests
                 T.Throws<MsgPackException>(() => Codec.Decode(new byte[] { 0x81, 0xa1, 0x78, 1 }), "no type");
                 T.Throws<MsgPackException>(() => Codec.Decode(new byte[] { 0xc1 }), "invalid byte");
                 T.Throws<MsgPackException>(() => Codec.Decode(new byte[] { 0x81, 0xa4 }), "truncated");
-                var ping = Codec.Encode(new Ping { ClientTimeUs = 1 });
+                var ping = Codec.Encode(new PingMessage { ClientTimeUs = 1 });
                 T.Throws<MsgPackException>(() => Codec.Decode(ping.Concat(new byte[] { 0xc0 }).ToArray()), "trailing bytes");
                 T.Throws<MsgPackException>(() => Codec.Decode(Pack(new MsgMap().Set("type", "say").Set("utt", 5L).Set("text", "hi"))), "utt int");
                 T.Throws<MsgPackException>(() => Codec.Decode(Pack(new MsgMap().Set("type", "say").Set("utt", "u1"))), "text missing");

@@ -3,7 +3,7 @@ namespace FacePlex.Core
     /// <summary><c>hello</c>: first message of a session; protocol version and wanted formats.</summary>
     public sealed class Hello : Message
     {
-        private static readonly string[] F = { "id", "protocol", "audio", "face", "client" };
+        private static readonly string[] F = { "id", "protocol", "audio", "face", "client", "token" };
         /// <summary>Request id (answers carry it as reply_to), or null.</summary>
         public string Id;
         /// <summary>Protocol major version (1).</summary>
@@ -14,6 +14,9 @@ namespace FacePlex.Core
         public long Fps = 60;
         /// <summary>Free text for the daemon's logs, or null.</summary>
         public string Client;
+        /// <summary>The daemon's per-launch secret (PROTOCOL.md §12, from its ready line or a setting), or null.
+        /// Never log it.</summary>
+        public string Token;
 
         public override string Type { get { return "hello"; } }
         internal override string[] Fields { get { return F; } }
@@ -26,7 +29,8 @@ namespace FacePlex.Core
                 case 1: w.WriteInt(Protocol); break;
                 case 2: Audio.Write(w); break;
                 case 3: w.WriteMapHeader(1); w.WriteString("fps"); w.WriteInt(Fps); break;
-                default: w.WriteString(Client); break;
+                case 4: w.WriteString(Client); break;
+                default: w.WriteString(Token); break;
             }
         }
 
@@ -41,7 +45,8 @@ namespace FacePlex.Core
                     int n = r.ReadMapHeader();
                     for (int k = 0; k < n; k++) { if (r.ReadString() == "fps") Fps = r.ReadInt(); else r.Skip(); }
                     break;
-                default: Client = r.ReadStringOrNull(); break;
+                case 4: Client = r.ReadStringOrNull(); break;
+                default: Token = r.ReadStringOrNull(); break;
             }
         }
     }
@@ -129,8 +134,9 @@ namespace FacePlex.Core
         internal override void ReadField(int i, MsgPackReader r) { if (i == 0) Id = r.ReadStringOrNull(); else Utt = r.ReadStringOrNull(); }
     }
 
-    /// <summary><c>ping</c>: clock probe, answered by <see cref="Pong"/>.</summary>
-    public sealed class Ping : Message
+    /// <summary><c>ping</c>: clock probe, answered by <see cref="Pong"/>. (Not named <c>Ping</c>: that
+    /// would clash with <c>UnityEngine.Ping</c> in user scripts that import both namespaces.)</summary>
+    public sealed class PingMessage : Message
     {
         private static readonly string[] F = { "id", "client_time_us" };
         private static readonly int Req = Mask(F, "client_time_us");

@@ -133,7 +133,7 @@ namespace FacePlex.Core
         /// <summary>Queues <c>ping</c> with the client clock in microseconds.</summary>
         public void Ping(long clientTimeUs)
         {
-            lock (_lock) Queue(new Ping { Id = NewId(), ClientTimeUs = clientTimeUs });
+            lock (_lock) Queue(new PingMessage { Id = NewId(), ClientTimeUs = clientTimeUs });
         }
 
         /// <summary>

@@ -33,6 +33,14 @@ namespace FacePlex.Core
             }
         }
 
+        /// <summary>Every message type this core knows (both directions), PROTOCOL.md §4, §5 and §11.</summary>
+        public static readonly string[] KnownTypes =
+        {
+            "hello", "config", "say", "cancel", "ping", "playback", "mic", "lipsync",
+            "welcome", "configured", "audio", "face", "mark", "utterance_started", "utterance_finished",
+            "utterance_cancelled", "error", "warning", "pong", "partner_speech_started", "partner_speech_stopped", "interrupted",
+        };
+
         /// <summary>Creates an empty message object for a v1 type name (either direction), or null.</summary>
         public static Message Create(string type)
         {
@@ -42,7 +50,7 @@ namespace FacePlex.Core
                 case "config": return new ConfigMessage();
                 case "say": return new Say();
                 case "cancel": return new Cancel();
-                case "ping": return new Ping();
+                case "ping": return new PingMessage();
                 case "playback": return new Playback();
                 case "welcome": return new Welcome();
                 case "configured": return new Configured();
@@ -54,6 +62,12 @@ namespace FacePlex.Core
                 case "utterance_cancelled": return new UtteranceCancelled();
                 case "error": return new ErrorMessage();
                 case "pong": return new Pong();
+                case "warning": return new WarningMessage();
+                case "mic": return new Mic();
+                case "lipsync": return new Lipsync();
+                case "partner_speech_started": return new PartnerSpeechStarted();
+                case "partner_speech_stopped": return new PartnerSpeechStopped();
+                case "interrupted": return new Interrupted();
                 default: return null;
             }
         }

@@ -75,19 +75,31 @@ namespace FacePlex.Core
         }
     }
 
-    /// <summary>Per-utterance delivery: speech rate (0.5-2.0) and face expressiveness (0-2); null = session setting.</summary>
+    /// <summary>
+    /// Per-utterance delivery (PROTOCOL.md §4 <c>say.style</c>); null = the session's setting: speech rate
+    /// (0.5-2.0), face expressiveness (0-2), emotion (one of <see cref="Emotions"/>) and its intensity (0-1).
+    /// </summary>
     public sealed class Style
     {
+        /// <summary>The emotions the protocol knows, as PROTOCOL.md §4/§7 spells them.</summary>
+        public static readonly string[] Emotions = { "neutral", "happy", "sad", "angry", "surprised", "afraid", "disgusted" };
+
         /// <summary>Speech rate multiplier, or null.</summary>
         public float? Speed;
         /// <summary>Scale of face motion beyond the lips, or null.</summary>
         public float? Expressiveness;
+        /// <summary>Emotion of this utterance (one of <see cref="Emotions"/>), or null.</summary>
+        public string Emotion;
+        /// <summary>Strength of <see cref="Emotion"/>, 0-1, or null.</summary>
+        public float? EmotionIntensity;
 
         internal void Write(MsgPackWriter w)
         {
-            w.WriteMapHeader(2);
+            w.WriteMapHeader(4);
             w.WriteString("speed"); w.WriteFloat(Speed);
             w.WriteString("expressiveness"); w.WriteFloat(Expressiveness);
+            w.WriteString("emotion"); w.WriteString(Emotion);
+            w.WriteString("emotion_intensity"); w.WriteFloat(EmotionIntensity);
         }
 
         internal static Style Read(MsgPackReader r)
@@ -100,6 +112,8 @@ namespace FacePlex.Core
                 {
                     case "speed": s.Speed = r.ReadFloatOrNull(); break;
                     case "expressiveness": s.Expressiveness = r.ReadFloatOrNull(); break;
+                    case "emotion": s.Emotion = r.ReadStringOrNull(); break;
+                    case "emotion_intensity": s.EmotionIntensity = r.ReadFloatOrNull(); break;
                     default: r.Skip(); break;
                 }
             }
@@ -107,44 +121,32 @@ namespace FacePlex.Core
         }
     }
 
-    /// <summary>Limits the daemon enforces (PROTOCOL.md §8).</summary>
+    /// <summary>
+    /// Limits the daemon enforces (PROTOCOL.md §8), kept as the ordered generic map the daemon sent
+    /// (<see cref="Raw"/>): new limits may be added, and they survive a decode/re-encode.
+    /// </summary>
     public sealed class Limits
     {
-        /// <summary>Largest client message in bytes.</summary>
-        public long MaxMessageBytes;
+        /// <summary>Known keys in the order §5/§8 list them (the canonical wire order; unknown keys follow).</summary>
+        public static readonly string[] Order = { "max_message_bytes", "max_text_chars", "max_pending_chars", "max_queued_utterances" };
+
+        /// <summary>Every limit the daemon sent, in wire order.</summary>
+        public MsgMap Raw = new MsgMap();
+
+        private long Get(string key) { var v = Raw.Get(key); return v is long ? (long)v : 0; }
+
+        /// <summary>Largest client message in bytes (0 if not sent).</summary>
+        public long MaxMessageBytes { get { return Get("max_message_bytes"); } set { Raw.Set("max_message_bytes", value); } }
         /// <summary>Most characters in one say.text.</summary>
-        public long MaxTextChars;
+        public long MaxTextChars { get { return Get("max_text_chars"); } set { Raw.Set("max_text_chars", value); } }
         /// <summary>Most characters in one open (appended) utterance.</summary>
-        public long MaxPendingChars;
+        public long MaxPendingChars { get { return Get("max_pending_chars"); } set { Raw.Set("max_pending_chars", value); } }
         /// <summary>Most utterances queued behind the current one.</summary>
-        public long MaxQueuedUtterances;
+        public long MaxQueuedUtterances { get { return Get("max_queued_utterances"); } set { Raw.Set("max_queued_utterances", value); } }
 
-        internal void Write(MsgPackWriter w)
-        {
-            w.WriteMapHeader(4);
-            w.WriteString("max_message_bytes"); w.WriteInt(MaxMessageBytes);
-            w.WriteString("max_text_chars"); w.WriteInt(MaxTextChars);
-            w.WriteString("max_pending_chars"); w.WriteInt(MaxPendingChars);
-            w.WriteString("max_queued_utterances"); w.WriteInt(MaxQueuedUtterances);
-        }
+        internal void Write(MsgPackWriter w) { Settings.WriteOrdered(w, Raw, Order); }
 
-        internal static Limits Read(MsgPackReader r)
-        {
-            var l = new Limits();
-            int n = r.ReadMapHeader();
-            for (int i = 0; i < n; i++)
-            {
-                switch (r.ReadString())
-                {
-                    case "max_message_bytes": l.MaxMessageBytes = r.ReadInt(); break;
-                    case "max_text_chars": l.MaxTextChars = r.ReadInt(); break;
-                    case "max_pending_chars": l.MaxPendingChars = r.ReadInt(); break;
-                    case "max_queued_utterances": l.MaxQueuedUtterances = r.ReadInt(); break;
-                    default: r.Skip(); break;
-                }
-            }
-            return l;
-        }
+        internal static Limits Read(MsgPackReader r) { return new Limits { Raw = FieldIO.ReadMap(r) }; }
     }
 
     internal static class FieldIO

@@ -270,7 +270,7 @@ namespace FacePlex.Core
     /// <summary><c>utterance_finished</c>: all audio sent; the utterance spans [Sample - Samples, Sample).</summary>
     public sealed class UtteranceFinished : Message
     {
-        private static readonly string[] F = { "utt", "sample", "samples" };
+        private static readonly string[] F = { "utt", "sample", "samples", "inserted_silence" };
         private static readonly int Req = Mask(F, "utt", "sample", "samples");
         /// <summary>Utterance id.</summary>
         public string Utt;
@@ -278,6 +278,8 @@ namespace FacePlex.Core
         public long Sample;
         /// <summary>Length in samples.</summary>
         public long Samples;
+        /// <summary>Samples of silence the daemon inserted because synthesis or appended text came late (§6); 0 if none.</summary>
+        public long InsertedSilence;
 
         public override string Type { get { return "utterance_finished"; } }
         internal override string[] Fields { get { return F; } }
@@ -285,30 +287,33 @@ namespace FacePlex.Core
 
         internal override void WriteField(int i, MsgPackWriter w)
         {
-            if (i == 0) w.WriteString(Utt); else w.WriteInt(i == 1 ? Sample : Samples);
+            if (i == 0) w.WriteString(Utt); else w.WriteInt(i == 1 ? Sample : i == 2 ? Samples : InsertedSilence);
         }
 
         internal override void ReadField(int i, MsgPackReader r)
         {
-            if (i == 0) Utt = r.ReadString(); else if (i == 1) Sample = r.ReadInt(); else Samples = r.ReadInt();
+            if (i == 0) Utt = r.ReadString(); else if (i == 1) Sample = r.ReadInt(); else if (i == 2) Samples = r.ReadInt();
+            else InsertedSilence = r.ReadInt();
         }
     }
 
     /// <summary><c>utterance_cancelled</c>: stopped; <see cref="Sample"/> is the first sample NOT sent.</summary>
     public sealed class UtteranceCancelled : Message
     {
-        private static readonly string[] F = { "utt", "reply_to", "reason", "sample", "samples" };
+        private static readonly string[] F = { "utt", "reply_to", "reason", "sample", "samples", "inserted_silence" };
         private static readonly int Req = Mask(F, "utt", "reason", "sample", "samples");
         /// <summary>Utterance id.</summary>
         public string Utt;
         /// <summary>Id of the cancel that caused it, or null.</summary>
         public string ReplyTo;
-        /// <summary>client | client_too_slow | error | shutdown.</summary>
+        /// <summary>client | client_too_slow | error | shutdown | interrupted | empty (PROTOCOL.md §5).</summary>
         public string Reason;
         /// <summary>First timeline sample not sent.</summary>
         public long Sample;
         /// <summary>Samples of this utterance that were sent.</summary>
         public long Samples;
+        /// <summary>Samples of silence the daemon inserted into it (§6); 0 if none.</summary>
+        public long InsertedSilence;
 
         public override string Type { get { return "utterance_cancelled"; } }
         internal override string[] Fields { get { return F; } }
@@ -322,7 +327,8 @@ namespace FacePlex.Core
                 case 1: w.WriteString(ReplyTo); break;
                 case 2: w.WriteString(Reason); break;
                 case 3: w.WriteInt(Sample); break;
-                default: w.WriteInt(Samples); break;
+                case 4: w.WriteInt(Samples); break;
+                default: w.WriteInt(InsertedSilence); break;
             }
         }
 
@@ -334,7 +340,8 @@ namespace FacePlex.Core
                 case 1: ReplyTo = r.ReadStringOrNull(); break;
                 case 2: Reason = r.ReadString(); break;
                 case 3: Sample = r.ReadInt(); break;
-                default: Samples = r.ReadInt(); break;
+                case 4: Samples = r.ReadInt(); break;
+                default: InsertedSilence = r.ReadInt(); break;
             }
         }
     }
