@@ -18,6 +18,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from faceplex.protocol import messages as m
 from faceplex.protocol.golden import VECTOR_DIR
 from tests.crosslang_recording import describe_file, record_session
 
@@ -29,7 +30,6 @@ UNITY = ROOT / "engine_plugins" / "unity"
 _MISSING = shutil.which("g++") is None or shutil.which("make") is None or not Path("/usr/include/websocketpp").is_dir()
 pytestmark = pytest.mark.skipif(_MISSING and not os.environ.get("CI"),
                                 reason="needs g++, make and libwebsocketpp-dev + libasio-dev (apt; .ci/run installs them)")
-from duplex_util import DUPLEX_VECTORS_NOT_IN_ENGINE_CORES
 
 
 @pytest.fixture(scope="module")
@@ -69,23 +69,31 @@ def test_golden_vectors_decode_reencode_and_match_json_twins(build):
     summary, results = lines[-1], lines[:-1]
     names = sorted(p.stem for p in VECTOR_DIR.glob("*.msgpack"))
     assert [r["name"] for r in results] == names
-    # Full-duplex messages (issue 4) are not in the C++ core yet: it must reject exactly those.
-    pending = [r for r in results if r["name"] in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES]
-    assert all(not r["ok"] and r["code"] == "unknown_type" for r in pending), pending
-    results = [r for r in results if r["name"] not in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES]
-    assert summary == {"vectors": len(names), "failures": len(pending)}, proc.stdout
+    assert summary == {"vectors": len(names), "failures": 0}, proc.stdout
     for r in results:
         assert r["ok"] and r["roundtrip"], r
         twin = json.loads((VECTOR_DIR / f"{r['name']}.json").read_text())
         assert r["json"] == twin, r["name"]  # floats: exact float32 values on both sides
-    assert proc.returncode == (1 if pending else 0)
+    assert proc.returncode == 0
+
+
+def test_core_knows_every_message_type(build):
+    """A message type added to the protocol (a vector, or a Python model) without the C++ core
+    learning it fails here, instead of being logged as unknown at run time."""
+    proc = run_tool(build, "codec_tool", "types")
+    assert proc.returncode == 0, proc.stderr
+    known = set(proc.stdout.split())
+    in_vectors = {json.loads(p.read_text())["type"] for p in VECTOR_DIR.glob("*.json")}
+    assert in_vectors - known == set(), f"vectors hold types the C++ core does not know: {in_vectors - known}"
+    in_models = set(m.CLIENT_TYPES) | set(m.SERVER_TYPES)
+    assert known == in_models, f"missing {in_models - known}, extra {known - in_models}"
 
 
 def _noncanonical(obj):
     """Same content, other valid msgpack: message keys reversed (recursively), except inside the
-    free-form settings maps (config/settings), whose key order is their content."""
+    free-form settings and limits maps (config/settings/limits), whose key order is their content."""
     if isinstance(obj, dict):
-        return {k: v if k in ("config", "settings") else _noncanonical(v) for k, v in reversed(list(obj.items()))}
+        return {k: v if k in ("config", "settings", "limits") else _noncanonical(v) for k, v in reversed(list(obj.items()))}
     if isinstance(obj, list):
         return [_noncanonical(v) for v in obj]
     return obj
@@ -95,8 +103,6 @@ def test_decoder_accepts_any_valid_msgpack(build):
     """float64, reversed key order and wide ints decode and re-encode to the canonical bytes."""
     blobs, want = [], []
     for path in sorted(VECTOR_DIR.glob("*.msgpack")):
-        if path.stem in DUPLEX_VECTORS_NOT_IN_ENGINE_CORES:
-            continue
         canonical = path.read_bytes()
         obj = msgpack.unpackb(canonical, raw=False)
         blobs.append(msgpack.packb(_noncanonical(obj), use_bin_type=True, use_single_float=False))

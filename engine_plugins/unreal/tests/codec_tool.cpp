@@ -5,6 +5,7 @@
 //                           is the decoded message (bin as {"$bin": base64}) to compare with NAME.json
 //   codec_tool decode       reads hex lines from stdin (one message each); prints one JSON line
 //                           each: {"ok", "type", "canonical": hex, "json"} or {"ok": false, "code"}
+//   codec_tool types        prints every message type the core knows, one per line
 #include <dirent.h>
 
 #include <algorithm>
@@ -172,6 +173,10 @@ int main(int argc, char** argv)
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "golden" && argc > 2) return Golden(argv[2]);
     if (mode == "decode") return DecodeLines();
-    std::fprintf(stderr, "usage: codec_tool golden DIR | codec_tool decode < hexlines\n");
+    if (mode == "types") {
+        for (const char* t : KnownTypes()) std::printf("%s\n", t);
+        return 0;
+    }
+    std::fprintf(stderr, "usage: codec_tool golden DIR | codec_tool decode < hexlines | codec_tool types\n");
     return 2;
 }

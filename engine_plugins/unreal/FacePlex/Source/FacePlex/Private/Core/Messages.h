@@ -25,17 +25,13 @@ struct AudioFormat {
     std::string Format = "pcm_s16le";
 };
 
-struct Limits {
-    int64_t MaxMessageBytes = 65536;
-    int64_t MaxTextChars = 2000;
-    int64_t MaxPendingChars = 20000;
-    int64_t MaxQueuedUtterances = 16;
-};
-
-/** Per-utterance delivery: speed 0.5..2.0, expressiveness 0..2 (nullopt = session setting). */
+/** Per-utterance delivery (nullopt = the session's setting): speed 0.5..2.0, expressiveness 0..2,
+ *  emotion one of neutral happy sad angry surprised afraid disgusted, emotion_intensity 0..1. */
 struct Style {
     std::optional<double> Speed;
     std::optional<double> Expressiveness;
+    std::optional<std::string> Emotion;
+    std::optional<double> EmotionIntensity;
 };
 
 // ------------------------------------------------------------------ client -> daemon
@@ -45,6 +41,8 @@ struct HelloMsg {
     AudioFormat Audio;
     int64_t Fps = 60;  // face.fps: 30 or 60
     std::optional<std::string> Client;
+    /** The daemon's per-launch secret from its ready line (PROTOCOL.md §12); never log it. */
+    std::optional<std::string> Token;
 };
 
 /** A partial settings update (a msgpack map, e.g. {"lead_ms": 200}). */
@@ -93,8 +91,10 @@ struct WelcomeMsg {
     /** Names of the values of every face frame, in order (59 in v1: ARKit-52 then 7 rotations). */
     std::vector<std::string> Channels;
     std::vector<std::string> Voices;
+    /** Effective settings (§7) and limits (§8): ordered generic maps, re-encoded as received
+     *  (the daemon adds keys over time). Read e.g. Limits.Find("max_message_bytes"). */
     MsgValue Config = MsgValue::Map();
-    Limits SessionLimits;
+    MsgValue Limits = MsgValue::Map();
 };
 
 struct ConfiguredMsg {
@@ -143,6 +143,8 @@ struct UtteranceFinishedMsg {
     std::string Utt;
     int64_t Sample = 0;
     int64_t Samples = 0;
+    /** Samples of silence the daemon inserted because synthesis or appended text came late. */
+    int64_t InsertedSilence = 0;
 };
 
 /** `Sample`: the first timeline sample NOT sent; `Samples`: how many were sent. */
@@ -152,6 +154,7 @@ struct UtteranceCancelledMsg {
     std::string Reason;
     int64_t Sample = 0;
     int64_t Samples = 0;
+    int64_t InsertedSilence = 0;
 };
 
 struct ErrorMsg {
@@ -169,10 +172,67 @@ struct PongMsg {
     std::optional<int64_t> Played;
 };
 
-using Message = std::variant<HelloMsg, ConfigMsg, SayMsg, CancelMsg, PingMsg, PlaybackMsg,
+/** Something the client should know that did not stop its request (e.g. language_not_supported). */
+struct WarningMsg {
+    std::optional<std::string> ReplyTo;
+    std::optional<std::string> Utt;
+    std::string Code;
+    std::string Message;
+};
+
+// ------------------------------------------------------------------ full duplex (PROTOCOL.md §11)
+/** The partner's microphone, upstream in real time: interleaved PCM16LE, `Channels` 1..8 at
+ *  `SampleRate` Hz (8000..192000), a whole number of frames, 20..100 ms per message. */
+struct MicMsg {
+    std::optional<std::string> Id;
+    int64_t SampleRate = 48000;
+    int64_t Channels = 1;
+    std::vector<uint8_t> Pcm;
+};
+
+/** Speech FacePlex did not make, to animate (chunks of one `Utt`; `Text`: transcript, first chunk). */
+struct LipsyncMsg {
+    std::optional<std::string> Id;
+    std::string Utt;
+    int64_t SampleRate = 48000;
+    int64_t Channels = 1;
+    std::vector<uint8_t> Pcm;
+    std::optional<std::string> Text;
+    bool Final = false;
+};
+
+/** The partner's speech began at timeline `Sample`. */
+struct PartnerSpeechStartedMsg {
+    int64_t Sample = 0;
+};
+
+/** The partner's speech ended at timeline `Sample` after `Samples` samples. */
+struct PartnerSpeechStoppedMsg {
+    int64_t Sample = 0;
+    int64_t Samples = 0;
+};
+
+/** Barge-in: `Utt` was cut at timeline `Sample` (first sample NOT sent); the listener heard
+ *  `SamplesPlayed` (<= `SamplesSent`) samples of it and the words in `WordsSpoken`. */
+struct InterruptedMsg {
+    std::string Utt;
+    std::optional<std::string> ReplyTo;
+    int64_t Sample = 0;
+    int64_t SamplesSent = 0;
+    int64_t SamplesPlayed = 0;
+    std::vector<std::string> WordsSpoken;
+    std::string TextSpoken;
+    int64_t PartnerSample = 0;
+};
+
+using Message = std::variant<HelloMsg, ConfigMsg, SayMsg, CancelMsg, PingMsg, PlaybackMsg, MicMsg, LipsyncMsg,
                              WelcomeMsg, ConfiguredMsg, AudioMsg, FaceMsg, MarkMsg,
                              UtteranceStartedMsg, UtteranceFinishedMsg, UtteranceCancelledMsg,
-                             ErrorMsg, PongMsg>;
+                             ErrorMsg, WarningMsg, PongMsg,
+                             PartnerSpeechStartedMsg, PartnerSpeechStoppedMsg, InterruptedMsg>;
+
+/** Every wire `type` this core knows, client and daemon messages (for the vector coverage test). */
+const std::vector<const char*>& KnownTypes();
 
 /** The wire `type` of a message ("hello", "face", ...). */
 const char* TypeName(const Message& msg);

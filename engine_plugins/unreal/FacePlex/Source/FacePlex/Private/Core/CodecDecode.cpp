@@ -1,179 +1,10 @@
+// FacePlex core codec, decoding side: msgpack bytes -> Message. Accepts any valid msgpack (float64,
+// any int width, any key order); unknown keys are ignored; a wrong field type is invalid_field.
 #include "Codec.h"
-
-#include <cstring>
 
 namespace FacePlexCore {
 
 namespace {
-
-template <class... Fs> struct Overloaded : Fs... { using Fs::operator()...; };
-template <class... Fs> Overloaded(Fs...) -> Overloaded<Fs...>;
-
-// ------------------------------------------------------------------ encoding
-class Enc {
-public:
-    explicit Enc(std::vector<uint8_t>& out) : w(out) {}
-    void Begin(const char* type, uint32_t fieldsAfterType)
-    {
-        w.MapHeader(fieldsAfterType + 1);
-        w.Key("type");
-        w.Str(type);
-    }
-    void Str(const char* key, const std::string& v) { w.Key(key); w.Str(v); }
-    void OptStr(const char* key, const std::optional<std::string>& v) { w.Key(key); w.OptStr(v ? &*v : nullptr); }
-    void Int(const char* key, int64_t v) { w.Key(key); w.Int(v); }
-    void OptInt(const char* key, const std::optional<int64_t>& v) { w.Key(key); if (v) w.Int(*v); else w.Nil(); }
-    void OptFloat(const char* key, const std::optional<double>& v) { w.Key(key); if (v) w.Float(static_cast<float>(*v)); else w.Nil(); }
-    void Bool(const char* key, bool v) { w.Key(key); w.Bool(v); }
-    void Value(const char* key, const MsgValue& v) { w.Key(key); w.Value(v); }
-    void StrList(const char* key, const std::vector<std::string>& v)
-    {
-        w.Key(key);
-        w.ArrayHeader(static_cast<uint32_t>(v.size()));
-        for (const auto& s : v) w.Str(s);
-    }
-    void Audio(const AudioFormat& a)
-    {
-        w.Key("audio");
-        w.MapHeader(3);
-        Int("sample_rate", a.SampleRate);
-        Int("channels", a.Channels);
-        Str("format", a.Format);
-    }
-    MsgWriter w;
-};
-
-void EncodeInto(Enc& e, const HelloMsg& m)
-{
-    e.Begin("hello", 5);
-    e.OptStr("id", m.Id);
-    e.Int("protocol", m.Protocol);
-    e.Audio(m.Audio);
-    e.w.Key("face"); e.w.MapHeader(1); e.Int("fps", m.Fps);
-    e.OptStr("client", m.Client);
-}
-void EncodeInto(Enc& e, const ConfigMsg& m)
-{
-    e.Begin("config", 2);
-    e.OptStr("id", m.Id);
-    e.Value("settings", m.Settings.IsMap() ? m.Settings : MsgValue::Map());
-}
-void EncodeInto(Enc& e, const SayMsg& m)
-{
-    e.Begin("say", 7);
-    e.OptStr("id", m.Id);
-    e.Str("utt", m.Utt);
-    e.Str("text", m.Text);
-    e.Bool("append", m.Append);
-    e.Bool("final", m.Final);
-    e.OptStr("voice", m.Voice);
-    e.w.Key("style");
-    if (m.StyleOverride) {
-        e.w.MapHeader(2);
-        e.OptFloat("speed", m.StyleOverride->Speed);
-        e.OptFloat("expressiveness", m.StyleOverride->Expressiveness);
-    } else {
-        e.w.Nil();
-    }
-}
-void EncodeInto(Enc& e, const CancelMsg& m) { e.Begin("cancel", 2); e.OptStr("id", m.Id); e.OptStr("utt", m.Utt); }
-void EncodeInto(Enc& e, const PingMsg& m) { e.Begin("ping", 2); e.OptStr("id", m.Id); e.Int("client_time_us", m.ClientTimeUs); }
-void EncodeInto(Enc& e, const PlaybackMsg& m)
-{
-    e.Begin("playback", 4);
-    e.OptStr("id", m.Id);
-    e.OptStr("utt", m.Utt);
-    e.Int("sample", m.Sample);
-    e.Int("client_time_us", m.ClientTimeUs);
-}
-void EncodeInto(Enc& e, const WelcomeMsg& m)
-{
-    e.Begin("welcome", 9);
-    e.OptStr("reply_to", m.ReplyTo);
-    e.Int("protocol", m.Protocol);
-    e.Str("session", m.Session);
-    e.Str("server", m.Server);
-    e.Audio(m.Audio);
-    e.w.Key("face"); e.w.MapHeader(2); e.Int("fps", m.Fps); e.StrList("channels", m.Channels);
-    e.StrList("voices", m.Voices);
-    e.Value("config", m.Config);
-    e.w.Key("limits");
-    e.w.MapHeader(4);
-    e.Int("max_message_bytes", m.SessionLimits.MaxMessageBytes);
-    e.Int("max_text_chars", m.SessionLimits.MaxTextChars);
-    e.Int("max_pending_chars", m.SessionLimits.MaxPendingChars);
-    e.Int("max_queued_utterances", m.SessionLimits.MaxQueuedUtterances);
-}
-void EncodeInto(Enc& e, const ConfiguredMsg& m) { e.Begin("configured", 2); e.OptStr("reply_to", m.ReplyTo); e.Value("config", m.Config); }
-void EncodeInto(Enc& e, const AudioMsg& m)
-{
-    e.Begin("audio", 4);
-    e.Str("utt", m.Utt);
-    e.Int("seq", m.Seq);
-    e.Int("sample", m.Sample);
-    e.w.Key("pcm");
-    e.w.Bin(m.Pcm.data(), m.Pcm.size());
-}
-void EncodeInto(Enc& e, const FaceMsg& m)
-{
-    e.Begin("face", 5);
-    e.OptStr("utt", m.Utt);
-    e.Int("seq", m.Seq);
-    e.Int("frame", m.Frame);
-    e.Int("sample", m.Sample);
-    e.w.Key("values");
-    e.w.ArrayHeader(static_cast<uint32_t>(m.Values.size()));
-    for (float v : m.Values) e.w.Float(v);
-}
-void EncodeInto(Enc& e, const MarkMsg& m)
-{
-    e.Begin("mark", 6);
-    e.Str("utt", m.Utt);
-    e.Str("kind", m.Kind);
-    e.Int("sample", m.Sample);
-    e.Int("end", m.End);
-    e.Str("text", m.Text);
-    e.OptStr("viseme", m.Viseme);
-}
-void EncodeInto(Enc& e, const UtteranceStartedMsg& m)
-{
-    e.Begin("utterance_started", 3);
-    e.Str("utt", m.Utt);
-    e.OptStr("reply_to", m.ReplyTo);
-    e.Int("sample", m.Sample);
-}
-void EncodeInto(Enc& e, const UtteranceFinishedMsg& m)
-{
-    e.Begin("utterance_finished", 3);
-    e.Str("utt", m.Utt);
-    e.Int("sample", m.Sample);
-    e.Int("samples", m.Samples);
-}
-void EncodeInto(Enc& e, const UtteranceCancelledMsg& m)
-{
-    e.Begin("utterance_cancelled", 5);
-    e.Str("utt", m.Utt);
-    e.OptStr("reply_to", m.ReplyTo);
-    e.Str("reason", m.Reason);
-    e.Int("sample", m.Sample);
-    e.Int("samples", m.Samples);
-}
-void EncodeInto(Enc& e, const ErrorMsg& m)
-{
-    e.Begin("error", 3);
-    e.OptStr("reply_to", m.ReplyTo);
-    e.Str("code", m.Code);
-    e.Str("message", m.Message);
-}
-void EncodeInto(Enc& e, const PongMsg& m)
-{
-    e.Begin("pong", 5);
-    e.OptStr("reply_to", m.ReplyTo);
-    e.Int("client_time_us", m.ClientTimeUs);
-    e.Int("server_time_us", m.ServerTimeUs);
-    e.Int("sample", m.Sample);
-    e.OptInt("played", m.Played);
-}
 
 // ------------------------------------------------------------------ decoding
 /** Reads typed fields from one map; remembers the first problem (-> invalid_field). */
@@ -294,6 +125,54 @@ void ReadAudioFormat(Fields& f, const char* key, AudioFormat& out, bool required
     }
 }
 
+/** The full-duplex messages (PROTOCOL.md §11). */
+bool DecodeDuplex(const MsgValue& map, const std::string& type, Message& out, std::string& err, bool& known)
+{
+    Fields f(map, err);
+    if (type == "mic") {
+        MicMsg m;
+        f.OptStr("id", m.Id);
+        f.Int("sample_rate", m.SampleRate);
+        f.Int("channels", m.Channels);
+        f.Bin("pcm", m.Pcm);
+        out = std::move(m);
+    } else if (type == "lipsync") {
+        LipsyncMsg m;
+        f.OptStr("id", m.Id);
+        f.Str("utt", m.Utt);
+        f.Int("sample_rate", m.SampleRate);
+        f.Int("channels", m.Channels);
+        f.Bin("pcm", m.Pcm);
+        f.OptStr("text", m.Text);
+        f.Bool("final", m.Final);
+        out = std::move(m);
+    } else if (type == "partner_speech_started") {
+        PartnerSpeechStartedMsg m;
+        f.Int("sample", m.Sample);
+        out = std::move(m);
+    } else if (type == "partner_speech_stopped") {
+        PartnerSpeechStoppedMsg m;
+        f.Int("sample", m.Sample);
+        f.Int("samples", m.Samples);
+        out = std::move(m);
+    } else if (type == "interrupted") {
+        InterruptedMsg m;
+        f.Str("utt", m.Utt);
+        f.OptStr("reply_to", m.ReplyTo);
+        f.Int("sample", m.Sample);
+        f.Int("samples_sent", m.SamplesSent);
+        f.Int("samples_played", m.SamplesPlayed);
+        f.StrList("words_spoken", m.WordsSpoken);
+        f.Str("text_spoken", m.TextSpoken);
+        f.Int("partner_sample", m.PartnerSample);
+        out = std::move(m);
+    } else {
+        known = false;
+        return false;
+    }
+    return err.empty();
+}
+
 bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, std::string& err, bool& known)
 {
     known = true;
@@ -305,6 +184,7 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
         ReadAudioFormat(f, "audio", m.Audio, false, err);
         if (const MsgValue* face = f.Sub("face", false)) { Fields ff(*face, err, "face."); ff.Int("fps", m.Fps, false); }
         f.OptStr("client", m.Client);
+        f.OptStr("token", m.Token);
         out = std::move(m);
     } else if (type == "config") {
         ConfigMsg m;
@@ -327,6 +207,8 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
                 Fields sf(*style, err, "style.");
                 sf.OptFloat("speed", s.Speed);
                 sf.OptFloat("expressiveness", s.Expressiveness);
+                sf.OptStr("emotion", s.Emotion);
+                sf.OptFloat("emotion_intensity", s.EmotionIntensity);
                 m.StyleOverride = s;
             }
         }
@@ -362,13 +244,7 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
         }
         f.StrList("voices", m.Voices);
         f.MapValue("config", m.Config, true);
-        if (const MsgValue* lim = f.Sub("limits", true)) {
-            Fields lf(*lim, err, "limits.");
-            lf.Int("max_message_bytes", m.SessionLimits.MaxMessageBytes);
-            lf.Int("max_text_chars", m.SessionLimits.MaxTextChars);
-            lf.Int("max_pending_chars", m.SessionLimits.MaxPendingChars);
-            lf.Int("max_queued_utterances", m.SessionLimits.MaxQueuedUtterances);
-        }
+        f.MapValue("limits", m.Limits, true);
         out = std::move(m);
     } else if (type == "configured") {
         ConfiguredMsg m;
@@ -411,6 +287,7 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
         f.Str("utt", m.Utt);
         f.Int("sample", m.Sample);
         f.Int("samples", m.Samples);
+        f.Int("inserted_silence", m.InsertedSilence, false);
         out = std::move(m);
     } else if (type == "utterance_cancelled") {
         UtteranceCancelledMsg m;
@@ -419,10 +296,18 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
         f.Str("reason", m.Reason);
         f.Int("sample", m.Sample);
         f.Int("samples", m.Samples);
+        f.Int("inserted_silence", m.InsertedSilence, false);
         out = std::move(m);
     } else if (type == "error") {
         ErrorMsg m;
         f.OptStr("reply_to", m.ReplyTo);
+        f.Str("code", m.Code);
+        f.Str("message", m.Message);
+        out = std::move(m);
+    } else if (type == "warning") {
+        WarningMsg m;
+        f.OptStr("reply_to", m.ReplyTo);
+        f.OptStr("utt", m.Utt);
         f.Str("code", m.Code);
         f.Str("message", m.Message);
         out = std::move(m);
@@ -435,49 +320,18 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
         f.OptInt("played", m.Played);
         out = std::move(m);
     } else {
-        known = false;
-        return false;
+        return DecodeDuplex(map, type, out, err, known);
     }
     return err.empty();
 }
 
 bool IsClientType(const std::string& t)
 {
-    return t == "hello" || t == "config" || t == "say" || t == "cancel" || t == "ping" || t == "playback";
+    return t == "hello" || t == "config" || t == "say" || t == "cancel" || t == "ping" || t == "playback" ||
+           t == "mic" || t == "lipsync";
 }
 
 }  // namespace
-
-const char* TypeName(const Message& msg)
-{
-    return std::visit(Overloaded{
-        [](const HelloMsg&) { return "hello"; },
-        [](const ConfigMsg&) { return "config"; },
-        [](const SayMsg&) { return "say"; },
-        [](const CancelMsg&) { return "cancel"; },
-        [](const PingMsg&) { return "ping"; },
-        [](const PlaybackMsg&) { return "playback"; },
-        [](const WelcomeMsg&) { return "welcome"; },
-        [](const ConfiguredMsg&) { return "configured"; },
-        [](const AudioMsg&) { return "audio"; },
-        [](const FaceMsg&) { return "face"; },
-        [](const MarkMsg&) { return "mark"; },
-        [](const UtteranceStartedMsg&) { return "utterance_started"; },
-        [](const UtteranceFinishedMsg&) { return "utterance_finished"; },
-        [](const UtteranceCancelledMsg&) { return "utterance_cancelled"; },
-        [](const ErrorMsg&) { return "error"; },
-        [](const PongMsg&) { return "pong"; },
-    }, msg);
-}
-
-std::vector<uint8_t> Encode(const Message& msg)
-{
-    std::vector<uint8_t> out;
-    out.reserve(64);
-    Enc e(out);
-    std::visit([&e](const auto& m) { EncodeInto(e, m); }, msg);
-    return out;
-}
 
 DecodeResult Decode(const uint8_t* data, size_t size, Direction direction)
 {
@@ -520,5 +374,6 @@ DecodeResult Decode(const uint8_t* data, size_t size, Direction direction)
     }
     return r;
 }
+
 
 }  // namespace FacePlexCore
