@@ -15,10 +15,6 @@ from faceplex.models.speech.piper_voice import Voice
 from faceplex.protocol import messages as m
 
 MIC_CHUNK_S = 0.032
-#: Golden vectors of the full-duplex messages that the C# and C++ engine cores do not decode yet
-#: (follow-up: add mic/lipsync encoders and the partner/interrupted events to both cores).
-DUPLEX_VECTORS_NOT_IN_ENGINE_CORES = frozenset({
-    "mic", "lipsync", "lipsync_final", "partner_speech_started", "partner_speech_stopped", "interrupted"})
 
 
 @functools.lru_cache(maxsize=16)
