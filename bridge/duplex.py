@@ -22,7 +22,7 @@ from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
 from .lipsync import EXECUTOR, MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
-from .listener import MicListener, check_pcm_format
+from .listener import MicFormatError, MicListener, check_pcm_format
 from .utterance import Utterance
 
 log = logging.getLogger("faceplex.duplex")
@@ -31,6 +31,9 @@ log = logging.getLogger("faceplex.duplex")
 DUCK_GAIN = 10 ** (-12 / 20)
 #: A playback report older than this is not extrapolated (the client stopped reporting).
 PLAYBACK_FRESH_S = 0.5
+#: The partner's turn ends when no ``mic`` chunk arrived for this long (a stream that stopped
+#: mid-speech, e.g. the game muted its microphone): later ``say``s are not held by it.
+MIC_TIMEOUT_S = 1.0
 _WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
 
 
@@ -56,11 +59,20 @@ class DuplexMixin:
         cfg = self.config
         self.duplex_stats["mic_chunks"] += 1
         now = self.clock_sample()
-        events, audio = self.listener.push(msg.pcm, msg.sample_rate, msg.channels, now,
-                                           time.monotonic(), cfg.vad_threshold, cfg.vad_silence_ms,
-                                           cfg.min_interruption_ms, msg.id, self._echo_lag(now))
+        try:
+            events, audio = self.listener.push(msg.pcm, msg.sample_rate, msg.channels, now,
+                                               time.monotonic(), cfg.vad_threshold, cfg.vad_silence_ms,
+                                               cfg.min_interruption_ms, msg.id, self._echo_lag(now))
+        except MicFormatError as err:
+            self._partner_events(err.events)   # the stop of speech the bad stream had started
+            raise
         if audio is not None and len(audio[0]) and hasattr(self.animator, "add_partner_audio"):
             self.animator.add_partner_audio(audio[0], audio[1] / self.sample_rate)
+        self._partner_events(events)
+
+    def _partner_events(self, events: list[tuple]) -> None:
+        """Act on the listener's events: ``partner_speaking`` always mirrors the listener."""
+        cfg = self.config
         for ev in events:
             if ev[0] == "start":
                 self.partner_speaking = True
@@ -75,6 +87,8 @@ class DuplexMixin:
                 self._turn("stop")
                 if self._resume is not None:
                     self._resume["deadline"] = time.monotonic() + cfg.false_interruption_timeout_ms / 1000
+        if self.listener is not None and self.partner_speaking and not self.listener.in_speech:
+            self.partner_speaking = False   # never a turn the listener no longer has
 
     def _echo_lag(self, now: int) -> Optional[int]:
         """Media clock - the client's playback position (the last ``playback`` report extrapolated
@@ -143,7 +157,14 @@ class DuplexMixin:
         self._resume = None
 
     def _hold_new_utterance(self) -> bool:
-        """New utterances wait while the partner speaks (turn taking), unless the policy ignores it."""
+        """New utterances wait while the partner speaks (turn taking), unless the policy ignores it.
+        The partner's turn ends when its microphone stops (:data:`MIC_TIMEOUT_S` without a chunk):
+        the hold never outlives the stream that started it."""
+        if self.partner_speaking and self.listener is not None:
+            events = self.listener.expire(time.monotonic(), MIC_TIMEOUT_S)
+            if events:
+                self._partner_events(events)
+                self._flush(None)
         return self.partner_speaking and self.config.interruption != "ignore"
 
     def _note_output(self, start: int, pcm: np.ndarray) -> None:

@@ -63,7 +63,9 @@ class _Decimator:
         self._phase = 0          # index in the next input chunk of the next kept sample
 
     def resample_chunk(self, x: np.ndarray) -> np.ndarray:
-        if self.r == 1:
+        if self.r == 1 or len(x) == 0:
+            # (empty: ``np.convolve`` swaps its inputs when the buffer is shorter than the filter
+            # and would return bogus samples)
             return np.asarray(x, dtype=np.float32)
         buf = np.concatenate([self._hist, np.asarray(x, dtype=np.float32)])
         y = np.convolve(buf, self.h, mode="valid")      # y[i] ends at input sample i of x
@@ -99,6 +101,15 @@ def check_pcm_format(pcm: bytes, sample_rate: int, channels: int, reply_to: Opti
 def to_mono_float(pcm: bytes, channels: int) -> np.ndarray:
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     return x.reshape(-1, channels).mean(axis=1) if channels > 1 else x
+
+
+class MicFormatError(ProtocolError):
+    """The cadence check failed. ``events``: the partner speech events the failure caused (the
+    ``("stop", ...)`` of speech in progress), which the caller must still act on."""
+
+    def __init__(self, err: ProtocolError, events: list[tuple]):
+        super().__init__(err.code, err.message, err.reply_to)
+        self.events = events
 
 
 class MicListener:
@@ -175,7 +186,12 @@ class MicListener:
             self._t_first, self._frames_after_first = now_s, 0
         else:
             self._frames_after_first += len(pcm) // (2 * channels)
-            self._check_cadence(now_s, reply_to)
+            try:
+                self._check_cadence(now_s, reply_to)
+            except ProtocolError as err:
+                # the speech in progress ends here: its stop must reach the client and the
+                # session, or the session holds every later ``say`` (it waits for the turn)
+                raise MicFormatError(err, events + self._end_speech()) from None
         self._t_last = now_s
         self.seg.threshold = threshold
         self.seg.silence_windows = max(1, round(silence_ms / 32))
@@ -210,6 +226,13 @@ class MicListener:
         """Timeline sample of 16 kHz sample ``i16`` of the current anchor."""
         return self._anchor + i16 * self.out_rate // VAD_RATE
 
+    def expire(self, now_s: float, timeout_s: float) -> list[tuple]:
+        """The stream stopped (no chunk for ``timeout_s``) while the partner was speaking: end
+        the speech where the audio ended, so the turn never outlives the microphone."""
+        if self.in_speech and self._t_last is not None and now_s - self._t_last > timeout_s:
+            return self._end_speech()
+        return []
+
     def _end_speech(self) -> list[tuple]:
         if not self.in_speech:
             return []
@@ -227,7 +250,6 @@ class MicListener:
         if not CADENCE_TOLERANCE[0] <= ratio <= CADENCE_TOLERANCE[1]:
             self._faulted = self._fmt
             self._rs = None
-            self._end_speech()
             raise ProtocolError(
                 ErrorCode.AUDIO_FORMAT_MISMATCH,
                 f"mic declared {rate} Hz x {channels} channel(s) but delivers {ratio:.2f}x that many bytes "

@@ -234,3 +234,67 @@ def test_listening_motion_is_deterministic_for_a_seed_and_follows_the_partner():
     upper = [CHANNEL_INDEX[n] for n in ("browInnerUp", "headPitch", "headRoll", "headYaw")]
     assert np.abs(a[:, upper] - idle[:, upper]).max() > 0.01   # listening differs from idle
     assert a[:, upper].std(axis=0).min() > 1e-4                # and never frozen
+
+
+def test_misdeclared_mic_during_partner_speech_ends_the_turn_and_a_say_then_plays(daemon):
+    """24 kHz audio labelled 48 kHz: it starts partner speech, then the cadence check rejects it
+    (``audio_format_mismatch``). The turn it started must end (``partner_speech_stopped``) and a
+    later ``say`` must play, also after correctly declared mic audio (issue 14: it was held forever)."""
+    async def go():
+        client = FacePlexClient(daemon.url, sample_rate=48000, fps=60)
+        await client.connect()
+        try:
+            await client.configure(vad_silence_ms=2000)   # only the error can end this turn
+            mic = MicSim(client, rate=24000, declared=(48000, 1), playback=False)
+            mic.say_at(0.1, "Hello there, can you hear me? I am speaking quite clearly now, and for a while.")
+            await mic.run(2.5)
+            log = client.log
+            started = [r for r in log if isinstance(r.msg, m.PartnerSpeechStarted)]
+            errs = [r for r in log if isinstance(r.msg, m.Error)]
+            assert started, "the mis-declared stream must have started partner speech (the bug's precondition)"
+            assert [e.msg.code for e in errs] == ["audio_format_mismatch"]
+            stopped = [r for r in log if isinstance(r.msg, m.PartnerSpeechStopped)]
+            assert len(stopped) == 1 and started[0].t <= stopped[0].t <= errs[0].t
+            assert stopped[0].msg.sample >= started[0].msg.sample
+            # correctly declared audio of another format, silent: no new turn, and a say plays
+            await MicSim(client, rate=16000, playback=False).run(0.5)
+            utt, t = await client.say("Sorry, could you say that again?")
+            rec = await client.collect(utt, t, timeout=60)
+            assert rec.outcome == "finished" and len(rec.audio) > 0
+        finally:
+            await client.close()
+    run(go())
+
+
+def test_a_microphone_that_stops_mid_speech_does_not_hold_later_says(daemon):
+    """The partner is speaking when the game stops sending ``mic`` (muted): the turn ends where
+    the audio ended and a ``say`` plays."""
+    async def go():
+        client = FacePlexClient(daemon.url, sample_rate=48000, fps=60)
+        await client.connect()
+        try:
+            await client.configure(vad_silence_ms=2000)
+            mic = MicSim(client, rate=48000, playback=False)
+            mic.say_at(0.1, "Hello there, can you hear me? I am speaking quite clearly now, and for a while.")
+            await mic.run(1.2)   # stops in the middle of the line
+            assert any(isinstance(r.msg, m.PartnerSpeechStarted) for r in client.log)
+            utt, t = await client.say("Are you still there?")
+            rec = await client.collect(utt, t, timeout=60)
+            assert rec.outcome == "finished"
+            stop = next(r for r in client.log if isinstance(r.msg, m.PartnerSpeechStopped))
+            assert stop.msg.sample <= rec.start
+        finally:
+            await client.close()
+    run(go())
+
+
+def test_decimator_returns_nothing_for_an_empty_chunk_and_stays_continuous():
+    from faceplex.bridge.listener import _Decimator
+
+    x = np.sin(np.arange(48000) * 2 * np.pi * 440 / 48000).astype(np.float32)
+    one = _Decimator(3).resample_chunk(x)
+    d = _Decimator(3)
+    assert d.resample_chunk(np.zeros(0, np.float32)).shape == (0,)
+    parts = [d.resample_chunk(x[:1000]), d.resample_chunk(x[1000:1000]), d.resample_chunk(x[1000:1001]),
+             d.resample_chunk(np.zeros(0, np.float32)), d.resample_chunk(x[1001:])]
+    assert np.array_equal(np.concatenate(parts), one) and len(one) == 16000
