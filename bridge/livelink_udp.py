@@ -23,7 +23,8 @@ n      subject name            UTF-8
 1      uint8 value count = 61
 244    61 x float32            52 ARKit shapes in EARFaceBlendShape order, then HeadYaw,
                                HeadPitch, HeadRoll, LeftEyeYaw, LeftEyePitch, LeftEyeRoll,
-                               RightEyeYaw, RightEyePitch, RightEyeRoll (radians; eye roll 0)
+                               RightEyeYaw, RightEyePitch, RightEyeRoll (degrees / 180,
+                               Live Link Face's unit: names.to_live_link_rotation; eye roll 0)
 ====== ======================= ==============================================================
 """
 
@@ -54,7 +55,8 @@ _DEVICE_NAMESPACE = uuid.UUID("6f1f5c1e-3b0e-4f7a-9a51-faceb1e00000")
 
 def encode_packet(subject: str, device_id: str, frame_number: int, fps: int, values61: Sequence[float]) -> bytes:
     """One Live Link Face packet (version 6). ``device_id``: a 36-character UUID string;
-    ``values61``: 61 floats in :data:`LIVE_LINK_UDP_ORDER` (blendshape weights 0..1, rotations in radians)."""
+    ``values61``: 61 floats in :data:`LIVE_LINK_UDP_ORDER` (blendshape weights 0..1, rotations in
+    degrees / 180 as :func:`faceplex.protocol.names.live_link_values` converts them)."""
     if len(values61) != NUM_VALUES:
         raise ValueError(f"need {NUM_VALUES} values, got {len(values61)}")
     dev = device_id.encode("ascii")

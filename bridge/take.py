@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceplex.protocol.names import CHANNEL_INDEX, FRAME_CHANNELS, LIVE_LINK_CSV_ORDER, live_link_values
+from faceplex.protocol.names import (CHANNEL_INDEX, FRAME_CHANNELS, LIVE_LINK_CSV_ORDER, POSE_CHANNELS,
+                                     from_live_link_rotation, live_link_values)
 
 CSV_FPS = 60
 
@@ -86,8 +87,13 @@ def resample_frames(frames: np.ndarray, fps_in: int, fps_out: int, num_out: int)
     return np.stack([np.interp(t_out, t_in, frames[:, c]) for c in range(frames.shape[1])], axis=1).astype(np.float32)
 
 
+_POSE_IDX = [CHANNEL_INDEX[n] for n in POSE_CHANNELS]
+
+
 def write_live_link_csv(path: Path, frames: np.ndarray, fps: int) -> None:
-    """Write ``(F, 59)`` frames at ``fps`` as a Live Link Face CSV (60 rows per second)."""
+    """Write ``(F, 59)`` frames at ``fps`` as a Live Link Face CSV (60 rows per second): weights
+    0..1, head/eye rotations in the app's unit, degrees / 180
+    (:func:`faceplex.protocol.names.to_live_link_rotation`)."""
     num_rows = int(np.ceil(frames.shape[0] * CSV_FPS / fps))
     rows = resample_frames(frames, fps, CSV_FPS, num_rows)
     with open(path, "w", newline="") as f:
@@ -102,7 +108,8 @@ def read_live_link_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a Live Link Face CSV (ours or the app's).
 
     Returns ``(times (F,) seconds, frames (F, 59) float32 in wire order)``; columns are matched by
-    name, case-insensitively (eye roll is dropped). Raises ValueError on a file without the header.
+    name, case-insensitively (eye roll is dropped); rotations come back in radians
+    (:func:`faceplex.protocol.names.from_live_link_rotation`). Raises ValueError on a file without the header.
     """
     with open(path, newline="") as f:
         reader = csv.reader(f)
@@ -125,6 +132,7 @@ def read_live_link_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
             frame = np.zeros(len(FRAME_CHANNELS), dtype=np.float32)
             for j, idx in cols.items():
                 frame[idx] = float(row[j])
+            frame[_POSE_IDX] = from_live_link_rotation(frame[_POSE_IDX])  # degrees/180 -> radians
             frames.append(frame)
     return np.asarray(times), np.asarray(frames, dtype=np.float32).reshape(-1, len(FRAME_CHANNELS))
 

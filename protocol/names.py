@@ -5,10 +5,14 @@ Sources:
   ``EARFaceBlendShape`` enum (the order Live Link Face UDP packets use).
 - Live Link Face CSV: the column order the Live Link Face app writes (note JawRight/JawLeft and
   MouthRight/MouthLeft come in the opposite order to the enum).
-- Head and eye rotation channels: the extra values Live Link Face carries after the 52 shapes.
+- Head and eye rotation channels: the extra values Live Link Face carries after the 52 shapes;
+  their unit on the wire (radians) and in Live Link Face (half-turns, -1..1): see
+  :func:`to_live_link_rotation`.
 """
 
 from __future__ import annotations
+
+import math
 
 #: The 52 ARKit blendshape names, spelled as Apple spells them, in EARFaceBlendShape order.
 ARKIT_52: tuple[str, ...] = (
@@ -29,7 +33,7 @@ ARKIT_52: tuple[str, ...] = (
 )
 assert len(ARKIT_52) == 52
 
-#: Rotation channels after the 52 shapes, in radians (yaw: + turns to the character's left,
+#: Rotation channels after the 52 shapes, in radians on the wire (yaw: + turns to the character's left,
 #: pitch: + looks down, roll: + tilts to the character's right), as Live Link Face orders them
 #: (eye roll is not produced by FacePlex and is written as 0 where a format needs it).
 POSE_CHANNELS: tuple[str, ...] = (
@@ -77,8 +81,42 @@ LIVE_LINK_CSV_ORDER: tuple[str, ...] = _csv_order()
 assert len(LIVE_LINK_CSV_ORDER) == 61
 
 
+def to_live_link_rotation(radians):
+    """A FacePlex head/eye rotation (radians, float or array) -> the Live Link Face value.
+
+    Live Link Face carries rotations as **degrees / 180** (a half-turn is 1.0; range -1..1), with
+    the same signs as FacePlex: yaw + = the character turns to its own left, pitch + = it looks
+    down, roll + = it tilts to its own right. So the value is ``radians / pi``.
+
+    Source: Epic's ARKit -> Live Link conversion, which is what the Live Link Face app sends and
+    what MetaHuman's Live Link face AnimBP reads: ``ToBlendShapeMap`` in
+    ``Engine/Plugins/Runtime/AR/AppleAR/AppleARKitFaceSupport/Source/AppleARKitFaceSupport/Private/
+    AppleARKitFaceMeshConversion.h`` sets ``HeadYaw = FRotator(Transform.GetRotation()).Yaw / 180``
+    ("Map the -180..180 range to -1..1"), the same for pitch, roll and each eye's transform, and
+    negates yaw and roll when the face is not mirrored (the face-relative default). Signs, derived
+    from that code: ARKit's face anchor has +x = the face's own left, +z = out of the face (Apple,
+    ``ARFaceAnchor``); ``FAppleARKitTransform::ToFTransform`` (AppleARKitTransform.h) maps ARKit
+    (x, y, z) to Unreal (-z, x, y), so the face looks along Unreal -X; turning to its own left moves
+    -X toward +Y, a negative FRotator yaw, negated -> positive. Looking down moves -X toward -Z, a
+    positive pitch (not negated). Tilting to its own right moves +Z toward -Y, a negative roll,
+    negated -> positive.
+    """
+    return radians / math.pi
+
+
+def from_live_link_rotation(value):
+    """A Live Link Face head/eye rotation (degrees / 180, float or array) -> radians; the inverse
+    of :func:`to_live_link_rotation` (same signs)."""
+    return value * math.pi
+
+
+#: The Live Link Face names that are rotations (converted by :func:`to_live_link_rotation`).
+LIVE_LINK_ROTATIONS: frozenset[str] = frozenset(LIVE_LINK_POSE)
+
+
 def live_link_values(frame, order: tuple[str, ...] = LIVE_LINK_UDP_ORDER) -> list[float]:
-    """Map one wire frame ``(59,) float`` to the 61 Live Link Face values in ``order``.
+    """Map one wire frame ``(59,) float`` to the 61 Live Link Face values in ``order``: weights
+    as they are, rotations converted from radians by :func:`to_live_link_rotation`.
 
     Eye roll (not produced by FacePlex) is 0.0.
     """
@@ -86,7 +124,8 @@ def live_link_values(frame, order: tuple[str, ...] = LIVE_LINK_UDP_ORDER) -> lis
     for name in order:
         wire = name[:1].lower() + name[1:]
         if wire in CHANNEL_INDEX:
-            out.append(float(frame[CHANNEL_INDEX[wire]]))
+            v = float(frame[CHANNEL_INDEX[wire]])
+            out.append(to_live_link_rotation(v) if name in LIVE_LINK_ROTATIONS else v)
         else:
             out.append(0.0)  # LeftEyeRoll / RightEyeRoll
     return out

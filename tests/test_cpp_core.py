@@ -143,7 +143,7 @@ def test_timeline_rules(build):
                  "underrun_plays_silence", "underrun_face_holds", "underrun_face_eases", "underrun_face_neutral",
                  "cancel_drops_queued_audio", "cancel_then_silence", "cancel_ignores_in_flight",
                  "cancel_event_and_no_marks", "word_fires_when_played", "lag_skips_forward",
-                 "livelink_curve_mapping"):
+                 "livelink_curve_mapping", "livelink_rotation_units"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}"
     assert proc.returncode == 0, proc.stdout
 

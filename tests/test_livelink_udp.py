@@ -4,6 +4,7 @@ carry exactly the face frames the WebSocket carried, mapped to Unreal's 61 ARKit
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import struct
 import time
@@ -15,7 +16,8 @@ from conftest import DaemonProcess
 from faceplex.bridge.client import FacePlexClient
 from faceplex.bridge.livelink_udp import decode_packet, encode_packet, parse_target
 from faceplex.protocol import messages as m
-from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_UDP_ORDER, NUM_CHANNELS, live_link_values
+from faceplex.protocol.names import (CHANNEL_INDEX, LIVE_LINK_ROTATIONS, LIVE_LINK_UDP_ORDER, NUM_CHANNELS,
+                                     from_live_link_rotation, live_link_values, to_live_link_rotation)
 
 UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -47,8 +49,30 @@ def test_value_order_is_unreal_enum_order():
     v = live_link_values(frame, LIVE_LINK_UDP_ORDER)
     assert LIVE_LINK_UDP_ORDER[15:17] == ("JawLeft", "JawRight")
     assert v[LIVE_LINK_UDP_ORDER.index("JawOpen")] == frame[CHANNEL_INDEX["jawOpen"]]
-    assert v[LIVE_LINK_UDP_ORDER.index("RightEyePitch")] == frame[CHANNEL_INDEX["rightEyePitch"]]
+    assert v[LIVE_LINK_UDP_ORDER.index("RightEyePitch")] == frame[CHANNEL_INDEX["rightEyePitch"]] / math.pi
     assert v[LIVE_LINK_UDP_ORDER.index("LeftEyeRoll")] == 0.0
+
+
+def test_rotations_are_sent_in_live_link_face_units():
+    """Head/eye rotations leave as degrees / 180 (Epic's ARKit -> Live Link convention), signs kept:
+    a quarter turn to the character's left is HeadYaw 0.5; weights are not scaled."""
+    frame = np.zeros(NUM_CHANNELS, dtype=np.float32)
+    frame[CHANNEL_INDEX["headYaw"]] = math.pi / 2
+    frame[CHANNEL_INDEX["headPitch"]] = -math.radians(18)
+    frame[CHANNEL_INDEX["headRoll"]] = math.radians(9)
+    frame[CHANNEL_INDEX["leftEyeYaw"]] = math.radians(-36)
+    frame[CHANNEL_INDEX["rightEyePitch"]] = math.radians(27)
+    frame[CHANNEL_INDEX["jawOpen"]] = 0.75
+    pkt = encode_packet("S", UUID, 7, 60, live_link_values(frame, LIVE_LINK_UDP_ORDER))
+    got = dict(zip(LIVE_LINK_UDP_ORDER, decode_packet(pkt)["values"]))
+    want = {"HeadYaw": 0.5, "HeadPitch": -0.1, "HeadRoll": 0.05, "LeftEyeYaw": -0.2, "RightEyePitch": 0.15,
+            "JawOpen": 0.75, "LeftEyeRoll": 0.0, "RightEyeYaw": 0.0}
+    for name, value in want.items():
+        assert got[name] == pytest.approx(value, abs=1e-6), name
+        wire = name[:1].lower() + name[1:]
+        if name in LIVE_LINK_ROTATIONS and wire in CHANNEL_INDEX:
+            assert got[name] == pytest.approx(to_live_link_rotation(float(frame[CHANNEL_INDEX[wire]])), abs=1e-7)
+            assert from_live_link_rotation(got[name]) == pytest.approx(float(frame[CHANNEL_INDEX[wire]]), abs=1e-6)
 
 
 def _collect_udp(sock: socket.socket, packets: list, stop: float) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from faceplex.bridge.take import read_live_link_csv, read_wav, timecode
 from faceplex.models.face.visemes import lips_shut
-from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_CSV_ORDER
+from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_CSV_ORDER, to_live_link_rotation
 
 
 def test_timecode_is_hh_mm_ss_ff_fff_at_60_fps():
@@ -58,6 +60,29 @@ def test_csv_keeps_jaw_and_mouth_left_right_in_the_apps_column_order(tmp_path):
     assert header.index("JawRight") < header.index("JawLeft")
     _, back = read_live_link_csv(tmp_path / "t.csv")
     assert np.array_equal(back, frames)
+
+
+def test_csv_rotations_are_in_live_link_face_units(tmp_path):
+    """The CSV's HeadYaw ... RightEyePitch are degrees / 180 as the Live Link Face app writes them
+    (to_live_link_rotation), and read back as radians."""
+    from faceplex.bridge.take import write_live_link_csv
+
+    frames = np.zeros((2, 59), dtype=np.float32)
+    rot = {"headYaw": 0.3, "headPitch": -0.12, "headRoll": 0.05, "leftEyeYaw": -0.2, "leftEyePitch": 0.1,
+           "rightEyeYaw": -0.21, "rightEyePitch": 0.11}
+    for name, rad in rot.items():
+        frames[:, CHANNEL_INDEX[name]] = rad
+    frames[:, CHANNEL_INDEX["jawOpen"]] = 0.4
+    write_live_link_csv(tmp_path / "t.csv", frames, 60)
+    header = open(tmp_path / "t.csv").readline().strip().split(",")
+    row = open(tmp_path / "t.csv").readlines()[1].strip().split(",")
+    for name, rad in rot.items():
+        col = name[:1].upper() + name[1:]
+        assert float(row[header.index(col)]) == pytest.approx(to_live_link_rotation(np.float32(rad)), abs=1e-6), col
+    assert float(row[header.index("HeadYaw")]) == pytest.approx(0.3 / math.pi, abs=1e-6)
+    assert float(row[header.index("LeftEyeRoll")]) == 0.0 and float(row[header.index("JawOpen")]) == 0.4
+    _, back = read_live_link_csv(tmp_path / "t.csv")
+    assert np.allclose(back, frames, atol=4e-6)  # 6 decimals of degrees/180
 
 
 def test_faceplex_demo_runs_the_reference_client_over_a_real_websocket(tmp_path):

@@ -218,9 +218,15 @@ void LiveLinkMapping()
     for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i);
     float out[kLiveLinkFaceCount];
     ToLiveLinkValues(LiveLinkChannelMap(wire), values.data(), values.size(), out);
-    Check(wire.size() == 59 && out[17] == 17.0f && out[52] == 52.0f && out[57] == 0.0f && out[58] == 57.0f &&
-              out[60] == 0.0f && std::string(LiveLinkFaceNames()[17]) == "JawOpen",
+    // Weights pass unchanged; rotations become degrees / 180 (Live Link Face's unit).
+    Check(wire.size() == 59 && out[17] == 17.0f && out[52] == ToLiveLinkRotation(52.0f) &&
+              out[57] == 0.0f && out[58] == ToLiveLinkRotation(57.0f) && out[60] == 0.0f &&
+              std::string(LiveLinkFaceNames()[17]) == "JawOpen" && std::string(LiveLinkFaceNames()[52]) == "HeadYaw",
           "livelink_curve_mapping");
+    const float quarter = ToLiveLinkRotation(1.5707963f);  // 90 degrees = half of a half-turn
+    Check(quarter > 0.4999f && quarter < 0.5001f && FromLiveLinkRotation(quarter) > 1.5707f &&
+              FromLiveLinkRotation(quarter) < 1.5709f,
+          "livelink_rotation_units");
 }
 
 }  // namespace

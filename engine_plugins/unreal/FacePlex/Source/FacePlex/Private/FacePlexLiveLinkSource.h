@@ -13,7 +13,8 @@ class FFacePlexLiveLinkSource : public ILiveLinkSource
 public:
 	/** Announce `Subject` (its curve names). Game thread. */
 	void AddSubject(FName Subject);
-	/** Publish one face: 61 values in LiveLinkFaceNames() order (weights 0..1, rotations in radians). */
+	/** Publish one face: 61 values in LiveLinkFaceNames() order (weights 0..1, rotations in Live Link
+	 *  Face's unit, degrees / 180, as FacePlexCore::ToLiveLinkValues converts them). */
 	void PushFrame(FName Subject, const TArray<float>& Values61);
 	void RemoveSubject(FName Subject);
 
