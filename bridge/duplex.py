@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import deque
 from typing import Optional
 
 import numpy as np
 
+from faceplex.models.speech.words import text_after_marks
 from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
@@ -34,7 +34,6 @@ PLAYBACK_FRESH_S = 0.5
 #: The partner's turn ends when no ``mic`` chunk arrived for this long (a stream that stopped
 #: mid-speech, e.g. the game muted its microphone): later ``say``s are not held by it.
 MIC_TIMEOUT_S = 1.0
-_WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
 
 
 class DuplexMixin:
@@ -131,7 +130,7 @@ class DuplexMixin:
                                      samples_played=played - utt.start, words_spoken=words,
                                      text_spoken=" ".join(words), partner_sample=partner_sample))
         if self.config.resume_false_interruption and utt.lipsync is None:
-            rest = _text_after_words(utt.text, len(words))
+            rest = text_after_marks(utt.text, words)  # the marks' own words, not a word count
             if rest.strip():
                 self._resume = {"utt": utt.utt, "reply_to": utt.reply_to, "voice": utt.voice,
                                 "speed": utt.speed, "text": rest, "deadline": None}
@@ -249,11 +248,3 @@ class DuplexMixin:
         self._wake.set()
 
 
-def _text_after_words(text: str, n_words: int) -> str:
-    """``text`` after its first ``n_words`` words (the unspoken rest of an utterance)."""
-    if n_words <= 0:
-        return text
-    for i, mt in enumerate(_WORD.finditer(text)):
-        if i == n_words - 1:
-            return text[mt.end():].lstrip(" ,;:")
-    return ""

@@ -9,7 +9,6 @@ times are exact sample positions, not estimates.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,6 @@ LENGTH_MARKS = {"ː", "ˑ"}
 PAUSE_SYMBOLS = set(" ,.;:!?—–-…\"'()^$_")
 
 DEFAULT_VOICE = "en_US-joe-medium"
-_WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -110,44 +108,6 @@ def merge_alignment(symbols: list[str], counts: list[int]) -> list[TimedPhoneme]
     return [TimedPhoneme(p, s, e, st) for p, s, e, st in phones]
 
 
-def word_groups(symbols: list[str], counts: list[int]) -> list[tuple[int, int]]:
-    """Sample spans ``[start, end)`` of the phoneme groups between spaces/punctuation."""
-    groups: list[tuple[int, int]] = []
-    pos = 0
-    start: Optional[int] = None
-    for sym, n in zip(symbols, counts):
-        n = int(n)
-        if sym.isspace() or sym in PAUSE_SYMBOLS:
-            if start is not None:
-                groups.append((start, pos))
-                start = None
-        elif start is None:
-            start = pos
-        pos += n
-    if start is not None:
-        groups.append((start, pos))
-    return groups
-
-
-def time_words(words: list[str], groups: list[tuple[int, int]]) -> list[TimedWord]:
-    """Place ``words`` on the sample axis using the phoneme ``groups`` (see :func:`word_groups`).
-
-    espeak writes one group per word in the common case, and then words map 1:1 onto groups.
-    Where it merges or splits words (numbers, contractions), words are spread over the groups in
-    order, proportionally; the first word starts at the first group and the last ends at the last.
-    """
-    if not words or not groups:
-        return []
-    if len(words) == len(groups):
-        return [TimedWord(w, s, e) for w, (s, e) in zip(words, groups)]
-    out = []
-    for i, w in enumerate(words):
-        g0 = int(np.floor(i * len(groups) / len(words)))
-        g1 = max(g0, int(np.ceil((i + 1) * len(groups) / len(words))) - 1)
-        out.append(TimedWord(w, groups[g0][0], groups[g1][1]))
-    return out
-
-
 class Voice:
     """A Piper voice loaded once per process and shared by every session (thread-safe).
 
@@ -163,6 +123,7 @@ class Voice:
         self._voice_wide = piper_voice_wide or piper_voice
         self.name = name
         self.sample_rate: int = int(piper_voice.config.sample_rate)
+        self._word_cache: dict[str, list[list[str]]] = {}
 
     @classmethod
     def load(cls, model_path: Optional[str | Path] = None, config_path: Optional[str | Path] = None,
@@ -246,13 +207,16 @@ class Voice:
         """
         from piper import SynthesisConfig
 
+        from faceplex.models.speech.words import split_words, word_marks
+
         cfg = SynthesisConfig(length_scale=1.0 / speed)
         if not noise:
             cfg = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0)
         piper = self._voice_wide if wide else self._voice
         chunks = list(piper.synthesize(text, syn_config=cfg, include_alignments=True))
-        words = _WORD.findall(text)
-        for i, chunk in enumerate(chunks):
+        words = split_words(text)
+        alignments = []
+        for chunk in chunks:
             if not chunk.phoneme_alignments:
                 raise RuntimeError(f"voice {self.name} returned no phoneme alignment")
             audio = chunk.audio_int16_array.reshape(-1)
@@ -262,18 +226,27 @@ class Voice:
             # Alignments sum to the audio length (measured); guard the invariant the face relies on.
             if total != audio.shape[0]:
                 counts[-1] += audio.shape[0] - total
-            # Piper splits text into sentences itself: give each chunk the next words, as many as
-            # it has word groups (the last chunk takes the rest).
-            groups = word_groups(symbols, counts)
-            take = len(words) if i == len(chunks) - 1 else min(len(groups), len(words))
-            chunk_words, words = words[:take], words[take:]
+            alignments.append((audio, symbols, counts))
+        # Exact word marks over all of Piper's sentences at once (models/speech/words.py).
+        marks = word_marks(words, [(s, c) for _, s, c in alignments], self.phonemize_word)
+        for (audio, symbols, counts), chunk_words in zip(alignments, marks):
             yield SpeechChunk(
                 text=text,
                 sample_rate=self.sample_rate,
                 audio=audio,
                 phonemes=merge_alignment(symbols, counts),
-                words=time_words(chunk_words, groups),
+                words=chunk_words,
             )
+
+    def phonemize_word(self, text: str) -> list[list[str]]:
+        """espeak-ng phonemes of one word with this voice's phonemizer, per sentence (cached)."""
+        cached = self._word_cache.get(text)
+        if cached is None:
+            cached = self._voice.phonemize(text)
+            if len(self._word_cache) >= 20000:
+                self._word_cache.clear()
+            self._word_cache[text] = cached
+        return cached
 
 
 def trim_pauses(chunk: SpeechChunk, lead_max: int, tail_max: int) -> SpeechChunk:
