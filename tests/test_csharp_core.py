@@ -3,6 +3,8 @@
 - CoreTests.exe: golden vectors (decode, JSON twin, byte-exact re-encode, non-canonical input),
   codec errors, timeline (interpolation, pre-roll, underrun, cancel drop, resync, no allocation).
 - LiveDaemonTest.exe: a real daemon on loopback: say, simulated real-time audio thread, checks.
+- LiveDuplexTest.exe: full duplex on a real daemon: a recorded partner line as the microphone
+  interrupts the avatar; the next line plays; a recorded line is lip-synced.
 - LauncherTest.exe: DaemonLauncher start / restart after a crash / shutdown.
 - CrossLangDump.exe: decodes a recorded session; its lines must equal Python's.
 """
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 import msgpack
+import numpy as np
 import pytest
 
 from faceplex.protocol import messages as m
@@ -25,7 +28,9 @@ from tests.crosslang_recording import describe_file, record_session
 ROOT = Path(__file__).resolve().parents[1]
 UNITY = ROOT / "engine_plugins" / "unity"
 VECTORS = ROOT / "protocol" / "vectors"
-PROGRAMS = ("CoreTests", "LiveDaemonTest", "LauncherTest", "CrossLangDump")
+PROGRAMS = ("CoreTests", "LiveDaemonTest", "LiveDuplexTest", "LauncherTest", "CrossLangDump")
+#: Test sources compiled into a program besides its own NAME.cs.
+EXTRA_SOURCES = {"CoreTests": ("DuplexCoreTests.cs",)}
 
 # CI (.ci/run) installs mono, so there a missing compiler is a failure, not a skip.
 pytestmark = pytest.mark.skipif((shutil.which("mcs") is None or shutil.which("mono") is None) and not os.environ.get("CI"),
@@ -42,7 +47,8 @@ def exes(tmp_path_factory) -> dict[str, Path]:
     for name in PROGRAMS:
         exe = out / f"{name}.exe"
         cmd = ["mcs", "-langversion:7.2", "-warnaserror+", "-nowarn:1591", "-r:System.Net.Http", f"-out:{exe}",
-               *core, str(UNITY / "Tests~" / "TestUtil.cs"), str(UNITY / "Tests~" / f"{name}.cs")]
+               *core, str(UNITY / "Tests~" / "TestUtil.cs"), str(UNITY / "Tests~" / f"{name}.cs"),
+               *(str(UNITY / "Tests~" / extra) for extra in EXTRA_SOURCES.get(name, ()))]
         res = subprocess.run(cmd, capture_output=True, text=True)
         assert res.returncode == 0, f"mcs failed for {name}:\n{res.stdout}\n{res.stderr}"
         built[name] = exe
@@ -91,7 +97,7 @@ def test_golden_vectors_codec_and_timeline(exes):
 
 
 def test_live_daemon_say_play_cancel_report(exes, daemon):
-    res = _run(exes["LiveDaemonTest"], daemon.url)
+    res = _run(exes["LiveDaemonTest"], daemon.url, daemon.ready.get("token") or "")
     _assert_all_passed(res, [
         "all audio samples arrive",
         "frames for every sample position",
@@ -102,11 +108,49 @@ def test_live_daemon_say_play_cancel_report(exes, daemon):
     ])
 
 
+def _write_wav(path: Path, pcm, rate: int, channels: int) -> Path:
+    import wave
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
+    return path
+
+
+LIPSYNC_LINE = "Peter bought a big map of Bombay."
+
+
+def test_live_full_duplex_barge_in_and_lipsync(exes, daemon, tmp_path):
+    """The partner's line (Piper at another speed, noise off: the same audio every run) at 44.1 kHz
+    stereo, the device's own format; the lip-synced line is Piper at 22050 Hz mono."""
+    from duplex_util import partner_speech
+    from faceplex.models.speech.piper_voice import Voice
+
+    partner = (np.clip(partner_speech("Wait, stop, I have a question.", 44100), -1, 1) * 32767).astype(np.int16)
+    partner_wav = _write_wav(tmp_path / "partner.wav", np.repeat(partner[:, None], 2, axis=1).reshape(-1), 44100, 2)
+    voice = Voice.default()
+    line = np.concatenate([c.audio for c in voice.synthesize(LIPSYNC_LINE, speed=0.9, noise=False)]).astype(np.int16)
+    line_wav = _write_wav(tmp_path / "line.wav", line, voice.sample_rate, 1)
+    res = _run(exes["LiveDuplexTest"], daemon.url, str(partner_wav), str(line_wav), LIPSYNC_LINE,
+               daemon.ready.get("token") or "", timeout=600)
+    _assert_all_passed(res, [
+        "duplex: partner_speech_started, then interrupted with samples_played <= samples_sent",
+        "duplex: the utterance ends once, as interrupted, carrying what was heard",
+        "duplex: no audio of the cut utterance after the cut",
+        "duplex: a following say plays normally",
+        "lipsync: the returned audio is the input resampled, with frames covering it",
+    ])
+
+
 def test_daemon_launcher_restart_and_shutdown(exes):
     res = _run(exes["LauncherTest"], sys.executable)
     _assert_all_passed(res, ["launcher starts the daemon and reads its ready line",
                              "a dead daemon is restarted and the client reconnects",
-                             "Stop() shuts the daemon down"])
+                             "Stop() shuts the daemon down",
+                             "launcher reads the token from the ready line and never logs it",
+                             "launcher drains the daemon's stdout after the ready line",
+                             "launcher logs stderr, never stdout or the token"])
 
 
 def test_crosslang_python_and_csharp_decoders_agree(exes, daemon, tmp_path):

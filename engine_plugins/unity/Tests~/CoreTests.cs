@@ -29,6 +29,7 @@ namespace FacePlex.Tests
             foreach (var f in files) GoldenVector(f);
             CodecTests();
             TimelineTests();
+            DuplexCoreTests.Run(dir);
             return T.Summary();
         }
 

@@ -1,5 +1,7 @@
 using System;
 using System.Diagnostics;
+using System.IO;
+using System.Linq;
 using System.Threading;
 using FacePlex.Core;
 
@@ -30,7 +32,7 @@ namespace FacePlex.Tests
                 first = launcher.WaitReady(60000);
                 T.Check(first != null, "ready line");
                 T.Check(first.Port > 0 && first.Pid > 0, "port and pid");
-                Connect(first.Url);
+                Connect(first);
             });
             if (first == null) { launcher.Stop(); return T.Summary(); }
             T.Run("a dead daemon is restarted and the client reconnects", () =>
@@ -47,7 +49,7 @@ namespace FacePlex.Tests
                 T.Check(second.Pid != first.Pid, "new process");
                 T.Eq(1, exitedEvents, "exit reported");
                 T.Eq(2, readyEvents, "two ready events");
-                Connect(second.Url);
+                Connect(second);
             });
             T.Run("Stop() shuts the daemon down", () =>
             {
@@ -60,13 +62,63 @@ namespace FacePlex.Tests
                 Thread.Sleep(1000);
                 T.Eq(2, launcher.Starts, "no restart after Stop()");
             });
+            ChattyDaemon(args[0]);
             return T.Summary();
         }
 
-        static void Connect(Uri url)
+        /// <summary>
+        /// A process that behaves like the daemon on its pipes (a real python process, not the daemon: the
+        /// daemon itself writes nothing after its ready line): a ready line with a token, then 2 MiB on
+        /// stdout (an undrained pipe blocks it after 64 KiB), then a marker file; it exits on stdin EOF.
+        /// </summary>
+        static void ChattyDaemon(string python)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "faceplex-launcher-" + Process.GetCurrentProcess().Id);
+            Directory.CreateDirectory(dir);
+            string script = Path.Combine(dir, "chatty.py"), marker = Path.Combine(dir, "drained");
+            File.WriteAllText(script, string.Join("\n", new[]
+            {
+                "import json, os, sys",
+                "print(json.dumps({'event': 'ready', 'port': 9, 'pid': os.getpid(), 'url': 'ws://127.0.0.1:9/', 'token': 'sEcReT-tok3n'}), flush=True)",
+                "print('stderr line', file=sys.stderr, flush=True)",
+                "sys.stdout.write(('x' * 1023 + '\\n') * 2048); sys.stdout.flush()",
+                "open(sys.argv[1], 'w').write('done')",
+                "sys.stdin.read()",
+            }) + "\n");
+            var launcher = new DaemonLauncher { FileName = python, Arguments = "\"" + script + "\" \"" + marker + "\"" };
+            var logged = new System.Collections.Generic.List<string>();
+            launcher.Log += l => { lock (logged) logged.Add(l); };
+            launcher.Start();
+            T.Run("launcher reads the token from the ready line and never logs it", () =>
+            {
+                var r = launcher.WaitReady(60000);
+                T.Check(r != null, "ready");
+                T.Eq("sEcReT-tok3n", r.Token, "token");
+                T.Check(!r.ToString().Contains("sEcReT"), "ToString leaves the token out");
+            });
+            T.Run("launcher drains the daemon's stdout after the ready line", () =>
+            {
+                var sw = Stopwatch.StartNew();
+                while (!File.Exists(marker) && sw.ElapsedMilliseconds < 120000) Thread.Sleep(20);
+                T.Check(File.Exists(marker), "2 MiB written after the ready line (the pipe was drained)");
+                T.Check(launcher.Process != null && !launcher.Process.HasExited, "still running");
+            });
+            launcher.Stop();
+            lock (logged)
+            {
+                T.Run("launcher logs stderr, never stdout or the token", () =>
+                {
+                    T.Check(logged.Contains("stderr line"), "stderr logged: " + string.Join(" | ", logged));
+                    T.Check(!logged.Any(l => l.Contains("sEcReT") || l.StartsWith("xxxx", StringComparison.Ordinal)), "no token, no stdout");
+                });
+            }
+            try { Directory.Delete(dir, true); } catch (Exception) { }
+        }
+
+        static void Connect(DaemonReady ready)
         {
             var c = new FacePlexClient();
-            var w = c.ConnectAsync(url).Result;
+            var w = c.ConnectAsync(ready.Url, token: ready.Token).Result;
             T.Check(w.Channels.Length == 59, "welcome");
             c.Close();
         }

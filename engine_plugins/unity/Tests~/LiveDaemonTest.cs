@@ -10,7 +10,7 @@ namespace FacePlex.Tests
     /// <summary>
     /// Against a real daemon: connect, say, play the timeline with a simulated real-time audio thread,
     /// and check audio completeness, frame coverage, face-at-playback-position, cancel and playback reports.
-    /// Usage: LiveDaemonTest.exe ws://127.0.0.1:PORT/
+    /// Usage: LiveDaemonTest.exe ws://127.0.0.1:PORT/ [TOKEN]
     /// </summary>
     public static class LiveDaemonTest
     {
@@ -29,7 +29,7 @@ namespace FacePlex.Tests
             Welcome welcome = null;
             T.Run("connect and handshake", () =>
             {
-                welcome = client.ConnectAsync(url, SR, FPS, 0.1).Result;
+                welcome = client.ConnectAsync(url, SR, FPS, 0.1, token: args.Length > 1 && args[1] != "" ? args[1] : null).Result;
                 T.Eq(SR, client.Session.SampleRate, "sample rate");
                 T.Eq(59, welcome.Channels.Length, "channels");
                 T.Check(client.Timeline != null, "timeline");

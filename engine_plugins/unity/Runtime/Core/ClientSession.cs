@@ -7,15 +7,18 @@ namespace FacePlex.Core
     public enum SessionState { Connecting, AwaitingWelcome, Open }
 
     /// <summary>What the client knows of one of its utterances.</summary>
-    public enum UtteranceState { Requested, Started, Finished, Cancelled }
+    public enum UtteranceState { Requested, Started, Finished, Cancelled, Interrupted }
 
     /// <summary>
     /// Sans-I/O client side of one session (no sockets, no clocks): builds requests into an outgoing
     /// queue (<see cref="DataToSend"/>), decodes received bytes (<see cref="Receive"/>), tracks the
     /// handshake and the utterances, and feeds the session's <see cref="Timeline"/>.
     /// Thread-safe: requests may come from the main thread while the network thread receives.
+    /// Events (<see cref="UtteranceEnded"/>, <see cref="UtteranceInterrupted"/>, <see cref="PartnerStarted"/>,
+    /// <see cref="PartnerStopped"/>, <see cref="WarningReceived"/>) are raised by <see cref="Receive"/>, on
+    /// the thread that calls it, after the session's state and timeline are updated.
     /// </summary>
-    public sealed class ClientSession
+    public sealed partial class ClientSession
     {
         private readonly object _lock = new object();
         private readonly List<byte[]> _out = new List<byte[]>();
@@ -66,12 +69,13 @@ namespace FacePlex.Core
         /// <param name="sampleRate">Wanted output rate, Hz (16000, 22050, 24000, 44100, 48000).</param>
         /// <param name="fps">Wanted face rate, frames per second (30 or 60).</param>
         /// <param name="client">Free text for the daemon's logs.</param>
-        public string Hello(int sampleRate = 48000, int fps = 60, string client = "FacePlexUnity/0.1")
+        /// <param name="token">The daemon's per-launch secret (PROTOCOL.md §12), or null.</param>
+        public string Hello(int sampleRate = 48000, int fps = 60, string client = "FacePlexUnity/0.1", string token = null)
         {
             lock (_lock)
             {
                 var id = NewId();
-                var h = new Hello { Id = id, Fps = fps, Client = client };
+                var h = new Hello { Id = id, Fps = fps, Client = client, Token = token };
                 h.Audio.SampleRate = sampleRate;
                 Queue(h);
                 State = SessionState.AwaitingWelcome;
@@ -116,6 +120,7 @@ namespace FacePlex.Core
                     {
                         if (kv.Value == UtteranceState.Cancelled) continue;
                         if (tl != null) tl.DropUtterance(kv.Key);
+                        Marks.Drop(kv.Key);
                         _utts[kv.Key] = UtteranceState.Cancelled;
                     }
                     Queue(new Cancel { Id = NewId(), Utt = null });
@@ -124,8 +129,9 @@ namespace FacePlex.Core
                 UtteranceState st;
                 bool known = _utts.TryGetValue(utt, out st);
                 if (tl != null) tl.DropUtterance(utt);
+                Marks.Drop(utt);
                 _utts[utt] = UtteranceState.Cancelled;
-                if (!known || st == UtteranceState.Requested || st == UtteranceState.Started)
+                if (!known || st == UtteranceState.Requested || st == UtteranceState.Started || st == UtteranceState.Interrupted)
                     Queue(new Cancel { Id = NewId(), Utt = utt });
             }
         }
@@ -192,7 +198,11 @@ namespace FacePlex.Core
                     case "utterance_cancelled":
                         var c = (UtteranceCancelled)msg;
                         if (tl != null) tl.DropUtterance(c.Utt);
-                        _utts[c.Utt] = UtteranceState.Cancelled;
+                        Marks.Drop(c.Utt);
+                        UtteranceState was;
+                        bool interrupted = _utts.TryGetValue(c.Utt, out was) && was == UtteranceState.Interrupted;
+                        // An interrupted utterance may be resumed (resume_false_interruption): keep that state.
+                        if (!(interrupted && c.Reason == "interrupted")) _utts[c.Utt] = UtteranceState.Cancelled;
                         break;
                     case "error":
                         var e = (ErrorMessage)msg;
@@ -204,15 +214,25 @@ namespace FacePlex.Core
                             if (_utts.TryGetValue(u, out st) && st == UtteranceState.Requested) _utts.Remove(u);
                         }
                         break;
+                    default:
+                        ReceiveDuplex(msg, tl);
+                        break;
                 }
+                if (msg is UtteranceFinished || msg is UtteranceCancelled) EndOf(msg);
             }
+            RaisePending();
             return msg;
         }
 
         private void SetState(string utt, UtteranceState s)
         {
             UtteranceState old;
-            if (_utts.TryGetValue(utt, out old) && old == UtteranceState.Cancelled) return;
+            if (_utts.TryGetValue(utt, out old))
+            {
+                if (old == UtteranceState.Cancelled) return;
+                // resume_false_interruption: the daemon speaks the rest of an interrupted utterance again (§11).
+                if (old == UtteranceState.Interrupted && s == UtteranceState.Started && Timeline != null) Timeline.Revive(utt);
+            }
             _utts[utt] = s;
         }
     }

@@ -16,6 +16,9 @@ namespace FacePlex.Core
         public Uri Url;
         /// <summary>How many times the daemon had been (re)started when this line came (1 = first start).</summary>
         public int Generation;
+        /// <summary>The daemon's per-launch secret (PROTOCOL.md §12) for <c>hello.token</c>, or null if it printed
+        /// none. A secret: never log it (<see cref="ToString"/> leaves it out).</summary>
+        public string Token;
 
         /// <summary>Parses the first stdout line of <c>faceplex serve</c>.</summary>
         public static DaemonReady Parse(string line, int generation)
@@ -27,8 +30,13 @@ namespace FacePlex.Core
             if (o.TryGetValue("pid", out pid) && pid is long) r.Pid = (int)(long)pid;
             object url;
             r.Url = o.TryGetValue("url", out url) && url is string ? new Uri((string)url) : new Uri("ws://127.0.0.1:" + r.Port + "/");
+            object token;
+            if (o.TryGetValue("token", out token)) r.Token = token as string;
             return r;
         }
+
+        /// <summary>Port, pid and URL for logs; never the token.</summary>
+        public override string ToString() { return "FacePlex daemon pid " + Pid + " at " + Url + (Token != null ? " (token set)" : ""); }
     }
 
     /// <summary>
@@ -141,29 +149,55 @@ namespace FacePlex.Core
             if (WorkingDirectory != null) psi.WorkingDirectory = WorkingDirectory;
             foreach (var kv in Environment) psi.EnvironmentVariables[kv.Key] = kv.Value;
             var p = new Process { StartInfo = psi };
+            // stdout is read only asynchronously: its first line is the ready line, every later line is
+            // drained and dropped (so the daemon never blocks on a full pipe). Mixing a synchronous
+            // StandardOutput.ReadLine with BeginOutputReadLine throws InvalidOperationException (Mono and
+            // .NET), which left stdout undrained. The ready line holds the token: it is never logged.
+            var first = new FirstLine();
+            p.OutputDataReceived += (s, e) => first.Offer(e.Data);
             p.ErrorDataReceived += (s, e) => { if (e.Data != null) Note(e.Data); };
             p.Start();
+            p.BeginOutputReadLine();
             p.BeginErrorReadLine();
             lock (_lock) { _proc = p; }
             Starts++;
 
-            string line = null;
-            var reader = new Thread(() => { try { line = p.StandardOutput.ReadLine(); } catch (Exception) { } }) { IsBackground = true };
-            reader.Start();
-            if (!reader.Join(ReadyTimeoutMs) || line == null)
+            WaitHandle.WaitAny(new WaitHandle[] { first.Arrived, _stopEvent }, ReadyTimeoutMs);
+            string line = first.Line;
+            if (line == null)
             {
-                Note("FacePlex: no ready line from the daemon; killing it");
+                if (!_stopping) Note("FacePlex: no ready line from the daemon; killing it");
                 Kill(p);
                 return p;
             }
-            var ready = DaemonReady.Parse(line, Starts);
-            // Keep draining stdout so the daemon never blocks on a full pipe.
-            p.OutputDataReceived += (s, e) => { };
-            try { p.BeginOutputReadLine(); } catch (InvalidOperationException) { }
+            DaemonReady ready;
+            try { ready = DaemonReady.Parse(line, Starts); }
+            catch (Exception)
+            {
+                Note("FacePlex: the daemon's first stdout line is not a ready line; killing it");
+                Kill(p);
+                return p;
+            }
             lock (_lock) { _ready = ready; }
             var h = Ready;
             if (h != null) h(ready);
             return p;
+        }
+
+        /// <summary>Keeps the first stdout line; signals it (or the end of stdout).</summary>
+        private sealed class FirstLine
+        {
+            public readonly ManualResetEvent Arrived = new ManualResetEvent(false);
+            private string _line;
+            private int _seen;
+            public string Line { get { return Volatile.Read(ref _line); } }
+            public void Offer(string data)
+            {
+                if (data == null) { Arrived.Set(); return; }          // stdout closed
+                if (Interlocked.Exchange(ref _seen, 1) != 0) return;  // later lines: drained, dropped
+                Volatile.Write(ref _line, data);
+                Arrived.Set();
+            }
         }
 
         private static void Kill(Process p)

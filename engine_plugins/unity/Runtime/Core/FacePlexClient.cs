@@ -10,9 +10,11 @@ namespace FacePlex.Core
     /// One session with a FacePlex daemon over <see cref="ClientWebSocket"/>: handshake, a receive loop
     /// feeding the <see cref="ClientSession"/> (and so the <see cref="Timeline"/>), a send loop, and a
     /// report loop that sends <c>playback</c> about 10 times a second and lets the timeline catch up
-    /// after idle time. Events are raised on background threads: marshal to the main thread yourself.
+    /// after idle time. Full duplex (PROTOCOL.md §11): <see cref="SendMic(short[],int,int,int,int)"/>,
+    /// <see cref="LipSync"/> and the partner/interruption events (FacePlexClientDuplex.cs).
+    /// Events are raised on background threads: marshal to the main thread yourself.
     /// </summary>
-    public sealed class FacePlexClient : IDisposable
+    public sealed partial class FacePlexClient : IDisposable
     {
         private readonly ClientWebSocket _ws = new ClientWebSocket();
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
@@ -49,23 +51,47 @@ namespace FacePlex.Core
 
         /// <summary>
         /// Connects to <paramref name="url"/> (e.g. ws://127.0.0.1:PORT/), sends hello and waits for welcome.
-        /// Throws if the daemon answers with an error instead.
+        /// The returned task succeeds only with a welcome: it faults with <see cref="TimeoutException"/> when the
+        /// connection or the handshake takes longer than <paramref name="timeoutMs"/> (a cancelled token makes
+        /// ClientWebSocket end as Canceled, which callers checking only IsFaulted took for success), and with
+        /// <see cref="InvalidOperationException"/> when the daemon answers with an error (e.g. unauthorized).
         /// </summary>
         /// <param name="sampleRate">Output rate in Hz (use the engine's mixer rate if supported).</param>
         /// <param name="fps">Face frames per second (30 or 60).</param>
         /// <param name="preRollSeconds">Audio buffered before playback starts, seconds (keep under lead_ms).</param>
+        /// <param name="token">The daemon's per-launch secret (PROTOCOL.md §12): <see cref="DaemonReady.Token"/> of a
+        /// daemon this game launched, or a setting for one it did not; null if the daemon needs none. Never logged.</param>
         public async Task<Welcome> ConnectAsync(Uri url, int sampleRate = 48000, int fps = 60, double preRollSeconds = 0.1,
-                                                string clientName = "FacePlexUnity/0.1", int timeoutMs = 10000)
+                                                string clientName = "FacePlexUnity/0.1", int timeoutMs = 10000, string token = null)
+        {
+            var timedOut = new[] { false };
+            try { return await Handshake(url, sampleRate, fps, preRollSeconds, clientName, timeoutMs, token, timedOut).ConfigureAwait(false); }
+            catch (Exception e)
+            {
+                Finish(null);
+                if (timedOut[0] || e is OperationCanceledException)
+                    throw new TimeoutException("FacePlex: no welcome from " + url + " within " + timeoutMs + " ms");
+                throw;
+            }
+        }
+
+        private async Task<Welcome> Handshake(Uri url, int sampleRate, int fps, double preRollSeconds, string clientName, int timeoutMs,
+                                              string token, bool[] timedOut)
         {
             Session.PreRollSeconds = preRollSeconds;
             using (var t = new CancellationTokenSource(timeoutMs))
+            // Mono's ClientWebSocket ignores the token while it waits for the upgrade response, and Abort()
+            // does not end that wait either (seen here with Mono 6.8: a server that accepts and never answers
+            // left ConnectAsync pending forever), so every step of the handshake races the timeout itself.
+            using (t.Token.Register(() => { timedOut[0] = true; try { _ws.Abort(); } catch (Exception) { } }))
             {
-                await _ws.ConnectAsync(url, t.Token).ConfigureAwait(false);
-                Session.Hello(sampleRate, fps, clientName);
+                await Within(_ws.ConnectAsync(url, t.Token), t.Token).ConfigureAwait(false);
+                Session.Hello(sampleRate, fps, clientName, token);
                 foreach (var b in Session.DataToSend())
-                    await _ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, t.Token).ConfigureAwait(false);
+                    await Within(_ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, t.Token), t.Token).ConfigureAwait(false);
                 var buf = new byte[1 << 16];
-                int n = await ReceiveOne(buf, t.Token, r => buf = r).ConfigureAwait(false);
+                int n = await Within(ReceiveOne(buf, t.Token, r => buf = r), t.Token).ConfigureAwait(false);
+                if (n < 0) throw new InvalidOperationException("handshake refused: the daemon closed the connection");
                 var msg = Session.Receive(buf, 0, n);
                 var welcome = msg as Welcome;
                 if (welcome == null) throw new InvalidOperationException("handshake refused: " + msg);
@@ -75,6 +101,34 @@ namespace FacePlex.Core
                 _ = Task.Run(ReportLoop);
                 return welcome;
             }
+        }
+
+        /// <summary>Awaits <paramref name="task"/>, or throws OperationCanceledException as soon as
+        /// <paramref name="ct"/> is cancelled even if the task never completes (its fault is then observed).</summary>
+        private static async Task Within(Task task, CancellationToken ct)
+        {
+            var gaveUp = new TaskCompletionSource<bool>();
+            using (ct.Register(() => gaveUp.TrySetResult(true)))
+            {
+                if (await Task.WhenAny(task, gaveUp.Task).ConfigureAwait(false) != task)
+                {
+                    Observe(task);
+                    throw new OperationCanceledException(ct);
+                }
+            }
+            await task.ConfigureAwait(false);
+        }
+
+        /// <summary>Reads an abandoned task's fault when it comes (no UnobservedTaskException).</summary>
+        private static void Observe(Task task)
+        {
+            task.ContinueWith(x => { var e = x.Exception; }, TaskContinuationOptions.OnlyOnFaulted);
+        }
+
+        private static async Task<TR> Within<TR>(Task<TR> task, CancellationToken ct)
+        {
+            await Within((Task)task, ct).ConfigureAwait(false);
+            return task.Result;
         }
 
         private async Task<int> ReceiveOne(byte[] buf, CancellationToken ct, Action<byte[]> grew)
@@ -181,6 +235,19 @@ namespace FacePlex.Core
         /// <summary>Sends a partial settings update.</summary>
         public string Configure(MsgMap settings) { var id = Session.Configure(settings); Flush(); return id; }
 
+        /// <summary>Sends a typed partial settings update (interruption policy, min_interruption_ms, emotion,
+        /// voice, ...; null properties are left as they are). Answered by <c>configured</c>; returns its id.</summary>
+        public string Configure(SessionSettings settings) { return Configure(settings.ToMap()); }
+
+        /// <summary>Streaming say (an LLM's reply as it comes): adds <paramref name="text"/> to the open utterance
+        /// <paramref name="utt"/>, opened by <c>Say(firstText, final: false)</c>; <paramref name="final"/> closes it
+        /// (text may then be ""). Error unknown_utterance if it is not open.</summary>
+        public void SayAppend(string utt, string text, bool final = false)
+        {
+            Session.Say(text, utt, append: true, final: final);
+            Flush();
+        }
+
         /// <summary>Sends a ping with the client clock.</summary>
         public void Ping() { Session.Ping(NowUs()); Flush(); }
 
@@ -188,6 +255,7 @@ namespace FacePlex.Core
         {
             if (Interlocked.Exchange(ref _closed, 1) != 0) return;
             _cts.Cancel();
+            Session.Marks.Clear();
             var h = Disconnected;
             if (h != null) h(e);
         }

@@ -273,6 +273,14 @@ namespace FacePlex.Core
             }
         }
 
+        /// <summary>Accepts media of a dropped <paramref name="utt"/> again (the daemon resumed an interrupted
+        /// utterance, PROTOCOL.md §11 <c>resume_false_interruption</c>); what was dropped stays dropped.</summary>
+        public void Revive(string utt)
+        {
+            if (utt == null) return;
+            lock (_lock) _dropped.Remove(utt);
+        }
+
         /// <summary>Whether <paramref name="utt"/> was dropped.</summary>
         public bool IsDropped(string utt) { lock (_lock) return utt != null && _dropped.Contains(utt); }
 
