@@ -26,7 +26,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         sink_factory = make_factory(*parse_target(args.livelink_udp))
     asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
-                           frame_sink_factory=sink_factory, motion=args.motion))
+                           frame_sink_factory=sink_factory, motion=args.motion, no_token=args.no_token,
+                           allow_origins=tuple(args.allow_origin)))
     return 0
 
 
@@ -106,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="exit when stdin closes (engine plugins launch the daemon this way)")
     serve.add_argument("--livelink-udp", metavar="HOST:PORT",
                        help="also send every session's face frames as Live Link Face UDP packets (Unreal listens on 11111)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="also accept WebSockets from this browser origin (e.g. http://localhost:3000; "
+                            "repeatable); by default only the daemon's own preview page")
+    serve.add_argument("--no-token", action="store_true",
+                       help="accept a hello without the launch token (loopback only; refused with --host beyond it)")
     serve.add_argument("--motion", choices=MOTION_BACKENDS, default="rules",
                        help="face motion backend: rules (phoneme-driven animator) or rfm (Rolling Flow Matching model)")
     serve.set_defaults(func=_cmd_serve)
@@ -182,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # websockets' DEBUG log prints the first bytes of every frame, which would include the
+    # hello's token (PROTOCOL.md §12: the token is never logged).
+    ws_log = logging.getLogger("websockets")
+    ws_log.setLevel(max(ws_log.getEffectiveLevel(), logging.INFO))
     try:
         return args.func(args)
     except (ValueError, OSError) as exc:

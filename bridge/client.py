@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -79,8 +80,11 @@ class FacePlexClient:
     """
 
     def __init__(self, url: str, sample_rate: int = 48000, fps: int = 60, client_name: str = "faceplex-python",
-                 validate: bool = True):
+                 validate: bool = True, token: Optional[str] = None):
         self.url = url
+        # The daemon's launch token (PROTOCOL.md §12): from its ready line when we launched it,
+        # else a setting; None reads FACEPLEX_TOKEN (how a daemon launched elsewhere shares it).
+        self.token = token if token is not None else os.environ.get("FACEPLEX_TOKEN") or None
         # validate=False skips pydantic validation of server messages (benchmarks with many
         # sessions in one process, where the client's own CPU use would distort the figures).
         self.validate = validate
@@ -105,7 +109,7 @@ class FacePlexClient:
     async def connect(self, **ws_kwargs) -> m.Welcome:
         """Open the WebSocket and do the handshake. Raises RuntimeError if the daemon says no."""
         self.ws = await connect(self.url, max_size=None, compression=None, **ws_kwargs)
-        self.conn.hello(self.sample_rate, self.fps, self.client_name)
+        self.conn.hello(self.sample_rate, self.fps, self.client_name, token=self.token)
         await self._flush()
         msg = self.conn.receive(await self.ws.recv())
         self.t_welcome = time.perf_counter()  # the daemon's timeline starts about now

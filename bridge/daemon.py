@@ -22,8 +22,11 @@ from websockets.exceptions import ConnectionClosed
 
 from faceplex.models.speech.piper_voice import Voice
 from faceplex.protocol import messages as m
+from faceplex.protocol.codec import unpack_map
 from faceplex.protocol.connection import ServerConnection
+from faceplex.protocol.errors import ErrorCode, ProtocolError
 
+from .gate import Gate, is_loopback, new_token, token_from_env
 from .lipsync import warm_up as lipsync_warm_up
 from .motion import animator_factory
 from .session import Session
@@ -53,11 +56,24 @@ class Daemon:
         voices: name -> :class:`Voice`; defaults to the embedded en_US-joe-medium.
         frame_sink_factory: optional ``session -> callable(frame, values)`` for extra outputs
             (e.g. Live Link Face UDP).
+        token: the launch secret every ``hello`` must carry (PROTOCOL.md §12); ``None``: the
+            ``FACEPLEX_TOKEN`` environment variable, else a fresh random one; ``""``: no token
+            (loopback only).
+        allow_origins: browser origins allowed besides the daemon's own preview page.
+
+    Raises:
+        ValueError: serving beyond loopback without a token.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, voices: Optional[dict[str, Voice]] = None,
-                 synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None, motion: str = "rules"):
+                 synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
+                 token: Optional[str] = None, allow_origins: tuple[str, ...] = ()):
         self.host, self.port = host, port
+        if token is None:
+            token = token_from_env() or new_token()
+        self.token: Optional[str] = token or None
+        self.gate = Gate(host, self.token, allow_origins)
+        self.gate.require()
         if voices is None:
             voice = Voice.default()
             voices = {voice.name: voice}
@@ -77,13 +93,24 @@ class Daemon:
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""
-        from .web import process_request  # the browser preview page, same port (plain HTTP GET)
+        from .web import request_processor  # the browser preview page, same port (plain HTTP GET)
 
         self._server = await serve(self._handler, self.host, self.port, max_size=WS_MAX_SIZE,
                                    compression=None, ping_interval=20, ping_timeout=60,
-                                   process_request=process_request)
+                                   process_request=request_processor(self.gate))
         self.port = self._server.sockets[0].getsockname()[1]
+        self.gate.port = self.port
         return self.port
+
+    def ready_line(self) -> dict:
+        """The first stdout line (PROTOCOL.md §1, §12): the only place the token is printed."""
+        shown = "127.0.0.1" if self.gate.wildcard else self.host
+        shown = f"[{shown}]" if ":" in shown else shown
+        page = f"http://{shown}:{self.port}/"
+        return {"event": "ready", "port": self.port, "pid": os.getpid(), "host": self.host,
+                "protocol": m.PROTOCOL_VERSION, "url": f"ws://{shown}:{self.port}/",
+                "page": page + (f"#token={self.token}" if self.token else ""),
+                "token": self.token, "server": server_name()}
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -100,6 +127,13 @@ class Daemon:
         session: Optional[Session] = None
         try:
             async for data in ws:
+                if session is None and not self._authorized(data):
+                    conn.send_error(ErrorCode.UNAUTHORIZED, "hello.token is missing or wrong: send the token "
+                                    "from the daemon's ready line (PROTOCOL.md §12)", _id_of(data))
+                    for out in conn.data_to_send():
+                        await ws.send(out)
+                    await ws.close(1008, "unauthorized")
+                    break
                 msg = conn.receive(data)
                 if isinstance(msg, m.Hello):
                     session = Session(conn, ws.send, self.voices, self.scheduler,
@@ -125,17 +159,40 @@ class Daemon:
                 await session.close()
                 log.info("session %s closed", session.id)
 
+    def _authorized(self, data) -> bool:
+        """Before the session opens: a ``hello`` must carry the token (other messages before
+        ``hello`` only get ``hello_required``). The token itself is never logged."""
+        try:
+            obj = unpack_map(data)
+        except ProtocolError:
+            return True  # not a hello: the connection answers it with an error
+        return obj["type"] != "hello" or self.gate.token_ok(obj.get("token"))
+
+
+def _id_of(data) -> Optional[str]:
+    try:
+        value = unpack_map(data).get("id")
+    except ProtocolError:
+        return None
+    return value if isinstance(value, str) else None
+
 
 async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
-                     frame_sink_factory: Optional[Callable] = None, motion: str = "rules") -> None:
-    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF)."""
-    daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory, motion=motion)
+                     frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
+                     no_token: bool = False, allow_origins: tuple[str, ...] = ()) -> None:
+    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF).
+
+    Raises ValueError for ``no_token`` beyond loopback."""
+    token = "" if no_token else (token_from_env() or new_token())
+    os.environ.pop("FACEPLEX_TOKEN", None)  # read once; children (worker processes) never see it
+    daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory, motion=motion, token=token,
+                    allow_origins=allow_origins)
+    if not is_loopback(host):
+        log.warning("serving beyond loopback on %s: every client must send the ready line's token "
+                    "(anyone on the network can reach this port)", host)
     daemon.warm_up()
-    bound = await daemon.start()
-    ready = {"event": "ready", "port": bound, "pid": os.getpid(), "host": host,
-             "protocol": m.PROTOCOL_VERSION, "url": f"ws://{host}:{bound}/",
-             "page": f"http://{host}:{bound}/", "server": server_name(), "motion": motion}
-    print(json.dumps(ready), flush=True)
+    await daemon.start()
+    print(json.dumps({**daemon.ready_line(), "motion": motion}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -22,7 +22,7 @@ async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int 
     port = await daemon.start()
     try:
         async with FacePlexClient(f"ws://127.0.0.1:{port}/", sample_rate=sample_rate, fps=fps,
-                                  client_name="faceplex-demo") as client:
+                                  client_name="faceplex-demo", token=daemon.token) as client:
             rtt, _ = await client.ping()
             rec = await client.speak(text)
             if rec.outcome != "finished":

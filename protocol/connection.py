@@ -107,9 +107,12 @@ class ClientConnection:
     def send(self, msg: BaseModel) -> None:
         self._out.append(encode(msg))
 
-    def hello(self, sample_rate: int = 48000, fps: int = 60, client: str = "faceplex-python") -> str:
+    def hello(self, sample_rate: int = 48000, fps: int = 60, client: str = "faceplex-python",
+              token: Optional[str] = None) -> str:
+        """Queue ``hello``; ``token``: the daemon's launch secret (PROTOCOL.md §12)."""
         msg_id = self._id()
-        self.send(m.Hello(id=msg_id, audio=m.AudioFormat(sample_rate=sample_rate), face=m.FaceFormat(fps=fps), client=client))
+        self.send(m.Hello(id=msg_id, audio=m.AudioFormat(sample_rate=sample_rate), face=m.FaceFormat(fps=fps), client=client,
+                          token=token))
         self.state = "awaiting_welcome"
         return msg_id
 

@@ -1,4 +1,5 @@
-"""Error codes of protocol v1 (PROTOCOL.md, "Errors"). Every one leaves the session open."""
+"""Error codes of protocol v1 (PROTOCOL.md, "Errors"). Every one leaves the session open
+except ``unauthorized`` (PROTOCOL.md §12)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class ErrorCode(str, Enum):
     SYNTHESIS_FAILED = "synthesis_failed"        # the voice raised on this text
     AUDIO_FORMAT_MISMATCH = "audio_format_mismatch"  # mic/lipsync bytes contradict their declared format
     LIPSYNC_OVERFLOW = "lipsync_overflow"        # a lipsync utterance over limits.max_lipsync_seconds
+    UNAUTHORIZED = "unauthorized"                # hello.token missing or wrong (then close 1008, §12)
     INTERNAL = "internal"
 
 

@@ -1,23 +1,34 @@
-"""Shared fixtures: a real daemon on loopback (subprocess, `faceplex serve --port 0`)."""
+"""Shared fixtures: a real daemon on loopback (subprocess, `faceplex serve --port 0`).
+
+Every daemon started here gets the launch token :data:`TOKEN` (``FACEPLEX_TOKEN``, PROTOCOL.md
+§12), and this process's environment carries it too, so every client in the tests — the
+reference :class:`FacePlexClient` reads ``FACEPLEX_TOKEN`` when given no token, raw sockets use
+``TOKEN`` — presents it, as an engine does with the token from the ready line.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
 
 import pytest
 
+#: The launch token of the test daemons (one per test process).
+TOKEN = os.environ.setdefault("FACEPLEX_TOKEN", secrets.token_urlsafe(32))
+
 
 class DaemonProcess:
     """A `faceplex serve --port 0` subprocess; ``url``/``port`` from its JSON ready line."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, env: dict | None = None, log_level: str = "WARNING"):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "faceplex.bridge.cli", "serve", "--port", "0", *args],
+            [sys.executable, "-m", "faceplex.bridge.cli", "--log-level", log_level, "serve", "--port", "0", *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env if env is not None else {**os.environ, "FACEPLEX_TOKEN": TOKEN},
         )
         line = self.proc.stdout.readline()
         if not line:
@@ -25,6 +36,8 @@ class DaemonProcess:
         self.ready = json.loads(line)
         self.port = self.ready["port"]
         self.url = f"ws://127.0.0.1:{self.port}/"
+        self.token = self.ready["token"]
+        self.page = self.ready["page"]  # http://127.0.0.1:PORT/#token=...
 
     def stop(self) -> None:
         self.proc.terminate()

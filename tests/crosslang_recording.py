@@ -19,6 +19,7 @@ core's ``CrossLangDump.exe``, the C++ core's dumper) must print exactly these li
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
 from pathlib import Path
 
@@ -78,7 +79,7 @@ async def record_session(url: str, path: Path, text: str = "Hello there, travell
     records: list[bytes] = []
     async with connect(url, max_size=None, compression=None) as ws:
         await ws.send(encode(m.Hello(id="c1", audio=m.AudioFormat(sample_rate=sample_rate), face=m.FaceFormat(fps=fps),
-                                     client="crosslang-recorder")))
+                                     client="crosslang-recorder", token=os.environ.get("FACEPLEX_TOKEN"))))
         records.append(await ws.recv())
         await ws.send(encode(m.Say(id="say-u1", utt="u1", text=text)))
         finished, tail = False, 0

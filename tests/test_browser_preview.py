@@ -103,7 +103,7 @@ def test_browser_preview_speaks_in_sync():
         (out / name).unlink(missing_ok=True)
     d = DaemonProcess()
     try:
-        proc = subprocess.run([node, str(BROWSER_DIR / "preview_check.mjs"), f"http://127.0.0.1:{d.port}/", str(out), TEXT],
+        proc = subprocess.run([node, str(BROWSER_DIR / "preview_check.mjs"), d.page, str(out), TEXT],
                               cwd=BROWSER_DIR, capture_output=True, text=True, timeout=180,
                               env={**os.environ, "CHROMIUM": CHROMIUM})
     finally:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
-from conftest import assert_lips_shut_near_pbm
+from conftest import TOKEN, assert_lips_shut_near_pbm
 
 from faceplex.bridge.client import FacePlexClient
 from faceplex.protocol import messages as m
@@ -266,7 +266,7 @@ BAD_INPUTS = [
     ("invalid_field", msgpack.packb({"type": "config", "id": "b1"})),
     ("empty_text", encode(m.Say(id="b1", utt="under", text="_ _ _"))),
     ("invalid_config", encode(m.Config(id="b1", settings={"voice": "nobody"}))),
-    ("duplicate_hello", encode(m.Hello(id="b1"))),
+    ("duplicate_hello", encode(m.Hello(id="b1", token=TOKEN))),
 ]
 
 
@@ -286,9 +286,9 @@ def test_bad_input_gets_a_coded_error_and_the_session_stays_open(daemon, code, d
 
 
 @pytest.mark.parametrize("hello, code", [
-    (m.Hello(id="h", audio=m.AudioFormat(sample_rate=32000)), "unsupported_sample_rate"),
-    (m.Hello(id="h", face=m.FaceFormat(fps=25)), "unsupported_fps"),
-    (m.Hello(id="h", protocol=9), "unsupported_version"),
+    (m.Hello(id="h", audio=m.AudioFormat(sample_rate=32000), token=TOKEN), "unsupported_sample_rate"),
+    (m.Hello(id="h", face=m.FaceFormat(fps=25), token=TOKEN), "unsupported_fps"),
+    (m.Hello(id="h", protocol=9, token=TOKEN), "unsupported_version"),
 ])
 def test_unsupported_hello_is_refused_and_a_good_hello_still_works(daemon, hello, code):
     async def go():
@@ -298,7 +298,7 @@ def test_unsupported_hello_is_refused_and_a_good_hello_still_works(daemon, hello
             await ws.send(encode(hello))
             reply = msgpack.unpackb(await ws.recv())
             assert (reply["type"], reply["code"], reply["reply_to"]) == ("error", code, "h")
-            await ws.send(encode(m.Hello(id="ok")))
+            await ws.send(encode(m.Hello(id="ok", token=TOKEN)))
             assert msgpack.unpackb(await ws.recv())["type"] == "welcome"
     run(go())
 
@@ -350,7 +350,7 @@ def test_stalled_client_never_delays_another_session_and_is_cancelled_after_the_
         sock.connect(("127.0.0.1", daemon.port))
         stalled = FacePlexClient(daemon.url)
         stalled.ws = await connect(daemon.url, sock=sock, max_queue=1, compression=None)
-        await stalled.ws.send(encode(m.Hello(id="h")))
+        await stalled.ws.send(encode(m.Hello(id="h", token=TOKEN)))
         assert msgpack.unpackb(await stalled.ws.recv())["type"] == "welcome"
         await stalled.ws.send(encode(m.Config(settings={"max_backlog_ms": 300, "stall_timeout_ms": 1500})))
         await stalled.ws.send(encode(m.Say(utt="slow", text="I am talking to someone who is not listening at all. " * 6)))

@@ -171,6 +171,14 @@ async function ensureAudioRunning() {
 // ---------------------------------------------------------------------------------------------
 // Protocol
 
+// The daemon's launch token (PROTOCOL.md §12) comes in the page address the ready line prints,
+// http://127.0.0.1:PORT/#token=...: a fragment never leaves the browser (not in requests, logs
+// or the Referer header), so only whoever was given the address can connect.
+function launchToken() {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  return params.get("token");
+}
+
 function connect() {
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/`;
   $("url").textContent = url;
@@ -185,6 +193,7 @@ function connect() {
       audio: { sample_rate: state.rate, channels: 1, format: "pcm_s16le" },
       face: { fps: FPS },
       client: "FacePlexBrowserPreview/0.1",
+      token: launchToken(),
     });
     setStatus("connected, waiting for welcome");
   };
@@ -204,7 +213,9 @@ function connect() {
   };
   ws.onclose = (ev) => {
     state.status = "closed";
-    setStatus(`disconnected (${ev.code}); reload to reconnect`);
+    setStatus(ev.code === 1008
+      ? "refused: open the page address from the daemon's ready line (it carries the token)"
+      : `disconnected (${ev.code}); reload to reconnect`);
     logEvent(`closed ${ev.code} ${ev.reason || ""}`);
   };
   ws.onerror = () => logEvent("websocket error");
