@@ -194,7 +194,8 @@ class Voice:
 
     def synthesize(self, text: str, speed: float = 1.0, wide: bool = False,
                    noise: bool = True) -> Iterator[SpeechChunk]:
-        """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``).
+        """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``), normalized
+        first (``normalize.normalize``: numbers, dates, abbreviations; symbols dropped).
 
         Yields one :class:`SpeechChunk` per sentence Piper finds in ``text``. ``speed`` > 1 speaks
         faster (Piper's ``length_scale = 1 / speed``). ``wide``: use the session with more
@@ -207,14 +208,17 @@ class Voice:
         """
         from piper import SynthesisConfig
 
-        from faceplex.models.speech.words import split_words, word_marks
+        from faceplex.models.speech.normalize import normalize
+        from faceplex.models.speech.words import word_marks
 
         cfg = SynthesisConfig(length_scale=1.0 / speed)
         if not noise:
             cfg = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0)
         piper = self._voice_wide if wide else self._voice
-        chunks = list(piper.synthesize(text, syn_config=cfg, include_alignments=True))
-        words = split_words(text)
+        # Piper reads the normalized text ("3/4/2025" -> "March fourth twenty twenty-five"); the
+        # word marks keep the client's words (models/speech/normalize.py).
+        spoken, words = normalize(text)
+        chunks = list(piper.synthesize(spoken, syn_config=cfg, include_alignments=True))
         alignments = []
         for chunk in chunks:
             if not chunk.phoneme_alignments:

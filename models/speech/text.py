@@ -8,12 +8,33 @@ from __future__ import annotations
 
 import re
 
+from faceplex.models.speech.normalize import ABBREVIATIONS, NON_FINAL_ABBREVIATIONS
+
 # A clause ends at sentence punctuation, or at , ; : or a dash when enough words came before it
 # (a very short clause would cut prosody without buying latency).
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+|[.!?…]+[\"')\]]*$")
 _SOFT_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s+")
 MIN_WORDS_BEFORE_SOFT_BREAK = 4
 _SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)  # a letter or digit (\w alone admits "_")
+
+
+def _ends_sentence(text: str, match: re.Match) -> bool:
+    """False for a period that does not end a sentence: after an abbreviation that never ends one
+    ("Dr.", "St.", "e.g.", an initial "J."), or before a lowercase word. After another
+    abbreviation ("p.m.", "etc.") the sentence ends only if a capitalized word follows, so a
+    stream waits for the next word. The normalizer then reads the abbreviation."""
+    if match.group().rstrip("\"')] \t\n") != ".":
+        return True
+    before = text[:match.start()].rsplit(None, 1)
+    word = before[-1].lstrip("\"'([") if before else ""
+    if (len(word) == 1 and word.isupper()) or word.lower() in NON_FINAL_ABBREVIATIONS:
+        return False
+    following = text[match.end():].lstrip()
+    if following[:1].islower():
+        return False
+    if "." in word or word.lower() in ABBREVIATIONS:
+        return following[:1].isupper()
+    return True
 
 
 def is_speakable(text: str) -> bool:
@@ -43,6 +64,8 @@ def split_clauses(text: str) -> list[str]:
     clauses: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
+        if not _ends_sentence(text, match):
+            continue
         clauses.extend(_split_soft(text[start:match.end()]))
         start = match.end()
     clauses.extend(_split_soft(text[start:]))
@@ -68,6 +91,8 @@ class ClauseBuffer:
         self._pending += text
         cut = 0
         for match in _SENTENCE_END.finditer(self._pending):
+            if not _ends_sentence(self._pending, match):
+                continue
             if match.end() < len(self._pending) or self._pending[-1:].isspace():
                 cut = match.end()
         if not cut:
