@@ -176,3 +176,17 @@ def test_unity_glue_typechecks_against_stubs(tmp_path):
     res = subprocess.run(["mcs", "-langversion:7.2", "-target:library", "-warnaserror+", "-r:System.Net.Http",
                           f"-out:{tmp_path / 'glue.dll'}", *map(str, files)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_unity_package_ships_stable_meta_files():
+    """A Git-URL or tarball install imports only assets with a .meta (REFERENCE.md): every file and
+    folder Unity imports has one, with the GUID derived from its path, so GUIDs never change."""
+    from tests.unity_meta import PACKAGE, assets, guid, problems
+
+    assert problems() == [], "run `python tests/unity_meta.py --write`:\n" + "\n".join(problems())
+    guids = [guid(rel) for rel in assets()]
+    assert len(set(guids)) == len(guids) > 25
+    # pinned: a script's GUID is part of every scene and prefab that uses it
+    assert (PACKAGE / "Runtime/Unity/FacePlexCharacter.cs.meta").read_text().splitlines()[1] == \
+        "guid: " + guid("Runtime/Unity/FacePlexCharacter.cs")
+    assert guid("Runtime/Unity/FacePlexCharacter.cs") == "a553ceea8541a60d93b40cd116b20d22"

@@ -1,34 +1,198 @@
-// Compile-only stand-ins for the few UnityEngine APIs the glue uses, so CI can type-check
-// Runtime/Unity and Samples~ with mcs. Not Unity: nothing here runs.
+// Compile-only stand-ins for the UnityEngine APIs the glue uses, so CI can type-check Runtime/Unity
+// and Samples~ with mcs. Not Unity: nothing here runs. Every member copies the signature (name,
+// static-ness, parameter and return types, property vs method) of Unity's C# reference source,
+// Unity-Technologies/UnityCsReference, branch 2021.3 (the package's minimum version); the file and
+// line of each is cited. Bodies are placeholders. Types Unity declares as extern properties are
+// properties here too, so a glue line that assigns a read-only property fails to compile here as
+// it would in Unity.
 using System;
+using System.Collections;
+
 namespace UnityEngine
 {
-    public class Object { public static bool operator ==(Object a, Object b) { return ReferenceEquals(a, b); } public static bool operator !=(Object a, Object b) { return !(a == b); } public override bool Equals(object o) { return base.Equals(o); } public override int GetHashCode() { return 0; } }
-    public class Component : Object { public T GetComponent<T>() { return default(T); } public Transform transform; }
-    public class Behaviour : Component { public bool enabled; }
+    // Runtime/Export/Scripting/UnityEngineObject.bindings.cs:64 (class), :112 (bool), :473/:475 (==, !=)
+    public partial class Object
+    {
+        public static implicit operator bool(Object exists) { return !ReferenceEquals(exists, null); }
+        public static bool operator ==(Object x, Object y) { return ReferenceEquals(x, y); }
+        public static bool operator !=(Object x, Object y) { return !ReferenceEquals(x, y); }
+        public override bool Equals(object other) { return base.Equals(other); }
+        public override int GetHashCode() { return 0; }
+    }
+
+    // Runtime/Export/Scripting/Component.bindings.cs:18 (class), :20 (transform), :42 (GetComponent<T>)
+    public partial class Component : Object
+    {
+        public Transform transform { get { return null; } }
+        public T GetComponent<T>() { return default(T); }
+    }
+
+    // Runtime/Export/Scripting/Behaviour.bindings.cs:13, :18
+    public class Behaviour : Component { public bool enabled { get; set; } }
+    // Runtime/Export/Scripting/MonoBehaviour.bindings.cs:19
     public class MonoBehaviour : Behaviour { }
+    // Runtime/Export/Scripting/ScriptableObject.bindings.cs:19
     public class ScriptableObject : Object { }
-    public class Transform : Component { public Quaternion localRotation; }
-    public struct Quaternion { public static Quaternion Euler(float x, float y, float z) { return new Quaternion(); } public static Quaternion operator *(Quaternion a, Quaternion b) { return a; } }
-    public class Mesh : Object { public int blendShapeCount; public string GetBlendShapeName(int i) { return ""; } public int GetBlendShapeIndex(string n) { return -1; } }
-    public class SkinnedMeshRenderer : Component { public Mesh sharedMesh; public void SetBlendShapeWeight(int i, float w) { } }
-    public class AudioClip : Object { public static AudioClip Create(string n, int len, int ch, int rate, bool stream) { return null; } }
-    public class AudioSource : Behaviour { public bool playOnAwake, loop, isPlaying; public AudioClip clip; public void Play() { } public void Stop() { } }
-    public static class AudioSettings { public static int outputSampleRate; public static void GetDSPBufferSize(out int l, out int n) { l = 1024; n = 4; } }
-    public static class Time { public static float unscaledTime; }
-    public static class Mathf { public const float Rad2Deg = 57.29578f; public static float Min(float a, float b) { return a < b ? a : b; } }
-    public static class Debug { public static void Log(object o) { } public static void LogWarning(object o) { } public static void LogError(object o) { } }
-    public static class Application { public static event Action quitting; static void Touch() { quitting(); } }
-    public static class Input { public static bool GetKeyDown(KeyCode k) { return false; } }
-    public enum KeyCode { Space, Escape }
-    public static class GUILayout { public static void Label(string s) { } }
-    public class RequireComponent : Attribute { public RequireComponent(Type t) { } }
-    public class CreateAssetMenuAttribute : Attribute { public string menuName, fileName; }
-    public class RangeAttribute : Attribute { public RangeAttribute(float a, float b) { } }
-    public class TextAreaAttribute : Attribute { }
+
+    // Runtime/Transform/ScriptBindings/Transform.bindings.cs:21 (class), :60 (localRotation)
+    public partial class Transform : Component, IEnumerable
+    {
+        public Quaternion localRotation { get; set; }
+        public IEnumerator GetEnumerator() { return null; }
+    }
+
+    // Runtime/Export/Math/Quaternion.cs:16 (struct), :87 (operator*), :207 (Euler, degrees)
+    public partial struct Quaternion
+    {
+        public static Quaternion operator *(Quaternion lhs, Quaternion rhs) { return lhs; }
+        public static Quaternion Euler(float x, float y, float z) { return new Quaternion(); }
+    }
+
+    // Runtime/Export/Graphics/Mesh.bindings.cs:16 (class), :154, :160, :163
+    public sealed partial class Mesh : Object
+    {
+        public int blendShapeCount { get { return 0; } }
+        public string GetBlendShapeName(int shapeIndex) { return ""; }
+        public int GetBlendShapeIndex(string blendShapeName) { return -1; }
+    }
+
+    // Runtime/Export/Graphics/GraphicsRenderers.bindings.cs:21 (Renderer), :343 (class), :353, :357
+    public partial class Renderer : Component { }
+    public partial class SkinnedMeshRenderer : Renderer
+    {
+        public Mesh sharedMesh { get; set; }
+        public void SetBlendShapeWeight(int index, float value) { }
+    }
+
+    // Modules/Audio/Public/ScriptBindings/Audio.bindings.cs (2021.3): AudioConfiguration :45,
+    // AudioSettings (outputSampleRate :269, GetDSPBufferSize :287, GetConfiguration :322,
+    // AudioConfigurationChangeHandler :329, OnAudioConfigurationChanged :331), AudioClip :404
+    // (length :417, samples :422, channels :426, frequency :429, loadType :440, GetData :458, Create :507),
+    // AudioBehaviour :562, AudioSource :621 (volume :642, clip :668, Play :746, Stop :790,
+    // isPlaying :802, loop :841, playOnAwake :847), Microphone :1185 (Start :1202, End :1222,
+    // devices :1232, IsRecording :1245, GetPosition :1255, GetDeviceCaps :1265).
+    public enum AudioSpeakerMode { Mono = 1, Stereo = 2, Quad = 3, Surround = 4, Mode5point1 = 5, Mode7point1 = 6, Prologic = 7 }
+    public enum AudioClipLoadType { DecompressOnLoad = 0, CompressedInMemory = 1, Streaming = 2 }
+    public struct AudioConfiguration
+    {
+        public AudioSpeakerMode speakerMode;
+        public int dspBufferSize;
+        public int sampleRate;
+        public int numRealVoices;
+        public int numVirtualVoices;
+    }
+    public sealed partial class AudioSettings
+    {
+        public static int outputSampleRate { get { return 48000; } set { } }
+        public static void GetDSPBufferSize(out int bufferLength, out int numBuffers) { bufferLength = 1024; numBuffers = 4; }
+        public static AudioConfiguration GetConfiguration() { return new AudioConfiguration(); }
+        public delegate void AudioConfigurationChangeHandler(bool deviceWasChanged);
+        public static event AudioConfigurationChangeHandler OnAudioConfigurationChanged;
+        static void Touch() { OnAudioConfigurationChanged(false); }
+    }
+    public sealed class AudioClip : Object
+    {
+        private AudioClip() { }
+        public float length { get { return 0f; } }
+        public int samples { get { return 0; } }
+        public int channels { get { return 0; } }
+        public int frequency { get { return 0; } }
+        public AudioClipLoadType loadType { get { return AudioClipLoadType.DecompressOnLoad; } }
+        public bool GetData(float[] data, int offsetSamples) { return false; }
+        public static AudioClip Create(string name, int lengthSamples, int channels, int frequency, bool stream) { return null; }
+    }
+    public class AudioBehaviour : Behaviour { }
+    public sealed partial class AudioSource : AudioBehaviour
+    {
+        public float volume { get; set; }
+        public AudioClip clip { get; set; }
+        public void Play() { }
+        public void Stop() { }
+        public bool isPlaying { get { return false; } }
+        public bool loop { get; set; }
+        public bool playOnAwake { get; set; }
+    }
+    public sealed class Microphone
+    {
+        public static AudioClip Start(string deviceName, bool loop, int lengthSec, int frequency) { return null; }
+        public static void End(string deviceName) { }
+        public static string[] devices { get { return new string[0]; } }
+        public static bool IsRecording(string deviceName) { return false; }
+        public static int GetPosition(string deviceName) { return 0; }
+        public static void GetDeviceCaps(string deviceName, out int minFreq, out int maxFreq) { minFreq = 0; maxFreq = 0; }
+    }
+
+    // Runtime/Export/Time/Time.bindings.cs:43
+    public class Time { public static float unscaledTime { get { return 0f; } } }
+
+    // Runtime/Export/Math/Mathf.cs: Min :59, Max :93 (float) :110 (int), Clamp :184, Clamp01 :207, Deg2Rad :173, Rad2Deg :176
+    public partial struct Mathf
+    {
+        public const float Deg2Rad = 0.0174532924F;
+        public const float Rad2Deg = 57.29578F;
+        public static float Min(float a, float b) { return a < b ? a : b; }
+        public static float Max(float a, float b) { return a > b ? a : b; }
+        public static int Max(int a, int b) { return a > b ? a : b; }
+        public static float Clamp(float value, float min, float max) { return value; }
+        public static float Clamp01(float value) { return value; }
+    }
+
+    // Runtime/Export/Debug/Debug.bindings.cs:106, :134, :184
+    public partial class Debug
+    {
+        public static void Log(object message) { }
+        public static void LogError(object message) { }
+        public static void LogWarning(object message) { }
+    }
+
+    // Runtime/Export/Application/Application.cs:31 (UserAuthorization), :276 (quitting);
+    // Application.bindings.cs:356 (RequestUserAuthorization), :360 (HasUserAuthorization)
+    public enum UserAuthorization { WebCam = 1, Microphone = 2 }
+    public class AsyncOperation { }
+    public partial class Application
+    {
+        public static event Action quitting;
+        public static AsyncOperation RequestUserAuthorization(UserAuthorization mode) { return null; }
+        public static bool HasUserAuthorization(UserAuthorization mode) { return true; }
+        static void Touch() { quitting(); }
+    }
+
+    // Modules/InputLegacy/Input.bindings.cs:323; Runtime/Export/Input/KeyCode.cs:10 (values abridged)
+    public class Input { public static bool GetKeyDown(KeyCode key) { return false; } }
+    public enum KeyCode { None = 0, Space = 32, Escape = 27 }
+
+    // Modules/IMGUI/GUILayout.cs:13; GUILayoutOption.cs:10
+    public sealed class GUILayoutOption { }
+    public partial class GUILayout { public static void Label(string text, params GUILayoutOption[] options) { } }
+
+    // Runtime/Export/Scripting/Attributes.cs:17/:27 (RequireComponent), :54 (CreateAssetMenuAttribute)
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
+    public sealed class RequireComponent : Attribute { public RequireComponent(Type requiredComponent) { } }
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class CreateAssetMenuAttribute : Attribute
+    {
+        public string menuName { get; set; }
+        public string fileName { get; set; }
+        public int order { get; set; }
+    }
+
+    // Runtime/Export/PropertyDrawer/PropertyAttribute.cs: PropertyAttribute :11, Tooltip :41/:45,
+    // Header :72/:76, Range :84/:90, TextArea :130/:135
+    public abstract class PropertyAttribute : Attribute { }
+    public class TooltipAttribute : PropertyAttribute { public TooltipAttribute(string tooltip) { } }
+    public class HeaderAttribute : PropertyAttribute { public HeaderAttribute(string header) { } }
+    public sealed class RangeAttribute : PropertyAttribute { public RangeAttribute(float min, float max) { } }
+    public sealed class TextAreaAttribute : PropertyAttribute { public TextAreaAttribute() { } }
 }
+
 namespace UnityEngine.Events
 {
-    public class UnityEvent { public void Invoke() { } public void AddListener(Action a) { } }
-    public class UnityEvent<T> { public void Invoke(T t) { } public void AddListener(Action<T> a) { } }
+    // Runtime/Export/UnityEvent/UnityEvent/UnityEvent_0.cs:20/:23/:28/:54, UnityEvent_1.cs, UnityEvent_2.cs (same lines)
+    public delegate void UnityAction();
+    public delegate void UnityAction<T0>(T0 arg0);
+    public delegate void UnityAction<T0, T1>(T0 arg0, T1 arg1);
+    public abstract class UnityEventBase { }
+    public class UnityEvent : UnityEventBase { public void AddListener(UnityAction call) { } public void Invoke() { } }
+    public class UnityEvent<T0> : UnityEventBase { public void AddListener(UnityAction<T0> call) { } public void Invoke(T0 arg0) { } }
+    public class UnityEvent<T0, T1> : UnityEventBase { public void AddListener(UnityAction<T0, T1> call) { } public void Invoke(T0 arg0, T1 arg1) { } }
 }

@@ -32,14 +32,31 @@ namespace FacePlex.Unity
 
         private void Awake()
         {
-            int length, count;
-            AudioSettings.GetDSPBufferSize(out length, out count);
-            _outputLatencySamples = length * count;
             _source = GetComponent<AudioSource>();
             _source.playOnAwake = false;
             _source.loop = true;
+            StartOutput();
+        }
+
+        /// <summary>(Re)creates the silent looping clip at the mixer's rate and plays it, so Unity calls
+        /// OnAudioFilterRead; reads the DSP buffering for <see cref="HeardSample"/>.</summary>
+        private void StartOutput()
+        {
+            int length, count;
+            AudioSettings.GetDSPBufferSize(out length, out count);
+            _outputLatencySamples = length * count;
             _source.clip = AudioClip.Create("FacePlexSilence", OutputSampleRate, 1, OutputSampleRate, false);
             _source.Play();
+            _lastPlayed = -1;
+        }
+
+        /// <summary>Unity re-initialised audio (device or rate changed: AudioSettings.OnAudioConfigurationChanged,
+        /// UnityCsReference 2021.3 Audio.bindings.cs:331): sources stop and the DSP buffer may differ, so start
+        /// again. <see cref="FacePlexCharacter"/> reconnects when the rate changed (speech at the old rate
+        /// would play at the wrong pitch).</summary>
+        private void OnAudioConfigurationChanged(bool deviceWasChanged)
+        {
+            if (_source != null && enabled) StartOutput();
         }
 
         private void OnAudioFilterRead(float[] data, int channels)
@@ -68,7 +85,16 @@ namespace FacePlex.Unity
             }
         }
 
-        private void OnDisable() { if (_source != null) _source.Stop(); }
-        private void OnEnable() { if (_source != null && !_source.isPlaying) _source.Play(); }
+        private void OnDisable()
+        {
+            AudioSettings.OnAudioConfigurationChanged -= OnAudioConfigurationChanged;
+            if (_source != null) _source.Stop();
+        }
+
+        private void OnEnable()
+        {
+            AudioSettings.OnAudioConfigurationChanged += OnAudioConfigurationChanged;
+            if (_source != null && !_source.isPlaying) _source.Play();
+        }
     }
 }

@@ -1,56 +1,73 @@
 using System;
 using System.Collections.Concurrent;
+using System.Threading.Tasks;
 using FacePlex.Core;
 using UnityEngine;
-using UnityEngine.Events;
 
 namespace FacePlex.Unity
 {
-    /// <summary>UnityEvent with an utterance id.</summary>
-    [Serializable] public sealed class UtteranceEvent : UnityEvent<string> { }
+    /// <summary>The character's emotion (PROTOCOL.md §4 <c>style.emotion</c>, §7 <c>emotion</c>).</summary>
+    public enum FacePlexEmotion { Neutral, Happy, Sad, Angry, Surprised, Afraid, Disgusted }
 
     /// <summary>
-    /// One talking character: owns a session with the daemon (launched by a shared
-    /// <see cref="DaemonLauncher"/>, or at a fixed URL), feeds <see cref="FacePlexAudioSource"/> and
-    /// <see cref="FacePlexFace"/>, reconnects after a daemon restart, and raises UnityEvents on the main
-    /// thread when the listener starts/finishes hearing an utterance.
+    /// One talking, listening character: owns a session with the daemon (launched by a shared
+    /// <see cref="DaemonLauncher"/>, or at a fixed URL with a token), feeds <see cref="FacePlexAudioSource"/>
+    /// and <see cref="FacePlexFace"/>, takes the player's microphone (<see cref="FacePlexMicrophone"/> calls
+    /// <see cref="SendMic"/>), reconnects after a daemon restart or an output-device change, and raises its
+    /// UnityEvents on the main thread (FacePlexCharacterEvents.cs). Voice, mood and barge-in settings are
+    /// Inspector fields, sent on connect and again when changed (<see cref="ApplySettings"/>).
     /// </summary>
-    public sealed class FacePlexCharacter : MonoBehaviour
+    public sealed partial class FacePlexCharacter : MonoBehaviour
     {
         /// <summary>How to reach the daemon.</summary>
         public enum DaemonMode { Launch, ConnectToUrl }
 
-        /// <summary>Launch `faceplex serve` (shared by all characters) or connect to <see cref="url"/>.</summary>
+        [Header("Daemon")]
+        [Tooltip("Launch `faceplex serve` (one shared daemon for all characters) or connect to Url.")]
         public DaemonMode daemonMode = DaemonMode.Launch;
-        /// <summary>Daemon executable for Launch mode ("faceplex" on PATH, or a python with -m arguments).</summary>
+        [Tooltip("Daemon executable for Launch mode (\"faceplex\" on PATH, or a python with -m arguments).")]
         public string daemonExecutable = "faceplex";
-        /// <summary>Daemon arguments for Launch mode.</summary>
+        [Tooltip("Daemon arguments for Launch mode.")]
         public string daemonArguments = "serve --port 0 --exit-on-stdin-eof";
-        /// <summary>Daemon URL for ConnectToUrl mode.</summary>
+        [Tooltip("Daemon URL for ConnectToUrl mode.")]
         public string url = "ws://127.0.0.1:8765/";
-        /// <summary>Face frames per second (30 or 60).</summary>
+        [Tooltip("ConnectToUrl mode: the daemon's token (its ready line prints it); empty = the FACEPLEX_TOKEN environment variable. Launch mode reads it from the daemon itself.")]
+        public string token = "";
+
+        [Header("Session")]
+        [Tooltip("Face frames per second (30 or 60).")]
         public int fps = 60;
-        /// <summary>Audio buffered before playback starts, seconds (keep below the daemon's lead_ms, 0.15 s).</summary>
+        [Tooltip("Audio buffered before playback starts, seconds (keep below the daemon's lead_ms, 0.15 s).")]
         [Range(0.02f, 0.5f)] public float preRollSeconds = 0.1f;
-        /// <summary>Plays the audio; required.</summary>
+        [Tooltip("Plays the audio; required.")]
         public FacePlexAudioSource audioOutput;
 
-        /// <summary>The session is open (main thread).</summary>
-        public UnityEvent onConnected = new UnityEvent();
-        /// <summary>The listener starts hearing an utterance.</summary>
-        public UtteranceEvent onUtteranceStarted = new UtteranceEvent();
-        /// <summary>The listener has heard the end of an utterance (finished or cut by a cancel).</summary>
-        public UtteranceEvent onUtteranceEnded = new UtteranceEvent();
-        /// <summary>The daemon reported an error (code: message).</summary>
-        public UtteranceEvent onError = new UtteranceEvent();
+        [Header("Voice and mood")]
+        [Tooltip("Voice (one of the daemon's voices); empty = the daemon's default.")]
+        public string voice = "";
+        [Tooltip("The character's emotion: its speech without an emotion of its own, and its face while idle or listening.")]
+        public FacePlexEmotion emotion = FacePlexEmotion.Neutral;
+        [Range(0f, 1f)] public float emotionIntensity = 0.5f;
+        [Tooltip("Scale of brows, head and eye motion (not lips).")]
+        [Range(0f, 2f)] public float expressiveness = 1f;
+        [Tooltip("Speech rate.")]
+        [Range(0.5f, 2f)] public float speed = 1f;
+
+        [Header("Listening (barge-in)")]
+        [Tooltip("What the player's speech does to the character's: Interrupt (cut it), Duck (lower it 12 dB), Ignore (events only).")]
+        public InterruptionPolicy interruption = InterruptionPolicy.Interrupt;
+        [Tooltip("The player must speak this long to interrupt, milliseconds.")]
+        [Range(0f, 5000f)] public float minInterruptionMs = 400f;
+        [Tooltip("Speak the unspoken rest of an interrupted line again when the game reacts with neither Say nor Cancel.")]
+        public bool resumeFalseInterruption = false;
 
         private static DaemonLauncher _sharedLauncher;
         private FacePlexClient _client;
         private readonly ConcurrentQueue<Action> _mainThread = new ConcurrentQueue<Action>();
-        private string _heardUtt;
         private float _retryAt = -1f;
         private float _backoff = 0.5f;
         private bool _connecting;
+        private long _heardCache;
 
         /// <summary>The session timeline, or null while disconnected.</summary>
         public Timeline Timeline { get { var c = _client; return c != null ? c.Timeline : null; } }
@@ -60,6 +77,8 @@ namespace FacePlex.Unity
         public long HeardSample { get { return audioOutput != null ? audioOutput.HeardSample : 0; } }
         /// <summary>True while a session is open.</summary>
         public bool IsConnected { get { var c = _client; return c != null && c.IsOpen && c.Timeline != null; } }
+        /// <summary>The client (null while disconnected), for what the component does not wrap.</summary>
+        public FacePlexClient Client { get { return _client; } }
 
         private void Start()
         {
@@ -68,21 +87,69 @@ namespace FacePlex.Unity
             _retryAt = 0f;
         }
 
+        private void OnEnable() { AudioSettings.OnAudioConfigurationChanged += OnAudioConfigurationChanged; }
+        private void OnDisable() { AudioSettings.OnAudioConfigurationChanged -= OnAudioConfigurationChanged; }
+
         private static void EnsureLauncher(string exe, string args)
         {
             if (_sharedLauncher != null) return;
             _sharedLauncher = new DaemonLauncher { FileName = exe, Arguments = args };
-            _sharedLauncher.Log += line => Debug.Log("[FacePlex daemon] " + line);
+            _sharedLauncher.Log += line => Debug.Log("[FacePlex daemon] " + line);   // stderr only: the token is on stdout
             _sharedLauncher.Start();
             Application.quitting += () => { if (_sharedLauncher != null) { _sharedLauncher.Stop(); _sharedLauncher = null; } };
         }
 
+        // ------------------------------------------------------------------ speaking
+
         /// <summary>Speaks <paramref name="text"/>; returns the utterance id, or null when not connected.</summary>
-        public string Say(string text)
+        public string Say(string text) { return Say(text, null); }
+
+        /// <summary>Speaks <paramref name="text"/> with this line's own emotion (the character's mood is unchanged).</summary>
+        public string Say(string text, FacePlexEmotion lineEmotion, float intensity)
         {
-            var c = _client;
-            if (c == null || !IsConnected) { Debug.LogWarning("FacePlex: Say() while not connected"); return null; }
-            return c.Say(text);
+            return Say(text, new Style { Emotion = Wire(lineEmotion), EmotionIntensity = Mathf.Clamp01(intensity) });
+        }
+
+        /// <summary>Speaks <paramref name="text"/> with a per-line style (null = the settings).</summary>
+        public string Say(string text, Style style)
+        {
+            var c = Connected("Say");
+            if (c == null) return null;
+            return Opened(c.Say(text, style: style));
+        }
+
+        /// <summary>Starts a streamed line (an LLM's reply as it arrives): continue with <see cref="SayAppend"/>.</summary>
+        public string SayStreaming(string firstText)
+        {
+            var c = Connected("SayStreaming");
+            return c == null ? null : Opened(c.Say(firstText, final: false));
+        }
+
+        /// <summary>Adds text to a streamed line; <paramref name="final"/> closes it.</summary>
+        public void SayAppend(string utt, string text, bool final = false)
+        {
+            var c = Connected("SayAppend");
+            if (c != null) c.SayAppend(utt, text, final);
+        }
+
+        /// <summary>
+        /// Animates recorded dialogue: the clip's audio goes to the daemon, which sends it back on the session
+        /// timeline with the face (and word/viseme marks); this character plays the returned audio (do not
+        /// also play the clip). <paramref name="transcript"/> gives accurate forced alignment; without it,
+        /// phone recognition. The clip must be readable: Load Type "Decompress On Load". Returns the utterance
+        /// id, or null (not connected, clip unreadable).
+        /// </summary>
+        public string LipSync(AudioClip clip, string transcript = null)
+        {
+            var c = Connected("LipSync");
+            if (c == null || clip == null) return null;
+            if (clip.loadType != AudioClipLoadType.DecompressOnLoad)
+                Debug.LogWarning("FacePlex: LipSync(" + clip + "): set the clip's Load Type to Decompress On Load so its samples can be read");
+            var data = new float[clip.samples * clip.channels];
+            if (!clip.GetData(data, 0)) { Debug.LogError("FacePlex: LipSync: could not read the clip's samples"); return null; }
+            var pcm = new short[data.Length];
+            for (int i = 0; i < data.Length; i++) pcm[i] = (short)(Mathf.Clamp(data[i], -1f, 1f) * 32767f);
+            return Opened(c.LipSync(pcm, clip.frequency, clip.channels, string.IsNullOrEmpty(transcript) ? null : transcript));
         }
 
         /// <summary>Interrupts <paramref name="utt"/> (null: everything): its queued audio and face stop at once.</summary>
@@ -92,38 +159,103 @@ namespace FacePlex.Unity
             if (c != null) c.Cancel(utt);
         }
 
+        /// <summary>The player's microphone (<see cref="FacePlexMicrophone"/> calls this): float samples in
+        /// [-1, 1], interleaved, at the device's rate. Dropped while disconnected. Never blocks.</summary>
+        public void SendMic(float[] pcm, int offset, int count, int sampleRate, int channels)
+        {
+            var c = _client;
+            if (c != null && c.IsOpen) c.SendMic(pcm, offset, count, sampleRate, channels);
+        }
+
+        /// <summary>Changes the character's mood now (also when idle or listening).</summary>
+        public void SetEmotion(FacePlexEmotion newEmotion, float intensity)
+        {
+            emotion = newEmotion;
+            emotionIntensity = Mathf.Clamp01(intensity);
+            ApplySettings();
+        }
+
+        /// <summary>The Inspector's voice, mood and barge-in settings as a config update.</summary>
+        public SessionSettings CurrentSettings()
+        {
+            return new SessionSettings
+            {
+                Voice = string.IsNullOrEmpty(voice) ? null : voice, Emotion = Wire(emotion), EmotionIntensity = emotionIntensity,
+                Expressiveness = expressiveness, Speed = speed, Interruption = interruption,
+                MinInterruptionMs = (long)minInterruptionMs, ResumeFalseInterruption = resumeFalseInterruption,
+            };
+        }
+
+        /// <summary>Sends <see cref="CurrentSettings"/> (done on connect; call after changing the fields from code).</summary>
+        public void ApplySettings()
+        {
+            var c = _client;
+            if (c != null && c.IsOpen) c.Configure(CurrentSettings());
+        }
+
+        /// <summary>Sends an arbitrary settings update (e.g. vad_silence_ms, lipsync_lookahead_ms).</summary>
+        public void Configure(SessionSettings settings)
+        {
+            var c = Connected("Configure");
+            if (c != null) c.Configure(settings);
+        }
+
+        private void OnValidate() { if (IsConnected) ApplySettings(); }   // Inspector edits in Play mode
+
+        /// <summary>The protocol's spelling of an emotion ("neutral", "happy", ...).</summary>
+        public static string Wire(FacePlexEmotion e) { return e.ToString().ToLowerInvariant(); }
+
+        private FacePlexClient Connected(string what)
+        {
+            var c = _client;
+            if (c == null || !IsConnected) { Debug.LogWarning("FacePlex: " + what + "() while not connected"); return null; }
+            return c;
+        }
+
+        // ------------------------------------------------------------------ connection
+
         private void Update()
         {
             Action a;
             while (_mainThread.TryDequeue(out a)) a();
             if (_client == null && !_connecting && _retryAt >= 0f && Time.unscaledTime >= _retryAt) TryConnect();
-            TrackHeardUtterance();
+            long heard = HeardSample;
+            System.Threading.Interlocked.Exchange(ref _heardCache, heard);
+            DispatchHeard(heard);
         }
 
         private void TryConnect()
         {
             Uri target;
+            string secret;
             if (daemonMode == DaemonMode.Launch)
             {
                 var ready = _sharedLauncher != null ? _sharedLauncher.Current : null;
                 if (ready == null) { _retryAt = Time.unscaledTime + 0.25f; return; }
                 target = ready.Url;
+                secret = ready.Token;
             }
-            else target = new Uri(url);
+            else
+            {
+                target = new Uri(url);
+                secret = !string.IsNullOrEmpty(token) ? token : Environment.GetEnvironmentVariable("FACEPLEX_TOKEN");
+            }
 
-            int rate = FacePlexAudioSource.OutputSampleRate;
+            int rate = AudioSettings.outputSampleRate;
             if (Array.IndexOf(new[] { 16000, 22050, 24000, 44100, 48000 }, rate) < 0)
                 Debug.LogError("FacePlex: the mixer runs at " + rate + " Hz; set Project Settings > Audio > System Sample Rate to 48000 or 44100");
             var client = new FacePlexClient();
-            client.PlaybackPosition = () => HeardSampleThreadSafe(client);
-            client.MessageReceived += m => OnMessage(m);
-            client.Disconnected += e => _mainThread.Enqueue(() => OnDisconnected(client, e));
+            client.PlaybackPosition = () => System.Threading.Interlocked.Read(ref _heardCache);
+            Subscribe(client);
             _connecting = true;
-            client.ConnectAsync(target, rate, fps, preRollSeconds).ContinueWith(t => _mainThread.Enqueue(() =>
+            client.ConnectAsync(target, rate, fps, preRollSeconds, token: secret).ContinueWith(t => _mainThread.Enqueue(() =>
             {
                 _connecting = false;
-                if (t.IsFaulted || this == null)
+                // Only a welcome is success: a handshake timeout used to end the task Canceled, which a
+                // check of IsFaulted alone took for success (a dead client kept, never retried).
+                if (t.Status != TaskStatus.RanToCompletion || this == null)
                 {
+                    if (t.Exception != null) Debug.LogWarning("FacePlex: connect failed: " + t.Exception.InnerException.Message);
                     client.Dispose();
                     _retryAt = Time.unscaledTime + _backoff;
                     _backoff = Mathf.Min(_backoff * 2f, 10f);
@@ -132,42 +264,40 @@ namespace FacePlex.Unity
                 _backoff = 0.5f;
                 _client = client;
                 if (audioOutput != null) audioOutput.Timeline = client.Timeline;
+                ApplySettings();
                 onConnected.Invoke();
             }));
         }
 
-        private long _heardCache;
-
-        /// <summary>Report position for playback messages (read on a background thread: cached each frame).</summary>
-        private long HeardSampleThreadSafe(FacePlexClient c) { return System.Threading.Interlocked.Read(ref _heardCache); }
-
-        private void OnMessage(Message m)
+        /// <summary>The output device or its rate changed (Unity re-initialised audio): the session's rate must
+        /// follow the mixer's, or speech plays at the wrong pitch, so reconnect at the new rate.</summary>
+        private void OnAudioConfigurationChanged(bool deviceWasChanged)
         {
-            var err = m as ErrorMessage;
-            if (err != null) _mainThread.Enqueue(() => onError.Invoke(err.Code + ": " + err.Text));
+            _mainThread.Enqueue(() =>
+            {
+                var c = _client;
+                if (c == null || c.Session.SampleRate == AudioSettings.outputSampleRate) return;
+                Debug.Log("FacePlex: output rate is now " + AudioSettings.outputSampleRate + " Hz; reconnecting");
+                Drop(c, null);
+                c.Dispose();
+                _retryAt = 0f;
+            });
         }
 
         private void OnDisconnected(FacePlexClient c, Exception e)
         {
             if (!ReferenceEquals(c, _client)) return;
-            if (audioOutput != null) audioOutput.Timeline = null;
-            _client = null;
-            if (_heardUtt != null) { var u = _heardUtt; _heardUtt = null; onUtteranceEnded.Invoke(u); }
-            if (e != null) Debug.LogWarning("FacePlex: disconnected: " + e.Message);
+            Drop(c, e);
             _retryAt = Time.unscaledTime + _backoff;
         }
 
-        private void TrackHeardUtterance()
+        /// <summary>Forgets the session: silence, and every open utterance ends as cancelled ("disconnected").</summary>
+        private void Drop(FacePlexClient c, Exception e)
         {
-            var tl = Timeline;
-            if (tl == null) return;
-            long heard = HeardSample;
-            System.Threading.Interlocked.Exchange(ref _heardCache, heard);
-            var utt = tl.UtteranceAt(heard);
-            if (utt == _heardUtt) return;
-            if (_heardUtt != null) onUtteranceEnded.Invoke(_heardUtt);
-            _heardUtt = utt;
-            if (utt != null) onUtteranceStarted.Invoke(utt);
+            if (audioOutput != null) audioOutput.Timeline = null;
+            _client = null;
+            EndOpenUtterances("disconnected");
+            if (e != null) Debug.LogWarning("FacePlex: disconnected: " + e.Message);
         }
 
         private void OnDestroy()
