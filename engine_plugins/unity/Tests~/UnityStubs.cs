@@ -122,6 +122,14 @@ namespace UnityEngine
         public static void GetDeviceCaps(string deviceName, out int minFreq, out int maxFreq) { minFreq = 0; maxFreq = 0; }
     }
 
+    // Runtime/Export/Networking/Ping.bindings.cs:11 (class), :15 (ctor), :41 (isDone): a user script that
+    // imports UnityEngine and FacePlex.Core must still be able to say "Ping" (Tests~/UserScript.cs).
+    public sealed partial class Ping
+    {
+        public Ping(string address) { }
+        public bool isDone { get { return false; } }
+    }
+
     // Runtime/Export/Time/Time.bindings.cs:43
     public class Time { public static float unscaledTime { get { return 0f; } } }
 
