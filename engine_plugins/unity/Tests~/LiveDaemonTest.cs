@@ -24,12 +24,23 @@ namespace FacePlex.Tests
         public static int Main(string[] args)
         {
             var url = new Uri(args[0]);
+            string token = args.Length > 1 && args[1] != "" ? args[1] : null;
+            if (token != null)
+                T.Run("a wrong token is refused: the connect task faults with the daemon's unauthorized error", () =>
+                {
+                    var bad = new FacePlexClient();
+                    var t = bad.ConnectAsync(url, SR, FPS, 0.1, token: token + "x");
+                    try { t.Wait(); } catch (AggregateException) { }
+                    T.Eq(System.Threading.Tasks.TaskStatus.Faulted, t.Status, "status");
+                    T.Check(t.Exception.InnerException.Message.Contains("unauthorized"), "message: " + t.Exception.InnerException.Message);
+                    bad.Dispose();
+                });
             var client = new FacePlexClient();
             client.MessageReceived += m => { lock (Lock) Log.Add(m); };
             Welcome welcome = null;
             T.Run("connect and handshake", () =>
             {
-                welcome = client.ConnectAsync(url, SR, FPS, 0.1, token: args.Length > 1 && args[1] != "" ? args[1] : null).Result;
+                welcome = client.ConnectAsync(url, SR, FPS, 0.1, token: token).Result;
                 T.Eq(SR, client.Session.SampleRate, "sample rate");
                 T.Eq(59, welcome.Channels.Length, "channels");
                 T.Check(client.Timeline != null, "timeline");
