@@ -26,6 +26,7 @@ from faceplex.protocol.codec import unpack_map
 from faceplex.protocol.connection import ServerConnection
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
+from .analysis import close as analysis_close
 from .gate import Gate, is_loopback, new_token, token_from_env
 from .lipsync import warm_up as lipsync_warm_up
 from .motion import animator_factory
@@ -86,10 +87,11 @@ class Daemon:
 
     def warm_up(self) -> None:
         """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
+        lipsync_warm_up()   # the analysis worker process starts and loads its decoders meanwhile
         for voice in self.voices.values():
             list(voice.synthesize("Ready."))
             list(voice.synthesize("Ready.", wide=True))
-        lipsync_warm_up(wait=True)  # PocketSphinx's phone decoder (lip sync of external audio)
+        lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""
@@ -117,6 +119,7 @@ class Daemon:
             self._server.close()
             await self._server.wait_closed()
         self.scheduler.shutdown()
+        analysis_close(1.0)   # the PocketSphinx worker process (contract 5)
 
     async def _handler(self, ws: WsConnection) -> None:
         sock = ws.transport.get_extra_info("socket")
@@ -148,6 +151,9 @@ class Daemon:
                     session.handle(msg)
                 if session is not None:
                     session._flush(None)
+                    # a burst of buffered messages (e.g. a recorded line sent as lipsync at once)
+                    # is otherwise handled without returning to the loop: other sessions wait
+                    await asyncio.sleep(0)
                 else:
                     for out in conn.data_to_send():
                         await ws.send(out)

@@ -21,7 +21,8 @@ from faceplex.models.speech.words import text_after_marks
 from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .lipsync import EXECUTOR, MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
+from .analysis import analysis_pool
+from .lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
 from .listener import MicFormatError, MicListener, check_pcm_format
 from .utterance import Utterance
 
@@ -224,15 +225,16 @@ class DuplexMixin:
         if not stream.wants_step():
             return
         stream.busy = True
-        loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(EXECUTOR, stream.step)
+        # one bounded step, queued behind at most one step of every other busy session
+        fut = asyncio.wrap_future(analysis_pool().submit(
+            self.id, stream.step, alive=lambda: not self.closed and self.by_id.get(utt.utt) is utt))
         fut.add_done_callback(lambda f: self._lipsync_done(utt, f))
 
     def _lipsync_done(self, utt: Utterance, fut) -> None:
         stream = utt.lipsync
         stream.busy = False
-        if self.by_id.get(utt.utt) is not utt:
-            return   # cancelled meanwhile
+        if fut.cancelled() or self.closed or self.by_id.get(utt.utt) is not utt:
+            return   # cancelled meanwhile (or the pool closed at shutdown)
         try:
             clauses = fut.result()
         except Exception as exc:

@@ -3,10 +3,12 @@ utterance whose audio is the client's (resampled to the session rate and sent ba
 and whose face comes from PocketSphinx phone timing.
 
 Streaming with a bounded look-ahead (PROTOCOL.md §11): the input is kept at 16 kHz for analysis
-and at the output rate for playback. Each analysis step (on this module's own analysis thread,
-off the event loop; it keeps its PocketSphinx decoders) commits audio up to the
-*commit point* ``received - lookahead`` (``received``: input audio that has arrived, counted at
-the input rate; everything once ``final``):
+and at the output rate for playback. Each analysis step (scheduled round-robin across sessions by
+:mod:`faceplex.bridge.analysis`, PocketSphinx in its worker process, off the event loop and off
+the interpreter lock) commits audio up to the *commit point* ``received - lookahead``
+(``received``: input audio that has arrived, counted at the input rate; everything once
+``final``), and never more than :data:`STEP_MAX_S` past the committed audio, however fast the
+input came (so a step's cost is bounded: 10 minutes sent at once are many short steps):
 
 - with a transcript (accurate, word level): the next words are found with a grammar that accepts
   any prefix of the transcript's remaining words; the words that end before the commit point are
@@ -31,7 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Optional
 
 import numpy as np
@@ -49,6 +51,11 @@ log = logging.getLogger("faceplex.lipsync")
 #: left context. Phone recognition costs ~33 ms per second of audio on one core (measured).
 CONTEXT_S = 0.3
 MAX_WINDOW_S = 3.0
+#: One step commits at most this much new audio (16 kHz seconds), so it analyses at most
+#: CONTEXT_S + STEP_MAX_S + the look-ahead: with a transcript a word waits at most MAX_WINDOW_S,
+#: which must fit in one step.
+STEP_MAX_S = MAX_WINDOW_S
+STEP16 = int(STEP_MAX_S * ALIGN_RATE)
 #: With a transcript: a step runs once this much new audio can be committed.
 MIN_STEP_S = 0.08
 #: With a transcript, the utterance starts once this much is committed: the commits wait for
@@ -60,30 +67,23 @@ JITTER_S = 0.04
 #: One lipsync utterance holds at most this much audio (the daemon keeps it for analysis).
 MAX_LIPSYNC_SECONDS = 120
 
-#: Analysis runs on this one thread, not on the default executor: it lives on, so it loads its
-#: PocketSphinx decoders once (phone ~0.07 s, each word decoder ~0.25 s), and steps never queue
-#: behind unrelated work. One thread, not several: a pool hands consecutive steps to whichever
-#: thread is idle, and each thread would load its own decoders in the middle of a stream (seen:
-#: 0.3 s of silence inserted into a real-time line). Concurrent streams share it (a
-#: low-latency stream's steps take ~30 % of it).
-EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faceplex-lipsync")
 _warm = threading.Lock()
-_warmed = False
+_warm_future: Optional[Future] = None
 
 
 def warm_up(wait: bool = False) -> None:
-    """Load the phone decoder on the analysis thread, once per process (the daemon does it before
-    its ready line, so no session's first ``say`` competes with the load). Without it the first
-    phone-recognition utterance starts ~0.1 s later, and since audio plays contiguously from its
-    start, every one of its frames would carry that extra latency. ``wait``: block until loaded."""
-    global _warmed
+    """Start the analysis worker process (:mod:`faceplex.bridge.analysis`), which loads every
+    PocketSphinx decoder, once per process (the daemon starts it before its ready line, so no
+    session's first ``say`` or ``lipsync`` competes with the load). ``wait``: block until loaded."""
+    global _warm_future
+    from .analysis import analysis_pool
+
     with _warm:
-        if _warmed:
-            return
-        _warmed = True
-    future = EXECUTOR.submit(lambda: aligner()._phone)
+        if _warm_future is None:
+            _warm_future = analysis_pool().start()
+        fut = _warm_future
     if wait:
-        future.result()
+        fut.result()
 
 
 def step_chunks(lookahead_ms: int, chunk_ms: int) -> int:
@@ -129,8 +129,8 @@ class LipsyncStream:
         self.words_left: Optional[list[str]] = None   # filled by the first analysis (dictionary words)
         self._fmt = None
         self._rs16 = self._rs_out = None
-        self.a16 = np.zeros(0, dtype=np.int16)
-        self.aout = np.zeros(0, dtype=np.int16)
+        self._a16 = _Buffer()
+        self._aout = _Buffer()
         self.received = 0          # input frames pushed (at the input rate)
         self.committed16 = 0
         self.committed_out = 0
@@ -144,6 +144,21 @@ class LipsyncStream:
         #: Instrumentation: per step ``(analysis_s, committed_ms, commit_lag_ms)``; lag = input
         #: received minus committed, when the step ended.
         self.step_log: list[tuple[float, float, float]] = []
+
+    @property
+    def a16(self) -> np.ndarray:
+        """The input at 16 kHz so far, ``(N,) int16`` (a view: later pushes never change it)."""
+        return self._a16.view()
+
+    @property
+    def aout(self) -> np.ndarray:
+        """The input at the output rate so far, ``(N,) int16``."""
+        return self._aout.view()
+
+    @property
+    def pending_seconds(self) -> float:
+        """Input held but not yet committed (seconds)."""
+        return max(0, len(self._a16) - self.committed16) / ALIGN_RATE
 
     @property
     def seconds(self) -> float:
@@ -174,8 +189,8 @@ class LipsyncStream:
             raise ValueError(f"format changed from {self._fmt} to {(sample_rate, channels)} inside one utterance")
         x = to_mono_float(pcm, channels)
         with self.lock:
-            self.a16 = np.concatenate([self.a16, _i16(self._rs16.resample_chunk(x, last=final))])
-            self.aout = np.concatenate([self.aout, _i16(self._rs_out.resample_chunk(x, last=final))])
+            self._a16.append(_i16(self._rs16.resample_chunk(x, last=final)))
+            self._aout.append(_i16(self._rs_out.resample_chunk(x, last=final)))
             self.received += len(x)
             self.final = self.final or final
 
@@ -197,9 +212,10 @@ class LipsyncStream:
     def _phone_target(self, n16: int, n_out: int, final: bool) -> Optional[tuple[int, int]]:
         """Phone recognition: the next commit ``(end16, end_out)`` on a chunk boundary, at least
         one step past the committed audio; None if not yet."""
-        if final:
+        if final and n16 - self.committed16 <= STEP16:
             return (n16, n_out) if self.committed16 < n16 else None
         lim_out = self._limit16(n16, n_out, False) * self.out_rate // ALIGN_RATE
+        lim_out = min(lim_out, self.committed_out + int(STEP_MAX_S * self.out_rate))
         L, off = self.chunk_out, self.align_offset
         end_out = (lim_out + off) // L * L - off
         if end_out - self.committed_out < step_chunks(self.lookahead_ms, self.chunk_ms) * L:
@@ -220,8 +236,10 @@ class LipsyncStream:
         return self._limit16(n16, n_out, False) - self.committed16 >= MIN_STEP_S * ALIGN_RATE
 
     # ------------------------------------------------------------------ analysis (worker thread)
-    def step(self) -> list[Clause]:
-        """Commit what the look-ahead allows; returns the new clauses (possibly none)."""
+    def step(self, al=None) -> list[Clause]:
+        """Commit what the look-ahead allows, at most :data:`STEP_MAX_S`; returns the new clauses
+        (possibly none). ``al``: the aligner (the analysis worker's
+        :class:`~faceplex.bridge.analysis.RemoteAligner`; default: this thread's own, in-process)."""
         t0 = time.perf_counter()
         with self.lock:
             a16, final = self.a16, self.final
@@ -229,7 +247,7 @@ class LipsyncStream:
             received = self.received
         n = len(a16)
         c = self.committed16
-        al = aligner()
+        al = al if al is not None else aligner()
         if self.words_left is None:
             self.words_left = al.known_words(self.text) if self.text else []
         end_out = None
@@ -238,13 +256,15 @@ class LipsyncStream:
             if limit <= c:
                 self._idle_at = received
                 return []
-            end, phones, words = self._step_text(al, a16, c, limit, final)
+            capped = limit > c + STEP16
+            limit = min(limit, c + STEP16)
+            end, phones, words = self._step_text(al, a16, c, limit, final and not capped)
         else:
             target = self._phone_target(n, n_out, final)
             if target is None:
                 return []
             end, end_out = target
-            phones, words = self._step_phones(al, a16, c, end, final), []
+            phones, words = self._step_phones(al, a16, c, end, final and end >= n), []
         if end <= c:
             self._idle_at = received
             return []
@@ -266,7 +286,8 @@ class LipsyncStream:
         return [p for p in phones if p.end > c and p.start < end]
 
     def _step_text(self, al, a16, c, limit, final):
-        window = a16[c:len(a16)]
+        # the words up to the commit point, with the look-ahead of right context past it
+        window = a16[c:len(a16)] if final else a16[c:min(len(a16), limit + self.lookahead16)]
         if final:
             phones, words = al.align(window, " ".join(self.words_left))
             self.words_left = []
@@ -278,7 +299,7 @@ class LipsyncStream:
         if not done:
             if not hyp and limit - c > 0.5 * ALIGN_RATE:   # no word yet: silence, commit it
                 return limit - int(0.2 * ALIGN_RATE), [], []
-            if limit - c > MAX_WINDOW_S * ALIGN_RATE:   # no word ends in 3 s: commit by phones
+            if limit - c >= MAX_WINDOW_S * ALIGN_RATE:   # no word ends in 3 s: commit by phones
                 return limit, self._step_phones(al, a16, c, limit, False), []
             return c, [], []
         end = done[-1][2] + c
@@ -307,6 +328,30 @@ class LipsyncStream:
         marks.sort(key=lambda mk: (mk.start, mk.kind != "word"))
         self.committed16, self.committed_out = end, o1
         return Clause(chunk=chunk, pcm=pcm, marks=marks)
+
+
+class _Buffer:
+    """A growing ``int16`` array (amortised doubling): appending 20 s in 40 ms chunks copied the
+    whole recording on every chunk, on the event loop."""
+
+    def __init__(self) -> None:
+        self._a = np.zeros(4096, dtype=np.int16)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, x: np.ndarray) -> None:
+        n = self._n + len(x)
+        if n > len(self._a):
+            a = np.zeros(max(n, 2 * len(self._a)), dtype=np.int16)
+            a[:self._n] = self._a[:self._n]
+            self._a = a
+        self._a[self._n:n] = x
+        self._n = n
+
+    def view(self) -> np.ndarray:
+        return self._a[:self._n]
 
 
 def _shift(phones, c):
