@@ -104,8 +104,9 @@ class _Worker:
         parent, child = socket.socketpair()
         fd = child.fileno()
         code = f"from faceplex.bridge.analysis import _worker_entry; _worker_entry({fd})"
+        env = {k: v for k, v in os.environ.items() if k != "FACEPLEX_TOKEN"}   # it needs no secret
         proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), stdin=subprocess.DEVNULL,
-                                close_fds=True)
+                                close_fds=True, env=env)
         child.close()
         self._proc, self._conn = proc, Connection(parent.detach())
 
