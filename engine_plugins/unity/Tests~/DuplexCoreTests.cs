@@ -206,6 +206,18 @@ namespace FacePlex.Tests
                 var more = s.DataToSend().Select(b => (Lipsync)Codec.Decode(b)).ToList();
                 T.Check(more.Count == 2 && !more[0].Final && more[1].Final && more[1].Utt == u2 && more[1].Pcm.Length == 0, "streamed in two calls");
             });
+            T.Run("welcome: config and limits are ordered generic maps (a key added later survives re-encoding)", () =>
+            {
+                var w = new Welcome { Session = "s", Server = "faceplex/9", Fps = 60 };
+                w.Config.Set("future_ms", 7L).Set("lead_ms", 150L).Set("emotion", "sad").Set("zeta", "z");
+                w.Limits.Raw.Set("max_future", 3L).Set("max_text_chars", 2000L);
+                var back = (Welcome)Codec.Decode(Codec.Encode(w));
+                T.Check(back.Config.Keys.SequenceEqual(new[] { "lead_ms", "emotion", "future_ms", "zeta" }), "config: §7 keys first, then the others as received: " + string.Join(",", back.Config.Keys));
+                T.Eq(7L, (long)back.Config.Get("future_ms"), "unknown setting kept");
+                T.Check(back.Limits.Raw.Keys.SequenceEqual(new[] { "max_text_chars", "max_future" }), "limits: " + string.Join(",", back.Limits.Raw.Keys));
+                T.Eq(2000L, back.Limits.MaxTextChars, "typed limit"); T.Eq(3L, (long)back.Limits.Raw.Get("max_future"), "unknown limit kept");
+                T.Check(Codec.Encode(back).SequenceEqual(Codec.Encode(Codec.Decode(Codec.Encode(back)))), "stable");
+            });
             T.Run("config: typed settings give the canonical §7 map", () =>
             {
                 var map = new SessionSettings

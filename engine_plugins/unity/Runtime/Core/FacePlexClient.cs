@@ -40,6 +40,13 @@ namespace FacePlex.Core
         /// idle catch-up, milliseconds (0 disables reports). PROTOCOL.md asks for 100-250 ms.</summary>
         public int ReportIntervalMs = 100;
 
+        /// <summary>Creates a client (connect with <see cref="ConnectAsync"/>).</summary>
+        public FacePlexClient()
+        {
+            // PROTOCOL.md §4: report the position once an utterance was dropped, so the daemon knows what was heard.
+            Session.UtteranceInterrupted += it => ReportPlayback();
+        }
+
         /// <summary>The timeline (null before welcome).</summary>
         public Timeline Timeline { get { return Session.Timeline; } }
 

@@ -57,7 +57,7 @@ namespace FacePlex.Unity
         [Tooltip("What the player's speech does to the character's: Interrupt (cut it), Duck (lower it 12 dB), Ignore (events only).")]
         public InterruptionPolicy interruption = InterruptionPolicy.Interrupt;
         [Tooltip("The player must speak this long to interrupt, milliseconds.")]
-        [Range(0f, 5000f)] public float minInterruptionMs = 400f;
+        [Range(0, 5000)] public int minInterruptionMs = 400;
         [Tooltip("Speak the unspoken rest of an interrupted line again when the game reacts with neither Say nor Cancel.")]
         public bool resumeFalseInterruption = false;
 
@@ -182,7 +182,7 @@ namespace FacePlex.Unity
             {
                 Voice = string.IsNullOrEmpty(voice) ? null : voice, Emotion = Wire(emotion), EmotionIntensity = emotionIntensity,
                 Expressiveness = expressiveness, Speed = speed, Interruption = interruption,
-                MinInterruptionMs = (long)minInterruptionMs, ResumeFalseInterruption = resumeFalseInterruption,
+                MinInterruptionMs = minInterruptionMs, ResumeFalseInterruption = resumeFalseInterruption,
             };
         }
 
