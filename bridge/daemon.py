@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection as WsConnection
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
+from faceplex.models.speech.language import warm_up as language_warm_up
 from faceplex.models.speech.piper_voice import Voice
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import unpack_map
@@ -88,10 +89,12 @@ class Daemon:
     def warm_up(self) -> None:
         """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
         lipsync_warm_up()   # the analysis worker process starts and loads its decoders meanwhile
+        language_warm_up(wait=False)  # the language identifier's model loads beside the voices
         for voice in self.voices.values():
             list(voice.synthesize("Ready."))
             list(voice.synthesize("Ready.", wide=True))
         lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
+        language_warm_up()  # ... and is loaded before the ready line (say.text that is not English warns)
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""

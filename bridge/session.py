@@ -19,6 +19,7 @@ from typing import Awaitable, Callable, Optional
 import numpy as np
 
 from faceplex.models.face.animator import FaceAnimator
+from faceplex.models.speech.language import language_warning
 from faceplex.models.speech.piper_voice import Voice, trim_pauses
 from faceplex.models.speech.text import is_speakable, split_head
 from faceplex.protocol import messages as m
@@ -37,6 +38,8 @@ log = logging.getLogger("faceplex.session")
 MAX_TEXT_CHARS = 2000
 MAX_PENDING_CHARS = 20000
 MAX_QUEUED_UTTERANCES = 16
+#: An appended utterance's language is checked once this much text arrived (or at ``final``).
+LANGUAGE_CHECK_CHARS = 80
 _session_ids = itertools.count(1)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -200,6 +203,9 @@ class Session(DuplexMixin):
     def _add_text(self, utt: Utterance, text: str, final: bool) -> None:
         utt.text_chars += len(text)
         utt.text += text
+        if not utt.language_checked and (final or utt.text_chars >= LANGUAGE_CHECK_CHARS):
+            utt.language_checked = True
+            self._warn_language(utt)
         clauses = utt.text_buffer.push(text)
         if final:
             clauses += utt.text_buffer.flush()
@@ -214,6 +220,14 @@ class Session(DuplexMixin):
             deadline = max(now_s(), self._planned_end_s)
             self._planned_end_s = deadline + estimate_seconds(piece[0], utt.speed)
             self._synth_q.put_nowait((utt, piece, deadline))
+
+    def _warn_language(self, utt: Utterance) -> None:
+        """``warning {code: language_not_supported}`` for text that is not English; it is spoken
+        anyway (models/speech/language.py; ~0.1 ms, the model was loaded before the ready line)."""
+        message = language_warning(utt.text, utt.voice)
+        if message is not None:
+            self.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code="language_not_supported",
+                                     message=message))
 
     def _on_playback(self, msg: m.Playback) -> None:
         if msg.sample < 0:

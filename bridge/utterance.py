@@ -96,6 +96,7 @@ class Utterance:
     text: str = ""                   # all text received (a resumed interruption speaks its rest)
     words: list = field(default_factory=list)     # word marks sent so far (what was spoken)
     lipsync: Optional[object] = None  # bridge.lipsync.LipsyncStream for audio-driven utterances
+    language_checked: bool = False   # the text's language was checked (one warning at most)
 
     @property
     def started(self) -> bool:
