@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from faceplex.models.face.animator import FaceAnimator, animate_speech
+from faceplex.models.face.coarticulation import DEFAULT_ARTICULATION as ART
 from faceplex.models.face.visemes import (
     MOUTH_CHANNELS, VISEMES, lips_shut, target_vector, viseme_for,
 )
@@ -33,12 +34,14 @@ def _speak(voice, text: str, gap_s: float = 0.25):
 
 
 def _centres(cws, fps, phones):
-    """[(phoneme, frame nearest its centre)] for phones in ``phones``."""
+    """[(phoneme, frame nearest its centre)] for phones in ``phones``, on the animator's timing:
+    Piper's spans less the articulation shift (p b m: ``bilabial_shift_s``, see coarticulation)."""
     res = []
     for chunk, start in cws:
         for p in chunk.phonemes:
             if p.phoneme in phones:
-                centre = start + 0.5 * (p.start + p.end) / chunk.sample_rate
+                shift = ART.bilabial_shift_s if p.phoneme in "pbm" else ART.shift_s
+                centre = start + 0.5 * (p.start + p.end) / chunk.sample_rate - shift
                 res.append((p.phoneme, int(round(centre * fps))))
     return res
 
@@ -234,7 +237,7 @@ def test_cut_speech_eases_to_rest(voice):
     assert full_end == pytest.approx(LEAD_S + chunk.num_samples / chunk.sample_rate)
     # Cut in the middle of an open vowel, while the jaw is open.
     ph = [p for p in chunk.phonemes if p.phoneme in ("ɑ", "æ", "a")][2]
-    cut = LEAD_S + 0.5 * (ph.start + ph.end) / chunk.sample_rate
+    cut = LEAD_S + 0.5 * (ph.start + ph.end) / chunk.sample_rate - ART.shift_s
     before = anim.frames(0, int(cut * fps) + 1)
     assert before[-1, C["jawOpen"]] > 0.25
     anim.cut_speech(cut)
@@ -247,14 +250,18 @@ def test_cut_speech_eases_to_rest(voice):
     # No pop: the jaw closes over several frames, no faster than it moves in ordinary speech.
     steps = np.abs(np.diff(after[:, C["jawOpen"]]))
     assert (steps > 0.02).sum() >= 3
-    assert steps.max() <= np.abs(np.diff(before[:, C["jawOpen"]])).max() + 1e-6
-    # Speech added after the cut plays normally.
+    uncut = FaceAnimator(fps, seed=0)
+    uncut.add_speech(chunk, LEAD_S)
+    natural = np.abs(np.diff(uncut.frames(0, int(full_end * fps) + 30)[:, C["jawOpen"]])).max()
+    assert steps.max() <= natural + 1e-6
+    # Speech added after the cut (past the frames already returned, n0 + 0.6 s) plays normally.
     chunk2 = next(voice.synthesize("Bob."))
-    anim.add_speech(chunk2, cut + 0.5)
-    f2 = anim.frames(0, int((cut + 1.5) * fps))
-    for _, n in _centres([(chunk2, cut + 0.5)], fps, {"b"}):
+    t2 = (n0 + int(0.6 * fps)) / fps + anim.lookahead_s
+    anim.add_speech(chunk2, t2)
+    f2 = anim.frames(0, int((t2 + 1.0) * fps))
+    for _, n in _centres([(chunk2, t2)], fps, {"b"}):
         assert lips_shut(f2[n])
-    assert f2[[n for _, n in _centres([(chunk2, cut + 0.5)], fps, {"ɑ"})], C["jawOpen"]].max() > 0.2
+    assert f2[[n for _, n in _centres([(chunk2, t2)], fps, {"ɑ"})], C["jawOpen"]].max() > 0.2
 
 
 def test_idle_never_frozen():
@@ -348,3 +355,114 @@ def test_back_to_back_commits_without_pauses_do_not_keep_the_eyes_shut():
     frames = anim.frames(0, int(chunk.num_samples / sr * 60))
     closed = (frames[:, 0] > 0.5).mean()
     assert closed < 0.15, f"eyes closed {closed:.0%} of the time"
+
+
+# ----------------------------------------------------------------------------- streaming & onsets
+def _sub_chunks(chunk, cuts_at_words: int = 3):
+    """Split ``chunk`` into consecutive sub-chunks cut on phone boundaries at word starts (the way a
+    streaming voice delivers a clause): [(sub_chunk, offset_samples)]."""
+    from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme, TimedWord
+
+    bounds = {p.start for p in chunk.phonemes}
+    word_starts = [w.start for w in chunk.words if w.start in bounds and w.start > 0]
+    cuts = word_starts[1::max(1, len(word_starts) // cuts_at_words)][:cuts_at_words]
+    edges = [0] + sorted(set(cuts)) + [chunk.num_samples]
+    out = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        phones = [TimedPhoneme(p.phoneme, p.start - a, p.end - a, p.stressed) for p in chunk.phonemes if a <= p.start < b]
+        words = [TimedWord(w.text, w.start - a, w.end - a) for w in chunk.words if a <= w.start < b]
+        out.append((SpeechChunk(text="", sample_rate=chunk.sample_rate, audio=chunk.audio[a:b].copy(),
+                                phonemes=phones, words=words), a))
+    assert len(out) >= 3
+    return out
+
+
+def test_sub_chunks_animate_like_the_whole_clause(voice):
+    cws, end = _speak(voice, "Bring me a bowl of warm soup before the meeting begins, and hurry!")
+    n = int((end + 1.0) * 60)
+    whole = animate_speech(cws, 60, n, seed=5)
+    anim = FaceAnimator(60, seed=5)
+    for chunk, start in cws:
+        for sub, off in _sub_chunks(chunk):
+            anim.add_speech(sub, start + off / chunk.sample_rate)
+    np.testing.assert_array_equal(anim.frames(0, n), whole)
+
+
+#: Onset bound: no mouth channel may move more than this per second between two frames at an onset.
+#: Peak lip and jaw velocities in running speech are of the order of 100-250 mm/s (Gracco 1988,
+#: J. Neurosci. 8(12); Ostry & Munhall 1985, JASA 77(2)); with an ARKit weight of 1.0 taken as
+#: ~20 mm of lip/jaw travel that is at most ~12 weight units/s, 0.2 per frame at 60 fps.
+MAX_RATE_PER_S = 12.0
+
+
+def _first_voiced_end(chunk, start):
+    """Time the animator aims the first voiced phone's target at (its shifted centre): the end of
+    the onset (the release of a first bilabial is not an onset and is fast by nature)."""
+    p = next(p for p in chunk.phonemes if p.phoneme not in ("_", "ʔ"))
+    shift = ART.bilabial_shift_s if p.phoneme in "pbm" else ART.shift_s
+    return start + 0.5 * (p.start + p.end) / chunk.sample_rate - shift
+
+
+def _max_step(f, lo, hi):
+    mouth = [C[m] for m in MOUTH_CHANNELS]
+    seg = f[max(lo, 0): hi + 1][:, mouth]
+    return float(np.abs(np.diff(seg, axis=0)).max())
+
+
+@pytest.mark.parametrize("fps", [60, 30])
+def test_onsets_move_no_faster_than_articulation(voice, fps):
+    """Utterance and clause starts, added the way the session adds them (after the frames before
+    them were returned), a cut mid-word, and barge-in speech right after the cut."""
+    bound = MAX_RATE_PER_S / fps
+    texts = ["Hello.", "Okay, maybe.", "Bob, please move the map.", "Oh! Wow, amazing."]
+    for text in texts:
+        cws, end = _speak(voice, text, gap_s=0.3)
+        anim = FaceAnimator(fps, seed=1)
+        n = int((end + 1.0) * fps)
+        parts, pos = [], 0
+        for chunk, start in cws:
+            upto = int(np.ceil(start * fps))
+            parts.append(anim.frames(pos, upto - pos))
+            pos = upto
+            anim.add_speech(chunk, start)
+        parts.append(anim.frames(pos, n - pos))
+        f = np.concatenate(parts)
+        for chunk, start in cws:
+            hi = int(np.ceil(_first_voiced_end(chunk, start) * fps))
+            assert _max_step(f, int(start * fps) - 3, hi) <= bound, (text, start)
+        # Early placement (contract 3: lookahead_s before the first frame) is smooth too.
+        g = animate_speech(cws, fps, n, seed=1)
+        for chunk, start in cws:
+            hi = int(np.ceil(_first_voiced_end(chunk, start) * fps))
+            assert _max_step(g, int((start - anim.lookahead_s) * fps), hi) <= bound, (text, start)
+    # Cut mid-word, then barge-in speech at the next frame.
+    chunk = next(voice.synthesize("Maybe the problem was never the map.", noise=False))
+    reply = next(voice.synthesize("Bob? What?", noise=False))
+    for frac in (0.3, 0.45, 0.6, 0.75):
+        anim = FaceAnimator(fps, seed=2)
+        anim.add_speech(chunk, LEAD_S)
+        cut = LEAD_S + frac * chunk.num_samples / chunk.sample_rate
+        k = int(np.ceil(cut * fps))
+        a = anim.frames(0, k)
+        anim.cut_speech(cut)
+        b = anim.frames(k, int(0.1 * fps))
+        anim.add_speech(reply, (k + int(0.1 * fps)) / fps)
+        c = anim.frames(k + int(0.1 * fps), int(1.5 * fps))
+        f = np.concatenate([a, b, c])
+        hi = int(np.ceil(_first_voiced_end(reply, (k + int(0.1 * fps)) / fps) * fps))
+        assert _max_step(f, k - 1, hi) <= bound, frac
+        # The reply still closes the lips on its b.
+        for _, n_b in _centres([(reply, (k + int(0.1 * fps)) / fps)], fps, {"b"}):
+            assert lips_shut(f[n_b])
+
+
+def test_lookahead_covers_the_dominance_reach(voice):
+    """Speech starting more than lookahead_s after a frame cannot change that frame."""
+    chunk = next(voice.synthesize("Mom, bake a pie.", noise=False))
+    a = FaceAnimator(60, seed=0)
+    b = FaceAnimator(60, seed=0)
+    start = 2.0
+    b.add_speech(chunk, start)
+    last = int(np.floor((start - a.lookahead_s) * 60))
+    np.testing.assert_array_equal(a.frames(0, last + 1), b.frames(0, last + 1))
+    assert 0.1 <= a.lookahead_s <= 0.5

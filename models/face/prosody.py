@@ -2,6 +2,10 @@
 
 The energy scales how wide vowels open (louder -> wider, as in real speech where jaw opening and
 vocal effort rise together) and picks the accents that get brow raises and head nods.
+
+The animator uses :func:`phone_rms_energy`: each phone's RMS over its own samples against a fixed
+reference level, so a clause streamed as sub-chunks cut on phone boundaries gets exactly the
+energies of the whole clause (no per-chunk normalisation).
 """
 
 from __future__ import annotations
@@ -58,12 +62,29 @@ def phone_energy(env: np.ndarray, starts: np.ndarray, ends: np.ndarray, sample_r
     return out
 
 
+def phone_rms_energy(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray, ref_rms: float) -> np.ndarray:
+    """Energy of each phone ``(P,)``: RMS of ``audio[start:end]`` (int16 PCM read as full scale
+    1.0, or float) divided by ``ref_rms``. Depends on the phone's samples only."""
+    x = np.asarray(audio)
+    scale = 1.0 / 32768.0 if np.issubdtype(x.dtype, np.integer) else 1.0
+    x = x.reshape(-1)
+    out = np.zeros(len(starts))
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        s, e = int(max(s, 0)), int(min(e, x.size))
+        if e > s:
+            # A fresh copy per phone: the sum then cannot depend on where the phone sits in its chunk.
+            seg = np.array(x[s:e], dtype=np.float64) * scale
+            out[i] = np.sqrt(float(np.dot(seg, seg)) / (e - s))
+    return out / max(ref_rms, 1e-9)
+
+
 @dataclass(frozen=True)
 class Accent:
     """A stressed syllable: time of its vowel's centre (s, chunk-relative) and energy (≈0..1.5)."""
 
     time_s: float
     energy: float
+    centre_sample: float = 0.0   # the vowel's centre in samples from the chunk's first (half-integer)
 
 
 def accents(phonemes, energy: np.ndarray, sample_rate: int) -> list[Accent]:
@@ -81,5 +102,5 @@ def accents(phonemes, energy: np.ndarray, sample_rate: int) -> list[Accent]:
         if j >= n or not is_vowel(phonemes[j].phoneme):
             j = i
         q = phonemes[j]
-        out.append(Accent(0.5 * (q.start + q.end) / sample_rate, float(energy[j])))
+        out.append(Accent(0.5 * (q.start + q.end) / sample_rate, float(energy[j]), 0.5 * (q.start + q.end)))
     return out

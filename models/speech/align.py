@@ -207,4 +207,4 @@ def to_chunk(audio16: np.ndarray, phones: list[AlignedPhone], words: list[tuple[
             out.append(TimedPhoneme("_", pos, n))
     timed_words = [TimedWord(w, max(0, min(s, n)), max(0, min(e, n))) for w, s, e in words]
     return SpeechChunk(text=text, sample_rate=ALIGN_RATE, audio=np.asarray(audio16, dtype=np.int16),
-                       phonemes=out, words=[w for w in timed_words if w.end > w.start])
+                       phonemes=out, words=[w for w in timed_words if w.end > w.start], acoustic_timing=True)

@@ -62,6 +62,10 @@ class SpeechChunk:
     audio: np.ndarray
     phonemes: list[TimedPhoneme] = field(default_factory=list)
     words: list[TimedWord] = field(default_factory=list)
+    #: True when the phone spans come from an alignment of this audio (PocketSphinx), False for a
+    #: synthesizer's own durations (Piper's), which the face animator corrects by their measured
+    #: offset against the audio (models/face/coarticulation.py, ArticulationParams).
+    acoustic_timing: bool = False
 
     @property
     def num_samples(self) -> int:
