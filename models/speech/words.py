@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
+
 from faceplex.models.speech.piper_voice import LENGTH_MARKS, PAUSE_SYMBOLS, STRESS_MARKS, TimedWord
 
 #: IPA vowel letters espeak-ng writes (a substitution vowel<->vowel is cheaper than vowel<->consonant:
@@ -37,7 +39,7 @@ _SUB_SAME_CLASS = 2
 _SUB_OTHER_CLASS = 3
 _INDEL_PHONE = 2
 _INDEL_BREAK = 1
-_INF = 1 << 30
+_INF = 1 << 28  # "impossible"; int32 tables, and real costs stay far below it
 
 _BREAK = "_"      # a pause/space in the sentence, or a space inside one word's phonemes
 _BOUNDARY = "|"   # the boundary between two words (A side only)
@@ -165,29 +167,41 @@ def _match_cost(a: str, b: str) -> int:
     return _sub_cost(a, b)
 
 
-def _dp(A: list[str], B: list[str]) -> list[list[int]]:
-    """Forward edit-distance table ``F[i][j]``: cost of aligning ``A[:i]`` with ``B[:j]``."""
+def _dp(A: list[str], B: list[str]) -> np.ndarray:
+    """Forward edit-distance table ``F[i, j]``: cost of aligning ``A[:i]`` with ``B[:j]``,
+    ``(len(A) + 1, len(B) + 1) int32``.
+
+    One numpy pass per row of A: the diagonal (match/substitute) and vertical (A token left
+    out) moves are elementwise; the horizontal chain of B insertions is a running minimum,
+    ``cur[j] = C[j] + min_{k<=j}(cand[k] - C[k])`` with ``C`` the cumulative insertion costs.
+    """
     n, m = len(A), len(B)
-    F = [[_INF] * (m + 1) for _ in range(n + 1)]
-    F[0][0] = 0
-    row0 = F[0]
-    for j in range(1, m + 1):
-        row0[j] = row0[j - 1] + _ins_cost(B[j - 1])
-    ins = [_ins_cost(b) for b in B]
+    is_break = np.array([b == _BREAK for b in B], dtype=bool)
+    is_vowel = np.array([b in _VOWELS for b in B], dtype=bool)
+    ids = {sym: k for k, sym in enumerate(sorted(set(A) | set(B)))}
+    b_ids = np.array([ids[b] for b in B], dtype=np.int32)
+    C = np.zeros(m + 1, dtype=np.int32)
+    C[1:] = np.cumsum(np.where(is_break, _INDEL_BREAK, _INDEL_PHONE))
+    rows: dict[str, np.ndarray] = {}
+    F = np.empty((n + 1, m + 1), dtype=np.int32)
+    F[0] = C
     for i in range(1, n + 1):
         a = A[i - 1]
+        cost = rows.get(a)
+        if cost is None:
+            if a in (_BOUNDARY, _BREAK):
+                cost = np.where(is_break, 0, _INF)
+            else:
+                sub = np.where(is_vowel == (a in _VOWELS), _SUB_SAME_CLASS, _SUB_OTHER_CLASS)
+                cost = np.where(is_break, _INF, np.where(b_ids == ids[a], 0, sub))
+            cost = rows[a] = cost.astype(np.int32)
+        prev = F[i - 1]
         da = _del_cost(a)
-        prev, cur = F[i - 1], F[i]
-        cur[0] = prev[0] + da
-        for j in range(1, m + 1):
-            best = prev[j - 1] + _match_cost(a, B[j - 1])
-            d = prev[j] + da
-            if d < best:
-                best = d
-            c = cur[j - 1] + ins[j - 1]
-            if c < best:
-                best = c
-            cur[j] = best
+        cand = np.empty(m + 1, dtype=np.int32)
+        cand[0] = prev[0] + da
+        np.minimum(prev[:-1] + cost, prev[1:] + da, out=cand[1:])
+        np.minimum(cand, _INF, out=cand)
+        F[i] = C + np.minimum.accumulate(cand - C)
     return F
 
 
@@ -233,27 +247,23 @@ def align_words(words: Sequence[Word], phones: Sequence[Sequence[str]],
         bound_at.append(len(A))
         A.append(_BOUNDARY)
     F = _dp(A, B)
-    G = _dp(A[::-1], B[::-1])  # backward: G[n-i][m-j] = cost of aligning A[i:] with B[j:]
+    G = _dp(A[::-1], B[::-1])  # backward: G[n-i, m-j] = cost of aligning A[i:] with B[j:]
     n, m = len(A), len(B)
-    opt = F[n][m]
-
-    def back(i: int, j: int) -> int:
-        return G[n - i][m - j]
+    opt = int(F[n, m])
+    breaks = np.array([b == _BREAK for b in B] + [False], dtype=bool)
 
     # Each boundary's cut: the B token index range (left_end, right_start) its unique optimal
     # edge gives, or None when optimal alignments disagree.
     cuts: list[tuple[int, int] | None] = []
     for i in bound_at:
-        edges = set()
-        Fi = F[i]
-        for j in range(m + 1):
-            if Fi[j] >= _INF:
-                continue
-            if Fi[j] + _INDEL_BREAK + back(i + 1, j) == opt:
-                edges.add((j, j))          # no break here: the cut falls between B[j-1] and B[j]
-            if j < m and B[j] == _BREAK and Fi[j] + back(i + 1, j + 1) == opt:
-                edges.add((j, j + 1))      # the boundary is the pause B[j]
-        cuts.append(edges.pop() if len(edges) == 1 else None)
+        Fi = F[i].astype(np.int64)
+        back = G[n - i - 1, ::-1].astype(np.int64)  # back[j] = cost of aligning A[i+1:] with B[j:]
+        # no break here: the cut falls between B[j-1] and B[j]
+        skip = np.flatnonzero(Fi + _INDEL_BREAK + back == opt)
+        # the boundary is the pause B[j]
+        on_break = np.flatnonzero((Fi[:-1] + back[1:] == opt) & breaks[:-1])
+        edges = [(int(j), int(j)) for j in skip] + [(int(j), int(j) + 1) for j in on_break]
+        cuts.append(edges[0] if len(edges) == 1 else None)
 
     # Groups of words between exact cuts; a group with no phone of its own joins the next one.
     marks: list[tuple[int, int, int, int]] = []  # (first word, last word, first B, end B)
