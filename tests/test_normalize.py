@@ -37,6 +37,8 @@ CASES = [
     ("Sales rose 50% or 3.5%.", "Sales rose fifty percent or three point five percent."),
     ("Add 3/4 of a cup, or 1/2.", "Add three quarters of a cup, or one half."),
     ("A 5-10 minute walk.", "A five to ten minute walk."),
+    ("Add 3½ cups and ¼ teaspoon.", "Add three and a half cups and one quarter teaspoon."),
+    ("I code in C# daily.", "I code in C sharp daily."),
     # currencies
     ("It costs $3.50, or $1.", "It costs three dollars and fifty cents, or one dollar."),
     ("I paid $2.5 million for it.", "I paid two point five million dollars for it."),
@@ -52,6 +54,19 @@ CASES = [
 @pytest.mark.parametrize("text, spoken", CASES)
 def test_normalization_table(text, spoken):
     assert normalize(text)[0] == spoken
+
+
+def test_normalization_never_fails_and_words_point_into_the_clause():
+    import random
+
+    rng = random.Random(7)
+    alphabet = list("0123456789$%/:.,-#&+@'\"()!?aAmMpPsStTdDrR €£½😀👍🏽\u200d")
+    for _ in range(2000):
+        clause = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        spoken, words = normalize(clause)
+        assert all(clause[w.start:w.end] == w.text for w in words), clause
+        assert all(w1.end <= w2.start for w1, w2 in zip(words, words[1:])), clause
+        assert "😀" not in spoken and "👍" not in spoken
 
 
 def test_words_keep_what_the_client_wrote():

@@ -74,6 +74,10 @@ _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros
 _SYMBOL_WORDS = {"&": "and", "+": "plus", "=": "equals", "@": "at", "%": "percent", "#": "number",
                  "°": "degrees", "×": "times", "÷": "divided by"}
 
+_VULGAR = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅛": (1, 8)}
+_RE_VULGAR = re.compile(r"(\d*)([½⅓⅔¼¾⅕⅛])")
+_RE_SHARP = re.compile(r"([A-G])#")  # musical keys and languages: "C#" is "C sharp"
+
 _TOKEN = re.compile(r"[^\s—–]+")
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}")
 
@@ -334,6 +338,11 @@ def normalize_words(clause: str) -> list[Word]:
             spoken = _AMPM[tok.lower()]
         elif tok.lower() in ("am", "pm") and prev.isdigit() and int(prev) <= 24:
             spoken = _AMPM[tok.lower()]
+        elif m := _RE_VULGAR.fullmatch(tok):
+            frac = _fraction(*_VULGAR[m.group(2)])
+            spoken = f"{cardinal(int(m.group(1)))} and {frac.replace('one ', 'a ', 1)}" if m.group(1) else frac
+        elif m := _RE_SHARP.fullmatch(tok):
+            spoken = f"{m.group(1)} sharp"
         elif any(ch.isdigit() for ch in tok):
             spoken = _number_token(tok, prev, nxt, texts[i - 2] if i > 1 else "")
             m = _RE_CURRENCY.fullmatch(tok)
