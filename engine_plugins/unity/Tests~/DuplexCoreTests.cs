@@ -90,6 +90,15 @@ namespace FacePlex.Tests
                 for (int i = 0; i < 1000; i++) { ms.Write(pcm, 0, 480, 48000, 1); ms.Write(f, 0, 480, 48000, 1); }
                 T.Eq(0L, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 2000 writes");
             });
+            T.Run("mic: capture-ring blocks divide the ring (never straddle its end)", () =>
+            {
+                T.Eq(960, MicStream.BlockFrames(48000, 960), "48 kHz, 20 ms");
+                T.Eq(882, MicStream.BlockFrames(44100, 882), "44.1 kHz, 20 ms");
+                T.Eq(175, MicStream.BlockFrames(11025, 220), "11025 Hz: the largest divisor of the ring <= 20 ms");
+                T.Eq(1, MicStream.BlockFrames(7919, 160), "a prime ring: single frames");
+                foreach (int ring in new[] { 8000, 11025, 16000, 22050, 44100, 48000, 96000, 7919 })
+                    T.Eq(0, ring % MicStream.BlockFrames(ring, ring / 50), "divides " + ring);
+            });
             T.Run("mic: bad formats are refused with a clear error", () =>
             {
                 var ms = new MicStream();

@@ -160,6 +160,20 @@ namespace FacePlex.Core
             }
         }
 
+        /// <summary>
+        /// The block length, in frames, for reading a looping capture ring of <paramref name="ringFrames"/>
+        /// frames (Unity's Microphone clip): the largest divisor of the ring length not above
+        /// <paramref name="targetFrames"/>, so that blocks read at multiples of it never straddle the ring's
+        /// end (no reliance on a wrapping read, no second buffer).
+        /// </summary>
+        public static int BlockFrames(int ringFrames, int targetFrames)
+        {
+            if (ringFrames <= 0) throw new ArgumentException("ringFrames must be positive");
+            for (int b = Math.Min(Math.Max(1, targetFrames), ringFrames); b > 1; b--)
+                if (ringFrames % b == 0) return b;
+            return 1;
+        }
+
         /// <summary>Discards everything buffered (e.g. on reconnect: old microphone audio is stale).</summary>
         public void Clear()
         {

@@ -1,3 +1,4 @@
+using FacePlex.Core;
 using UnityEngine;
 
 namespace FacePlex.Unity
@@ -6,8 +7,9 @@ namespace FacePlex.Unity
     /// The player's microphone, so the character listens and can be interrupted (PROTOCOL.md §11). Records
     /// with Unity's <c>Microphone</c> into a looping AudioClip (a ring of <see cref="ringSeconds"/>), and
     /// every frame copies what the device wrote since the last frame (<c>Microphone.GetPosition</c>,
-    /// <c>AudioClip.GetData</c>) into <see cref="FacePlexCharacter.SendMic"/> in blocks of
-    /// <see cref="blockMs"/>, at the device's own rate (the daemon resamples). Nothing is allocated per frame.
+    /// <c>AudioClip.GetData</c>) into <see cref="FacePlexCharacter.SendMic"/> in blocks of about
+    /// <see cref="blockMs"/> (a divisor of the ring), at the device's own rate (the daemon resamples).
+    /// Nothing is allocated per frame.
     /// <para>
     /// <b>Echo cancellation is required</b>: the character's own voice from the speakers must not reach the
     /// microphone, or the daemon hears it as the player. Unity's <c>Microphone</c> gives the raw device signal
@@ -69,9 +71,11 @@ namespace FacePlex.Unity
             int rate = min == 0 && max == 0 ? preferredSampleRate : (int)Mathf.Clamp(preferredSampleRate, min, max);
             _clip = Microphone.Start(_device, true, Mathf.Max(1, (int)ringSeconds), rate);
             if (_clip == null) { Debug.LogWarning("FacePlex: Microphone.Start(" + (_device ?? "default") + ") failed"); return false; }
-            _blockFrames = Mathf.Max(1, (int)(_clip.frequency * blockMs / 1000f));
+            // Blocks divide the ring, so a block never straddles its end (FacePlex.Core.MicStream.BlockFrames).
+            _blockFrames = MicStream.BlockFrames(_clip.samples, Mathf.Max(1, (int)(_clip.frequency * blockMs / 1000f)));
             _block = new float[_blockFrames * _clip.channels];
-            _read = Microphone.GetPosition(_device);
+            int pos = Microphone.GetPosition(_device);
+            _read = pos - pos % _blockFrames;
             return true;
         }
 
@@ -95,8 +99,8 @@ namespace FacePlex.Unity
             int available = (pos - _read + ring) % ring;
             while (available >= _blockFrames)
             {
-                // GetData reads _block.Length / channels frames from _read and wraps at the clip's end
-                // (Unity manual, AudioClip.GetData: "the read will wrap around").
+                // GetData reads _block.Length / channels frames from frame _read (AudioClip.GetData,
+                // Audio.bindings.cs:458); _read is a multiple of _blockFrames, which divides the ring.
                 _clip.GetData(_block, _read);
                 if (!muted && character != null) character.SendMic(_block, 0, _block.Length, _clip.frequency, _clip.channels);
                 _read = (_read + _blockFrames) % ring;
