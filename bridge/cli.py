@@ -41,7 +41,15 @@ def _cmd_say(args: argparse.Namespace) -> int:
     elif not args.text:
         raise SystemExit("faceplex say: give TEXT, or --audio FILE.wav")
     else:
+        from faceplex.models.speech import language
+        from faceplex.models.speech.piper_voice import DEFAULT_VOICE
+
+        language.warm_up(wait=False)  # loads while the line is baked
         take = bake_text(args.text, sample_rate=args.sample_rate, fps=args.fps, seed=args.seed, speed=args.speed)
+        language.warm_up(wait=True)
+        warning = language.language_warning(args.text, DEFAULT_VOICE)
+        if warning:  # spoken anyway, as the daemon does (PROTOCOL.md, warning)
+            print(f"faceplex say: warning language_not_supported: {warning}", file=sys.stderr)
     paths = write_take(take, Path(args.output))
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     return 0

@@ -72,3 +72,14 @@ def test_daemon_warns_and_speaks_anyway(daemon):
             assert warnings[0][0] < started
             assert fr.outcome == "finished" and fr.end - fr.start > 22050 and en.outcome == "finished"
     asyncio.run(go())
+
+
+def test_faceplex_say_warns_on_stderr_and_bakes_anyway(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "say", "Guten Tag, wie geht es Ihnen heute?",
+                          "-o", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "warning language_not_supported" in out.stderr and "'de'" in out.stderr
+    assert (tmp_path / "take.wav").exists()

@@ -278,6 +278,9 @@ function onMessage(msg) {
     case "interrupted":
       logEvent(`${msg.utt} interrupted after "${msg.text_spoken}" (${msg.samples_played} samples heard)`);
       return;
+    case "warning":
+      logEvent(`warning ${msg.code}: ${msg.message}`);
+      return;
     case "error":
       state.errors.push({ code: msg.code, message: msg.message, reply_to: msg.reply_to });
       logEvent(`error ${msg.code}: ${msg.message}`);
