@@ -28,6 +28,7 @@ from faceplex.protocol.connection import ServerConnection
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
 from .analysis import close as analysis_close
+from .vad_pool import close as vad_close
 from .gate import Gate, is_loopback, new_token, token_from_env
 from .lipsync import warm_up as lipsync_warm_up
 from .motion import animator_factory
@@ -123,6 +124,7 @@ class Daemon:
             await self._server.wait_closed()
         self.scheduler.shutdown()
         analysis_close(1.0)   # the PocketSphinx worker process (contract 5)
+        vad_close(1.0)        # the speech-detection threads
 
     async def _handler(self, ws: WsConnection) -> None:
         sock = ws.transport.get_extra_info("socket")

@@ -24,6 +24,7 @@ from faceplex.protocol.errors import ErrorCode, ProtocolError
 from .analysis import analysis_pool
 from .lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
 from .listener import MicFormatError, MicListener, check_pcm_format
+from .vad_pool import vad_pool
 from .utterance import Utterance
 
 log = logging.getLogger("faceplex.duplex")
@@ -47,10 +48,16 @@ class DuplexMixin:
         self._played_at: Optional[float] = None      # wall time of the last playback report
         self._resume: Optional[dict] = None           # an interrupted utterance that may resume
         self.duplex_stats = {"interruptions": 0, "mic_chunks": 0}
+        self._mic_jobs: list[tuple] = []    # mic chunks waiting for the VAD pool (in order)
+        self._mic_busy = False              # a job of this session is on the pool
         warm_up()   # phone recognition's decoder: a no-op when the daemon already loaded it
 
     # ------------------------------------------------------------------ microphone
     def _on_mic(self, msg: m.Mic) -> None:
+        """Check the chunk here (errors at once), then queue it for speech detection on the VAD
+        pool (:mod:`faceplex.bridge.vad_pool`); its events are acted on back on the loop, in
+        order. The timeline position and the echo gate's lag are taken now, at arrival."""
+        check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
         if self.listener is None:
             self.listener = MicListener(self.sample_rate)
             for start, pcm in self._recent_out:   # the echo gate needs what is playing now
@@ -59,19 +66,45 @@ class DuplexMixin:
         cfg = self.config
         self.duplex_stats["mic_chunks"] += 1
         now = self.clock_sample()
-        try:
-            events, audio = self.listener.push(msg.pcm, msg.sample_rate, msg.channels, now,
-                                               time.monotonic(), cfg.vad_threshold, cfg.vad_silence_ms,
-                                               cfg.min_interruption_ms, msg.id, self._echo_lag(now))
-        except MicFormatError as err:
-            self._partner_events(err.events)   # the stop of speech the bad stream had started
-            raise
-        if audio is not None and len(audio[0]) and hasattr(self.animator, "add_partner_audio"):
-            self.animator.add_partner_audio(audio[0], audio[1] / self.sample_rate)
-        self._partner_events(events)
+        self._mic_jobs.append((msg.pcm, msg.sample_rate, msg.channels, now, time.monotonic(), cfg.vad_threshold,
+                               cfg.vad_silence_ms, cfg.min_interruption_ms, msg.id, self._echo_lag(now)))
+        if not self._mic_busy:
+            self._mic_submit()
+
+    def _mic_submit(self) -> None:
+        jobs, self._mic_jobs = self._mic_jobs, []
+        listener, loop = self.listener, asyncio.get_running_loop()
+
+        def work() -> None:   # on a VAD pool thread
+            results = []
+            for args in jobs:
+                try:
+                    results.append((*listener.push(*args), None))
+                except MicFormatError as err:    # with the stop of speech the bad stream started
+                    results.append((err.events, None, err))
+                except ProtocolError as err:
+                    results.append(([], None, err))
+            loop.call_soon_threadsafe(self._mic_done, results)
+
+        self._mic_busy = vad_pool().submit(work)
+
+    def _mic_done(self, results) -> None:
+        self._mic_busy = False
+        if self.closed:
+            return
+        for events, audio, err in results:
+            if audio is not None and len(audio[0]) and hasattr(self.animator, "add_partner_audio"):
+                self.animator.add_partner_audio(audio[0], audio[1] / self.sample_rate)
+            self._partner_events(events)
+            if err is not None:
+                self.conn.send_error(err.code, err.message, err.reply_to)
+        if self._mic_jobs:
+            self._mic_submit()
+        self._flush(None)
+        self._wake.set()
 
     def _partner_events(self, events: list[tuple]) -> None:
-        """Act on the listener's events: ``partner_speaking`` always mirrors the listener."""
+        """Act on the listener's events (on the loop, in the order of the chunks)."""
         cfg = self.config
         for ev in events:
             if ev[0] == "start":
@@ -87,8 +120,6 @@ class DuplexMixin:
                 self._turn("stop")
                 if self._resume is not None:
                     self._resume["deadline"] = time.monotonic() + cfg.false_interruption_timeout_ms / 1000
-        if self.listener is not None and self.partner_speaking and not self.listener.in_speech:
-            self.partner_speaking = False   # never a turn the listener no longer has
 
     def _echo_lag(self, now: int) -> Optional[int]:
         """Media clock - the client's playback position (the last ``playback`` report extrapolated
@@ -160,7 +191,7 @@ class DuplexMixin:
         """New utterances wait while the partner speaks (turn taking), unless the policy ignores it.
         The partner's turn ends when its microphone stops (:data:`MIC_TIMEOUT_S` without a chunk):
         the hold never outlives the stream that started it."""
-        if self.partner_speaking and self.listener is not None:
+        if self.partner_speaking and self.listener is not None and not self._mic_busy:
             events = self.listener.expire(time.monotonic(), MIC_TIMEOUT_S)
             if events:
                 self._partner_events(events)
