@@ -175,6 +175,14 @@ namespace FacePlex.Tests
                 Feed(s, new UtteranceCancelled { Utt = u, Reason = "client_too_slow", Sample = 10, Samples = 10, InsertedSilence = 3 });
                 T.Check(warnings.SequenceEqual(new[] { "language_not_supported " + u }), "warning");
                 T.Check(ends.Count == 1 && ends[0].Reason == "client_too_slow" && ends[0].InsertedSilence == 3 && ends[0].SamplesPlayed == -1, "cancel reason");
+                var refused = s.Say("One too many.");
+                Feed(s, new ErrorMessage { ReplyTo = "say-" + refused, Code = "queue_full", Text = "16 waiting" });
+                T.Check(ends.Count == 2 && ends[1].Utt == refused && ends[1].Reason == "rejected" && ends[1].Rejection.Code == "queue_full", "a refused say ends as rejected");
+                T.Check(s.StateOf(refused) == null, "and is forgotten");
+                var failing = s.Say("Synthesis fails.");
+                Feed(s, new ErrorMessage { ReplyTo = "say-" + failing, Code = "synthesis_failed", Text = "voice" });
+                Feed(s, new UtteranceCancelled { Utt = failing, Reason = "error", Sample = 0, Samples = 0 });
+                T.Check(ends.Count == 3 && ends[2].Reason == "error", "synthesis_failed ends once, by its utterance_cancelled");
             });
             T.Run("marks: released when heard, in timeline order; dropped with their utterance", () =>
             {

@@ -206,12 +206,17 @@ namespace FacePlex.Core
                         break;
                     case "error":
                         var e = (ErrorMessage)msg;
-                        // A refused say never starts: forget it.
-                        if (e.ReplyTo != null && e.ReplyTo.StartsWith("say-", StringComparison.Ordinal))
+                        // A refused say (or lipsync) never starts: forget it, and end it as "rejected" so a game
+                        // waiting for its end does not hang. (synthesis_failed is followed by utterance_cancelled.)
+                        if (e.ReplyTo != null && e.ReplyTo.StartsWith("say-", StringComparison.Ordinal) && e.Code != "synthesis_failed")
                         {
                             UtteranceState st;
                             var u = e.ReplyTo.Substring(4);
-                            if (_utts.TryGetValue(u, out st) && st == UtteranceState.Requested) _utts.Remove(u);
+                            if (_utts.TryGetValue(u, out st) && st == UtteranceState.Requested)
+                            {
+                                _utts.Remove(u);
+                                Ended(new UtteranceEnd { Utt = u, Reason = "rejected", Rejection = e });
+                            }
                         }
                         break;
                     default:

@@ -5,7 +5,9 @@ namespace FacePlex.Core
     /// <summary>
     /// How an utterance ended, as the daemon reported it: <see cref="Reason"/> is <c>"finished"</c>
     /// (<c>utterance_finished</c>: every sample was sent) or the <c>utterance_cancelled</c> reason
-    /// (<c>client</c>, <c>client_too_slow</c>, <c>error</c>, <c>shutdown</c>, <c>interrupted</c>, <c>empty</c>).
+    /// (<c>client</c>, <c>client_too_slow</c>, <c>error</c>, <c>shutdown</c>, <c>interrupted</c>, <c>empty</c>),
+    /// or <c>"rejected"</c> when the daemon refused the say/lipsync with an error (<see cref="Rejection"/>;
+    /// e.g. queue_full, text_too_long) so it never started.
     /// When the partner cut it while it played, <see cref="Interruption"/> holds the daemon's
     /// <c>interrupted</c> event and this end is raised at once with it (not again at the
     /// <c>utterance_cancelled</c> that follows).
@@ -24,6 +26,8 @@ namespace FacePlex.Core
         public long InsertedSilence;
         /// <summary>The partner's interruption, or null.</summary>
         public Interrupted Interruption;
+        /// <summary>The error that refused the request (Reason "rejected"), or null.</summary>
+        public ErrorMessage Rejection;
 
         /// <summary>True when the partner cut the utterance.</summary>
         public bool WasInterrupted { get { return Reason == "interrupted"; } }

@@ -29,7 +29,7 @@ namespace FacePlex.Unity
         public UtteranceEvent onUtteranceStarted = new UtteranceEvent();
         [Tooltip("The listener has heard all of an utterance.")]
         public UtteranceEvent onUtteranceFinished = new UtteranceEvent();
-        [Tooltip("An utterance stopped early: (utterance, reason: client, interrupted, client_too_slow, error, shutdown, empty, disconnected).")]
+        [Tooltip("An utterance stopped early: (utterance, reason: client, interrupted, client_too_slow, error, shutdown, empty; rejected: the daemon refused it; disconnected: the session was lost).")]
         public UtteranceTextEvent onUtteranceCancelled = new UtteranceTextEvent();
         [Tooltip("A word starts being heard.")]
         public TextEvent onWord = new TextEvent();
