@@ -39,6 +39,10 @@ CASES = [
     ("A 5-10 minute walk.", "A five to ten minute walk."),
     ("Add 3½ cups and ¼ teaspoon.", "Add three and a half cups and one quarter teaspoon."),
     ("I code in C# daily.", "I code in C sharp daily."),
+    # units after a number
+    ("I ran 5km in 30 min, at 60 mph.", "I ran five kilometers in thirty minutes, at sixty miles per hour."),
+    ("It was 30°C, a 1 kg bag, a 2.5GB file.", "It was thirty degrees Celsius, a one kilogram bag, a two point five gigabytes file."),
+    ("In 5G networks", "In 5G networks"),
     # currencies
     ("It costs $3.50, or $1.", "It costs three dollars and fifty cents, or one dollar."),
     ("I paid $2.5 million for it.", "I paid two point five million dollars for it."),

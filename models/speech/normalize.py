@@ -16,8 +16,9 @@ Conventions (the default voice is American English, en_US-joe-medium):
 - Cardinals follow American usage: no "and" inside numbers ("one hundred five"); 4-digit
   numbers are read as years ("nineteen ninety-nine") after a month or a preposition of time
   ("in", "since", "by", ...) or before AD/BC, otherwise as cardinals.
-- Number words come from num2words (PyPI); the rest is this module's table.
-- Emoji and other symbols (Unicode categories So, Sk, Co, Cn; variation selectors, joiners,
+- Number words come from num2words (PyPI); the rest is this module's table (units such as
+  "km", "mph", "GB", "°C" only right after a number).
+- Emoji and other symbols (Unicode categories So, Sk, Sm, Co, Cn; variation selectors, joiners,
   enclosing keycaps) are dropped, never read.
 """
 
@@ -73,6 +74,23 @@ _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros
              "₹": ("rupee", "rupees", "paisa", "paise")}
 _SYMBOL_WORDS = {"&": "and", "+": "plus", "=": "equals", "@": "at", "%": "percent", "#": "number",
                  "°": "degrees", "×": "times", "÷": "divided by"}
+
+#: Units read after a number ("5 km", "5km", "2.5GB", "30°C"); (singular, plural). Ambiguous
+#: abbreviations ("m", "in", "s", "l") are left out.
+UNITS: dict[str, tuple[str, str]] = {
+    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"), "mm": ("millimeter", "millimeters"),
+    "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"), "g": ("gram", "grams"),
+    "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"), "ft": ("foot", "feet"),
+    "mi": ("mile", "miles"), "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"), "ml": ("milliliter", "milliliters"),
+    "kb": ("kilobyte", "kilobytes"), "mb": ("megabyte", "megabytes"), "gb": ("gigabyte", "gigabytes"),
+    "tb": ("terabyte", "terabytes"), "hz": ("hertz", "hertz"), "khz": ("kilohertz", "kilohertz"),
+    "mhz": ("megahertz", "megahertz"), "ghz": ("gigahertz", "gigahertz"), "ms": ("millisecond", "milliseconds"),
+    "sec": ("second", "seconds"), "min": ("minute", "minutes"), "hr": ("hour", "hours"), "hrs": ("hour", "hours"),
+    "°c": ("degree Celsius", "degrees Celsius"), "°f": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "°": ("degree", "degrees"),
+}
+_RE_NUMBER_UNIT = re.compile(r"([+-]?\d[\d,]*(?:\.\d+)?)(km/h|°[CcFf]|°|[A-Za-z]{1,3})")
 
 _VULGAR = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅛": (1, 8)}
 _RE_VULGAR = re.compile(r"(\d*)([½⅓⅔¼¾⅕⅛])")
@@ -309,6 +327,15 @@ def _plain(tok: str) -> str:
     return " ".join(decimal(t) if _RE_NUMBER.fullmatch(t) else t for t in "".join(out).split())
 
 
+def _is_unit(tok: str) -> bool:
+    return tok.lower() in UNITS and tok != "G"  # "5G" is a network, "5g" five grams
+
+
+def _unit(unit: str, number: str) -> str:
+    one, many = UNITS[unit.lower()]
+    return one if number.replace(",", "") in ("1", "1.0", "+1", "-1") else many
+
+
 # ------------------------------------------------------------------ the clause
 
 
@@ -343,6 +370,10 @@ def normalize_words(clause: str) -> list[Word]:
             spoken = f"{cardinal(int(m.group(1)))} and {frac.replace('one ', 'a ', 1)}" if m.group(1) else frac
         elif m := _RE_SHARP.fullmatch(tok):
             spoken = f"{m.group(1)} sharp"
+        elif _is_unit(tok) and _RE_NUMBER.fullmatch(prev):
+            spoken = _unit(tok, prev)  # "5 km"
+        elif (m := _RE_NUMBER_UNIT.fullmatch(tok)) and _is_unit(m.group(2)):
+            spoken = f"{decimal(m.group(1))} {_unit(m.group(2), m.group(1))}"  # "5km", "30°C"
         elif any(ch.isdigit() for ch in tok):
             spoken = _number_token(tok, prev, nxt, texts[i - 2] if i > 1 else "")
             m = _RE_CURRENCY.fullmatch(tok)
