@@ -322,7 +322,8 @@ class Interrupted(_Msg):
 
     ``samples_sent``: how many of its samples were sent; ``samples_played``: how many the
     listener heard (from the client's ``playback`` reports, else the daemon's clock; <= sent);
-    ``words_spoken``/``text_spoken``: the words that had fully played. ``partner_sample``: where
+    ``words_spoken``/``text_spoken``: the texts of the word marks that had fully played (a mark
+    covering two words is one entry). ``partner_sample``: where
     the partner's speech began."""
 
     type: Literal["interrupted"] = "interrupted"
