@@ -52,6 +52,8 @@ CASES = [
     ("I ❤️ it 👍🏽 x → y", "I it x y"),
     ("Use R&D and/or marketing.", "Use R and D and or marketing."),
     ("Open 24/7.", "Open twenty-four seven."),
+    # punctuation standing alone is not read ("dot", "colon")
+    (": go . now , then", "go. now, then"),
 ]
 
 

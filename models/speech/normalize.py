@@ -401,7 +401,7 @@ def spoken_text(clause: str, words: list[Word]) -> str:
     ended the clause (or a sentence: the next word is capitalized) is kept as a full stop."""
     out, pos = [], 0
     for k, w in enumerate(words):
-        out.append(_gap(clause[pos:w.start]))
+        out.append(_gap(clause[pos:w.start], first=k == 0))
         out.append(w.spoken)
         pos = w.end
         if w.text.endswith(".") and w.text.lower()[:-1] in ABBREVIATIONS and not w.spoken.endswith("."):
@@ -410,15 +410,22 @@ def spoken_text(clause: str, words: list[Word]) -> str:
             can_end = w.text.lower()[:-1] not in NON_FINAL_ABBREVIATIONS or w.spoken in ("Street", "Drive")
             if not rest.strip(" \"'”’)") or (can_end and _capitalized(nxt)):
                 out.append(".")
-    out.append(_gap(clause[pos:]))
+    out.append(_gap(clause[pos:], first=not words))
     # "10 pm." -> "ten p.m.", not "p.m.." (a spoken form that ends with its own period).
     text = re.sub(r"(?<=[a-z]\.[a-z]\.)\.(?!\.)", "", "".join(out))
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def _gap(s: str) -> str:
-    """Text between words: keep whitespace and punctuation, drop symbols."""
-    return "".join(" " if (is_symbol(ch) or ch in _SYMBOL_WORDS or ch in "/\\|<>~^*_") else ch for ch in s)
+def _gap(s: str, first: bool = False) -> str:
+    """Text between words: keep whitespace and punctuation, drop symbols. Punctuation standing
+    alone is attached to the word before it (espeak-ng reads a lone "." as "dot" and a ":" that
+    starts the text as "colon")."""
+    s = "".join(" " if (is_symbol(ch) or ch in _SYMBOL_WORDS or ch in "/\\|<>~^*_") else ch for ch in s)
+    s = _LONE_PUNCT.sub(r"\1", s)
+    return s.lstrip(" .,;:!?…") if first else s
+
+
+_LONE_PUNCT = re.compile(r"\s+([.,;:!?…]+)(?=\s|$)")
 
 
 def normalize(clause: str) -> tuple[str, list[Word]]:
