@@ -23,7 +23,8 @@ from faceplex.protocol.errors import ErrorCode, ProtocolError
 
 from .analysis import analysis_pool
 from .lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
-from .listener import MicFormatError, MicListener, check_pcm_format
+from .listener import CADENCE_TOLERANCE, GAP_S, MicFormatError, MicListener, check_pcm_format, float32_suspect
+from .input_limits import MAX_SESSION_LIPSYNC_S, MIC_MAX_RATE, MicRateLimit
 from .vad_pool import vad_pool
 from .utterance import Utterance
 
@@ -36,6 +37,8 @@ PLAYBACK_FRESH_S = 0.5
 #: The partner's turn ends when no ``mic`` chunk arrived for this long (a stream that stopped
 #: mid-speech, e.g. the game muted its microphone): later ``say``s are not held by it.
 MIC_TIMEOUT_S = 1.0
+_FLOAT_MESSAGE = ("{kind} pcm must be PCM16LE, but these bytes look like float32 samples (every second 16-bit "
+                  "word reads as a float exponent): convert to int16 before sending; the chunk was dropped")
 
 
 class DuplexMixin:
@@ -47,7 +50,11 @@ class DuplexMixin:
         self.partner_speaking = False
         self._played_at: Optional[float] = None      # wall time of the last playback report
         self._resume: Optional[dict] = None           # an interrupted utterance that may resume
-        self.duplex_stats = {"interruptions": 0, "mic_chunks": 0}
+        self.duplex_stats = {"interruptions": 0, "mic_chunks": 0, "mic_refused_s": 0.0}
+        self._mic_limit = MicRateLimit()
+        self._mic_float = False             # the last decidable mic chunk looked like float32
+        self._mic_run: Optional[list] = None  # arrival cadence of the current declared format
+        self._mic_faulted: Optional[tuple] = None   # a declared format refused as contradicting its bytes
         self._mic_jobs: list[tuple] = []    # mic chunks waiting for the VAD pool (in order)
         self._mic_busy = False              # a job of this session is on the pool
         warm_up()   # phone recognition's decoder: a no-op when the daemon already loaded it
@@ -58,6 +65,43 @@ class DuplexMixin:
         pool (:mod:`faceplex.bridge.vad_pool`); its events are acted on back on the loop, in
         order. The timeline position and the echo gate's lag are taken now, at arrival."""
         check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
+        suspect = float32_suspect(msg.pcm)
+        if suspect:
+            # dropped (never analysed: float noise once interrupted the avatar); reported once a run
+            report, self._mic_float = not self._mic_float, True
+            if report:
+                raise ProtocolError(ErrorCode.AUDIO_FORMAT_MISMATCH, _FLOAT_MESSAGE.format(kind="mic"), msg.id)
+            return
+        if suspect is False:
+            self._mic_float = False
+        seconds = len(msg.pcm) // (2 * msg.channels) / msg.sample_rate
+        t = time.monotonic()
+        fmt = (msg.sample_rate, msg.channels)
+        run = self._mic_run
+        if run is None or run[0] != fmt or t - run[3] > GAP_S:
+            run = self._mic_run = [fmt, t, 0.0, t]
+            if fmt != self._mic_faulted:
+                self._mic_faulted = None     # format, first arrival, seconds after it, last arrival
+        else:
+            run[2] += seconds
+            run[3] = t
+        if fmt == self._mic_faulted:
+            return     # reported once; dropped until the declared format changes
+        admitted, report = self._mic_limit.admit(seconds, t)
+        if not admitted:
+            self.duplex_stats["mic_refused_s"] += seconds
+            if report:
+                ratio = run[2] / max(1e-3, t - run[1])
+                if t - run[1] >= 0.25 and ratio > CADENCE_TOLERANCE[1]:   # a wrong declaration, not a fast mic
+                    self._mic_faulted = fmt
+                    raise ProtocolError(ErrorCode.AUDIO_FORMAT_MISMATCH,
+                                        f"mic declared {fmt[0]} Hz x {fmt[1]} channel(s) but delivers {ratio:.2f}x that "
+                                        "many bytes per second: the real rate or channel count differs; chunks are "
+                                        "dropped", msg.id)
+                raise ProtocolError(ErrorCode.MIC_RATE_EXCEEDED,
+                                    f"mic audio arrives faster than {MIC_MAX_RATE:g}x real time: chunks are dropped "
+                                    "until the stream is back to real time", msg.id)
+            return
         if self.listener is None:
             self.listener = MicListener(self.sample_rate)
             for start, pcm in self._recent_out:   # the echo gate needs what is playing now
@@ -224,6 +268,13 @@ class DuplexMixin:
 
     def _on_lipsync(self, msg: m.Lipsync) -> None:
         check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
+        if float32_suspect(msg.pcm):
+            raise ProtocolError(ErrorCode.AUDIO_FORMAT_MISMATCH, _FLOAT_MESSAGE.format(kind="lipsync"), msg.id)
+        held = self._lipsync_held_s() + len(msg.pcm) // (2 * msg.channels) / msg.sample_rate
+        if held > MAX_SESSION_LIPSYNC_S:
+            raise ProtocolError(ErrorCode.LIPSYNC_OVERFLOW,
+                                f"this session holds {held:.0f} s of lipsync audio not yet sent back; the limit is "
+                                f"{MAX_SESSION_LIPSYNC_S:g} s: resend this chunk later", msg.id)
         utt = self.by_id.get(msg.utt)
         if utt is None:
             from .session import MAX_QUEUED_UTTERANCES
@@ -248,6 +299,15 @@ class DuplexMixin:
         if msg.final:
             utt.final = True
         self._lipsync_kick(utt)
+
+    def _lipsync_held_s(self) -> float:
+        """Seconds of lipsync input the session holds that it has not sent back yet."""
+        held = 0.0
+        for u in self.queue:
+            if u.lipsync is not None:
+                sent = max(0, u.cursor - u.start - u.gap_samples) if u.started else 0
+                held += max(0.0, u.lipsync.seconds - sent / self.sample_rate)
+        return held
 
     def _lipsync_kick(self, utt: Utterance) -> None:
         stream = utt.lipsync

@@ -98,6 +98,49 @@ def check_pcm_format(pcm: bytes, sample_rate: int, channels: int, reply_to: Opti
                             f"{len(pcm)} bytes is not a whole number of {channels}-channel PCM16 frames", reply_to)
 
 
+#: Float-as-PCM16 check (:func:`float32_suspect`): 32-bit words needed for a decision, and the
+#: share of them whose high 16 bits read as a float32 sign + exponent of audio in (-1, 1).
+FLOAT_MIN_WORDS = 128
+FLOAT_SHARE = 0.9
+FLOAT_OTHER_MAX = 0.6
+_EXP_LO, _EXP_HI = 96, 127     # float32 exponents of 2**-31 <= |x| < 1
+
+
+def float32_suspect(pcm: bytes) -> Optional[bool]:
+    """Do these "PCM16" bytes look like float32 samples (IEEE 754, little-endian)?
+
+    In float32 audio each 4-byte word's high half holds the sign, the 8-bit exponent and 7
+    mantissa bits; audio in (-1, 1) has exponents in a narrow band (2**-31 <= |x| < 1: 96-126),
+    while the low half is mantissa noise. Read as PCM16, every second sample then falls in the
+    band, the others do not. Real PCM16 puts only its loud samples there (|v| ~ 12 288-16 383
+    and -20 480..-16 385). Returns True (float32), False (not), None (too little signal to tell:
+    fewer than :data:`FLOAT_MIN_WORDS` non-zero words, e.g. digital silence). Both word phases
+    are tried (a chunk may start in the middle of a float). Not detected: float data outside
+    (-1, 1) scaled like integers, float64, and 8-bit or 24-bit data (see PROTOCOL.md §11)."""
+    n = min(len(pcm) // 4, 8192)
+    if n < FLOAT_MIN_WORDS // 2:
+        return None
+    half = np.frombuffer(pcm, dtype="<u2", count=2 * n)
+    best = None
+    for phase in (0, 1):
+        hi, lo = half[1 - phase::2], half[phase::2]
+        if phase:
+            hi, lo = hi[:-1], lo[1:]
+        nz = (hi != 0) | (lo != 0)
+        k = int(nz.sum())
+        if k < FLOAT_MIN_WORDS:
+            continue
+        e_hi = (hi[nz] >> 7) & 0xFF
+        e_lo = (lo[nz] >> 7) & 0xFF
+        share = float(np.mean((e_hi >= _EXP_LO) & (e_hi <= _EXP_HI)))
+        other = float(np.mean((e_lo >= _EXP_LO) & (e_lo <= _EXP_HI)))
+        verdict = share >= FLOAT_SHARE and other <= FLOAT_OTHER_MAX
+        if verdict:
+            return True
+        best = False
+    return best
+
+
 def to_mono_float(pcm: bytes, channels: int) -> np.ndarray:
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     return x.reshape(-1, channels).mean(axis=1) if channels > 1 else x

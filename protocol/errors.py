@@ -32,7 +32,8 @@ class ErrorCode(str, Enum):
     QUEUE_FULL = "queue_full"                    # more than limits.max_queued_utterances
     SYNTHESIS_FAILED = "synthesis_failed"        # the voice raised on this text
     AUDIO_FORMAT_MISMATCH = "audio_format_mismatch"  # mic/lipsync bytes contradict their declared format
-    LIPSYNC_OVERFLOW = "lipsync_overflow"        # a lipsync utterance over limits.max_lipsync_seconds
+    LIPSYNC_OVERFLOW = "lipsync_overflow"        # a lipsync utterance over 120 s, or a session's queued lipsync over 180 s
+    MIC_RATE_EXCEEDED = "mic_rate_exceeded"      # mic audio faster than 1.5x real time, sustained (chunks dropped)
     UNAUTHORIZED = "unauthorized"                # hello.token missing or wrong (then close 1008, §12)
     INTERNAL = "internal"
 
