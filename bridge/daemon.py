@@ -31,7 +31,7 @@ from .analysis import close as analysis_close
 from .vad_pool import close as vad_close
 from .gate import Gate, is_loopback, new_token, token_from_env
 from .lipsync import warm_up as lipsync_warm_up
-from .motion import animator_factory
+from .motion import animator_factory, close_motion
 from .session import Session
 from .synthesis import SynthesisScheduler
 
@@ -125,6 +125,7 @@ class Daemon:
         self.scheduler.shutdown()
         analysis_close(1.0)   # the PocketSphinx worker process (contract 5)
         vad_close(1.0)        # the speech-detection threads
+        close_motion(2.0)     # the RFM motion pool's worker (contract 5)
 
     async def _handler(self, ws: WsConnection) -> None:
         sock = ws.transport.get_extra_info("socket")

@@ -123,7 +123,10 @@ class DuplexMixin:
             results = []
             for args in jobs:
                 try:
-                    results.append((*listener.push(*args), None))
+                    events, audio = listener.push(*args)
+                    if audio is not None and len(audio[0]):   # the echo-gated stream for the animator
+                        audio = (listener.echo_gated(audio[0], audio[1], args[-1]), audio[1])
+                    results.append((events, audio, None))
                 except MicFormatError as err:    # with the stop of speech the bad stream started
                     results.append((err.events, None, err))
                 except ProtocolError as err:
@@ -150,7 +153,10 @@ class DuplexMixin:
     def _partner_events(self, events: list[tuple]) -> None:
         """Act on the listener's events (on the loop, in the order of the chunks)."""
         cfg = self.config
+        vad = getattr(self.animator, "partner_vad", None)
         for ev in events:
+            if vad is not None and ev[0] in ("start", "stop"):
+                vad(ev[0], ev[1] / self.sample_rate)   # the Silero VAD state, at the sample it names
             if ev[0] == "start":
                 self.partner_speaking = True
                 self.conn.send(m.PartnerSpeechStarted(sample=ev[1]))

@@ -206,6 +206,21 @@ class MicListener:
         vals = [self._out_rms.get(i, 0.0) for i in range(lo // L, hi // L + 1)]
         return max(vals) if vals else 0.0
 
+    def echo_gated(self, x16: np.ndarray, start_sample: int, echo_lag: Optional[int] = None) -> np.ndarray:
+        """``x16`` (16 kHz mic audio, first sample at timeline ``start_sample``) with each 32 ms
+        block at or under the echo gate zeroed (the test :meth:`push` applies to VAD windows): the
+        partner's voice without the avatar's own echo, for the listening motion."""
+        out = np.array(x16, dtype=np.float32, copy=True)
+        k = self.out_rate / VAD_RATE
+        for i in range(0, out.shape[0], WINDOW):
+            blk = out[i:i + WINDOW]
+            a = start_sample + int(i * k)
+            b = start_sample + int((i + blk.shape[0]) * k)
+            gate = self._echo_ref(a, b, echo_lag) * 10 ** (-ECHO_GATE_DB / 20)
+            if gate > 0 and float(np.sqrt(np.mean(blk ** 2))) * 32768.0 <= gate:
+                blk[:] = 0.0
+        return out
+
     # ---------------------------------------------------------------- input
     def push(self, pcm: bytes, sample_rate: int, channels: int, now_sample: int, now_s: float,
              threshold: float, silence_ms: int, min_ms: int, reply_to: Optional[str] = None,

@@ -7,18 +7,23 @@ float32``, ``speech_end_s()`` and ``reset()``.
 
 - ``rules``: the phoneme-driven animator (visemes + Cohen-Massaro coarticulation + idle layer).
 - ``rfm``: FacePlex's Rolling Flow Matching model (``faceplex.models.rfm``), served with
-  onnxruntime from the ONNX file shipped in the package.
+  onnxruntime from the ONNX file shipped in the package. The daemon's RFM animators share one
+  :class:`~faceplex.models.rfm.pool.MotionPool`: inference runs off the event loop, the commits of
+  all sessions that are due together in one batched graph call. :func:`close_motion` closes it
+  (contract 5: the daemon's shutdown calls it).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 MOTION_BACKENDS = ("rules", "rfm")
 
 
-def animator_factory(kind: str = "rules") -> Callable:
-    """The animator class for backend ``kind``. Raises ValueError for an unknown kind."""
+def animator_factory(kind: str = "rules", pooled: bool = True) -> Callable:
+    """The animator class for backend ``kind`` (for ``rfm`` with ``pooled``: bound to the process's
+    motion pool, which loads the model now). Raises ValueError for an unknown kind."""
     if kind == "rules":
         from faceplex.models.face.animator import FaceAnimator
 
@@ -26,5 +31,17 @@ def animator_factory(kind: str = "rules") -> Callable:
     if kind == "rfm":
         from faceplex.models.rfm.animator import RfmAnimator
 
-        return RfmAnimator
+        if not pooled:
+            return RfmAnimator
+        from faceplex.models.rfm.pool import default_pool
+
+        return functools.partial(RfmAnimator, pool=default_pool())
     raise ValueError(f"unknown motion backend {kind!r}; choose one of {MOTION_BACKENDS}")
+
+
+def close_motion(timeout_s: float = 2.0) -> bool:
+    """Close the motion pool if one runs (stop accepting, drop queued work, join the worker)."""
+    import sys
+
+    pool = sys.modules.get("faceplex.models.rfm.pool")
+    return pool.close_default_pool(timeout_s) if pool is not None else True

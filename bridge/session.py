@@ -111,11 +111,16 @@ class Session(DuplexMixin):
 
     async def close(self) -> None:
         self.closed = True
+        if hasattr(self.animator, "close"):
+            self.animator.close()   # e.g. leave the RFM motion pool
         for task in self._tasks:
             task.cancel()
         await asyncio.wait(self._tasks, timeout=2.0)
 
     def _new_animator(self) -> FaceAnimator:
+        old = getattr(self, "animator", None)
+        if old is not None and hasattr(old, "close"):
+            old.close()
         c = self.config
         return self.animator_cls(self.fps, seed=c.seed, expressiveness=c.expressiveness,
                                  blink_rate_per_min=c.blink_rate_per_min, idle_motion=c.idle_motion)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from faceplex.bridge.take import read_live_link_csv, read_wav
+from faceplex.bridge.take import read_wav
 
 from . import features, spec
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass
@@ -29,6 +29,7 @@ class TakeArrays:
     style: int
     character: int
     kind: str
+    partner_segments: np.ndarray = None   # (S, 2) s, Silero VAD segments of the partner track
 
 
 def find_takes(root: Path) -> list[tuple[Path, Path]]:
@@ -52,10 +53,12 @@ def load_take(wav: Path, csv: Path, use_cache: bool = True) -> TakeArrays:
         z = np.load(cache)
         if int(z["version"]) == CACHE_VERSION:
             return TakeArrays(str(d.name), z["motion"], z["cond"], int(meta.get("style", 0)),
-                              int(meta.get("character", 0)), str(meta.get("kind", "take")))
+                              int(meta.get("character", 0)), str(meta.get("kind", "take")), z["segments"])
     audio, sr = read_wav(wav)
     own16 = features.to_16k(audio[:, 0], sr)
-    times, frames = read_live_link_csv(csv)
+    from .capture import read_take_csv
+
+    times, frames, _ = read_take_csv(csv)   # the app's time-of-day timecode zeroed, rotations in radians
     dur = min(own16.shape[0] / spec.AUDIO_SR, float(times[-1]) if len(times) else 0.0)
     n = int(np.floor(dur * spec.FPS)) + 1
     t = np.arange(n) / spec.FPS
@@ -78,14 +81,18 @@ def load_take(wav: Path, csv: Path, use_cache: bool = True) -> TakeArrays:
         idx = np.arange(n)
         act = features.vad_flag(own16, idx)
         spans = np.asarray([(i / spec.FPS - 0.5 / spec.FPS, i / spec.FPS + 0.5 / spec.FPS) for i in idx[act > 0]]).reshape(-1, 2)
-    cond = features.cond_features(own16, table, known, spans, partner16, np.arange(n))
+    segments = features.silero_segments(partner16)
+    cond = features.cond_features(own16, table, known, spans, partner16, np.arange(n), segments)
     if use_cache:
-        np.savez(cache, version=CACHE_VERSION, motion=motion, cond=cond)
+        np.savez(cache, version=CACHE_VERSION, motion=motion, cond=cond, segments=segments)
     return TakeArrays(str(d.name), motion, cond, int(meta.get("style", 0)), int(meta.get("character", 0)),
-                      str(meta.get("kind", "take")))
+                      str(meta.get("kind", "take")), segments)
 
 
 def load_corpus(root: Path, use_cache: bool = True) -> list[TakeArrays]:
+    from .capture import prepare_takes
+
+    prepare_takes(root)   # captured takes: audio out of the .mov, phone timing written
     takes = [load_take(w, c, use_cache) for w, c in find_takes(root)]
     if not takes:
         raise FileNotFoundError(f"no takes (NAME.wav + NAME.csv) under {root}")
@@ -111,9 +118,14 @@ def statistics(takes: list[TakeArrays]) -> dict[str, np.ndarray]:
 class WindowSampler:
     """Random training windows: ``CTX`` clean frames + ``W`` target frames, with their conditioning.
 
-    Context frames before a take's start are padding (``ctx_valid`` 0)."""
+    Context frames before a take's start are padding (``ctx_valid`` 0). Partner conditioning is
+    causal as the live path sees it: for all but :data:`~.spec.OFFLINE_PARTNER_P` of the windows a
+    horizon is drawn from :data:`~.spec.HORIZON_FRAMES` (relative to the first window frame); the
+    partner is unknown from it on (:func:`.features.mask_partner`) and the VAD state is what the
+    listener knew at the horizon (:func:`.features.vad_state_flag`)."""
 
     def __init__(self, takes: list[TakeArrays], stats: dict[str, np.ndarray]):
+        self.unknown_mel = stats["cond_mean"][spec.PARTNER]
         self.takes = [t for t in takes if t.motion.shape[0] >= spec.W + 1]
         if not self.takes:
             raise ValueError("no take is long enough for one window")
@@ -141,4 +153,9 @@ class WindowSampler:
             cond[b, ~ok] = tk.cond[0]  # before the take: as its first frame (silence)
             valid[b] = ok[:spec.CTX]
             style[b], char[b] = tk.style, tk.character
+            if rng.uniform() >= spec.OFFLINE_PARTNER_P:
+                h_s = (f0 + int(rng.integers(spec.HORIZON_FRAMES[0], spec.HORIZON_FRAMES[1] + 1))) / spec.FPS
+                segs = tk.partner_segments if tk.partner_segments is not None else np.zeros((0, 2))
+                cond[b, :, spec.F_LISTENING] = features.vad_state_flag(segs, src, h_s)
+                features.mask_partner(cond[b], src, h_s, self.unknown_mel)
         return {"motion": motion, "cond": cond, "ctx_valid": valid, "style": style, "character": char}

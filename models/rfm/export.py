@@ -5,7 +5,8 @@ dynamic ``batch`` axis on every input and the output; the window shapes are fixe
 Inputs: ``x (batch, W, 59)``, ``ctx (batch, CTX, 59)``, ``ctx_valid (batch, CTX)``,
 ``cond (batch, T, D_COND)``, ``tau0 (batch, W)``, ``dt (batch, W)``, ``style (batch,) int64``,
 ``character (batch,) int64``; output ``x_out (batch, W, 59)``. The ONNX metadata carries the motion
-normalization (``motion_mean``/``motion_std``, JSON), the spec constants and the training summary,
+normalization (``motion_mean``/``motion_std``, JSON), the conditioning mean (``cond_mean``: the
+"unknown partner" value the animator feeds past the media clock), the spec constants and the training summary,
 so serving needs nothing but the file (and onnxruntime + numpy).
 """
 
@@ -76,6 +77,7 @@ def export(checkpoint: Path, out: Path, guidance: float = 1.0, check: bool = Tru
         "faceplex_model": "rfm",
         "motion_mean": json.dumps([round(float(v), 6) for v in stats["motion_mean"]]),
         "motion_std": json.dumps([round(float(v), 6) for v in stats["motion_std"]]),
+        "cond_mean": json.dumps([round(float(v), 5) for v in stats["cond_mean"]]),
         "spec": json.dumps({"fps": spec.FPS, "slot": spec.SLOT, "k": spec.K, "ctx": spec.CTX, "steps": spec.STEPS,
                             "d_cond": spec.D_COND, "d_motion": spec.D_MOTION}),
         "guidance": str(guidance),
@@ -92,3 +94,19 @@ def export(checkpoint: Path, out: Path, guidance: float = 1.0, check: bool = Tru
     if check:
         result["parity_max_abs"] = parity(module, out)
     return result
+
+
+def trainable_checkpoint(checkpoint: Path, out: Path) -> dict:
+    """The weights of ``checkpoint`` in float16 with their normalization statistics and network
+    config, no optimizer state: the small trainable checkpoint shipped beside ``rfm.onnx``
+    (``faceplex train --init weights/rfm.pt`` fine-tunes from it)."""
+    import torch
+
+    ck = torch.load(Path(checkpoint), map_location="cpu", weights_only=False)
+    slim = {"model": {k: (v.half() if v.is_floating_point() else v) for k, v in ck["model"].items()},
+            "stats": ck["stats"], "net_config": ck["net_config"], "step": int(ck["step"]),
+            "config": ck.get("config", {}), "history": (ck.get("history") or [])[-1:]}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(slim, out)
+    return {"trainable_checkpoint": str(out), "trainable_bytes": out.stat().st_size, "step": int(ck["step"])}

@@ -9,7 +9,10 @@ Per internal frame ``i`` (at ``i / FPS`` s, spec.py) the model sees ``D_COND`` v
 - phones: occupancy of the 15 OVRLipSync visemes over the frame's span ``[t - 1/60, t + 1/60)``
   plus a "phones known" flag (all zero when the phones are unknown, e.g. external audio).
 - partner log-mel: the same 128 values from the conversation partner's audio (listening).
-- flags: own speech active (inside a clause: speaking), partner speech active (energy VAD).
+- flags: own speech active (inside a clause: speaking); partner speech active (the Silero VAD
+  state, as the daemon's listener reports it: :func:`vad_state_flag`); partner audio known (live,
+  the partner is heard only up to the media clock: frames past it have the partner log-mel at its
+  corpus mean, i.e. 0 after normalization, and this flag 0; :func:`mask_partner`).
 """
 
 from __future__ import annotations
@@ -149,15 +152,68 @@ def vad_flag(audio16k: np.ndarray, frames: np.ndarray, offset: int = 0) -> np.nd
     return sm[frames - ext[0]].astype(np.float32) if frames.size else np.zeros(0, np.float32)
 
 
+def silero_segments(partner16k: np.ndarray | None, threshold: float = 0.5, silence_ms: int = 500) -> np.ndarray:
+    """Partner speech segments ``(S, 2) float64`` ``[on_s, off_s)`` as the daemon's listener finds
+    them: Silero VAD (32 ms windows) + :class:`~faceplex.models.audio.vad.VadSegmenter` with the
+    session defaults (``vad_threshold`` 0.5, ``vad_silence_ms`` 500)."""
+    if partner16k is None or partner16k.shape[0] == 0:
+        return np.zeros((0, 2))
+    from faceplex.models.audio.vad import WINDOW, SileroVad, VadSegmenter
+
+    vad, seg = SileroVad(), VadSegmenter(threshold=threshold, silence_ms=silence_ms)
+    probs = vad.push(np.asarray(partner16k, np.float32))
+    out, on = [], None
+    for k, p in enumerate(probs):
+        for kind, w in seg.step(k, float(p)):
+            if kind == "start":
+                on = w * WINDOW / spec.AUDIO_SR
+            elif on is not None:
+                out.append((on, w * WINDOW / spec.AUDIO_SR))
+                on = None
+    if on is not None:
+        out.append((on, len(probs) * WINDOW / spec.AUDIO_SR))
+    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
+
+
+def vad_state_flag(segments: np.ndarray, frames: np.ndarray, horizon_s: float = np.inf) -> np.ndarray:
+    """The listener's VAD state per internal frame, as known at ``horizon_s`` (the media clock).
+
+    ``segments (S, 2)``: ``[on_s, off_s)``. A start is known :data:`~.spec.VAD_START_KNOWN_S` after
+    its onset, a stop :data:`~.spec.VAD_STOP_KNOWN_S` after its end; until its stop is known a
+    segment is open (the state stays "speaking", also past the horizon)."""
+    t = np.asarray(frames, dtype=np.float64) / spec.FPS
+    out = np.zeros(t.shape, dtype=bool)
+    for on, off in np.asarray(segments, dtype=np.float64).reshape(-1, 2):
+        if on + spec.VAD_START_KNOWN_S > horizon_s:
+            continue
+        end = off if off + spec.VAD_STOP_KNOWN_S <= horizon_s else np.inf
+        out |= (t >= on) & (t < end)
+    return out.astype(np.float32)
+
+
+def mask_partner(cond: np.ndarray, frames: np.ndarray, horizon_s: float, unknown_mel: np.ndarray) -> None:
+    """In place: partner log-mel of frames at or after ``horizon_s`` -> ``unknown_mel`` (the corpus
+    mean), their "partner known" flag -> 0 (what the live path sees past the media clock)."""
+    t = np.asarray(frames, dtype=np.float64) / spec.FPS
+    late = t >= horizon_s
+    cond[late, spec.PARTNER] = unknown_mel
+    cond[:, spec.F_PARTNER_KNOWN] = (~late).astype(np.float32)
+
+
 def cond_features(own16k: np.ndarray, phones: np.ndarray, phones_known, own_spans: np.ndarray,
-                  partner16k: np.ndarray | None, frames: np.ndarray) -> np.ndarray:
-    """All conditioning features ``(len(frames), D_COND) float32`` for whole-take arrays (offset 0)."""
+                  partner16k: np.ndarray | None, frames: np.ndarray,
+                  partner_segments: np.ndarray | None = None) -> np.ndarray:
+    """All conditioning features ``(len(frames), D_COND) float32`` for whole-take arrays (offset 0),
+    partner fully known (offline). ``partner_segments``: :func:`silero_segments` of the partner
+    (computed here when None)."""
     frames = np.asarray(frames, dtype=np.int64)
     partner = partner16k if partner16k is not None else np.zeros(0, np.float32)
+    segs = silero_segments(partner16k) if partner_segments is None else partner_segments
     return np.concatenate([
         logmel_frames(own16k, frames),
         phone_features(phones, frames, phones_known),
         logmel_frames(partner, frames),
         spans_flag(own_spans, frames)[:, None],
-        vad_flag(partner, frames)[:, None],
+        vad_state_flag(segs, frames)[:, None],
+        np.ones((frames.shape[0], 1), np.float32),
     ], axis=1).astype(np.float32)

@@ -56,30 +56,60 @@ def commit_times() -> tuple[np.ndarray, np.ndarray]:
 class RollingSampler:
     """Streaming state of one session's motion queue.
 
-    ``commit(cond_fn)`` commits the front slot and returns its ``SLOT`` frames; ``cond_fn(frames)``
-    gives the conditioning ``(len(frames), D_COND)`` of internal frames (the window plus its
-    context). ``invalidate()`` re-plans the uncommitted queue from fresh (seeded) noise at the next
-    commit -- the animator calls it when new speech changes the conditioning under the queue;
-    committed frames are never revised.
+    One graph call at a time: :meth:`inputs` gives the arrays of the next call (a warm-up call of
+    a fresh queue, or a regular commit), :meth:`apply` takes its output and returns the committed
+    front slot's ``SLOT`` frames (None after a warm-up call). :meth:`commit` runs both until a slot
+    is committed (``cond_fn(frames)`` gives the conditioning ``(len(frames), D_COND)`` of internal
+    frames: the window plus its context). Splitting the two lets a pool batch the calls of many
+    sessions into one graph call (:mod:`.pool`).
+
+    ``invalidate()`` re-plans the uncommitted queue from fresh (seeded) noise at the next call;
+    ``rollback(slot)`` also forgets the committed slots from ``slot`` on (frames the animator has
+    not returned yet). ``temperature`` ``(59,)``: per-channel scale of the seeded start noise (0 for
+    the mouth: deterministic articulation; 1 elsewhere: living head, gaze and brows).
     """
 
-    def __init__(self, commit_fn: Callable, seed: int = 0, style: int = 0, character: int = 0):
+    #: committed normalized frames kept as context (and for rollbacks)
+    HISTORY = 8 * spec.SLOT + spec.CTX
+
+    def __init__(self, commit_fn: Callable, seed: int = 0, style: int = 0, character: int = 0,
+                 temperature: np.ndarray | None = None):
         self.commit_fn = commit_fn
         self.seed, self.style, self.character = int(seed), int(style), int(character)
+        self.temperature = None if temperature is None else np.asarray(temperature, np.float32).reshape(spec.D_MOTION)
         self.reset()
 
     def reset(self) -> None:
         self.committed = np.zeros((0, spec.D_MOTION), np.float32)
         self.next_slot = 0
         self.x: np.ndarray | None = None
+        self.warm = 0
         self.calls = 0
 
     def invalidate(self) -> None:
         self.x = None
 
+    def max_rollback_slots(self) -> int:
+        return max(0, (self.committed.shape[0] - spec.CTX) // spec.SLOT) if self.next_slot * spec.SLOT > spec.CTX \
+            else self.next_slot
+
+    def rollback(self, slot: int) -> None:
+        """Forget committed slots ``slot ..`` (``slot`` >= next_slot - max_rollback_slots()) and re-plan."""
+        drop = self.next_slot - int(slot)
+        if drop < 0 or drop > self.max_rollback_slots():
+            raise ValueError(f"cannot roll back to slot {slot} (next {self.next_slot})")
+        if drop:
+            self.committed = self.committed[:self.committed.shape[0] - drop * spec.SLOT]
+            self.next_slot = int(slot)
+        self.x = None
+
     @property
     def committed_frames(self) -> int:
         return self.next_slot * spec.SLOT
+
+    def noise(self, m: int) -> np.ndarray:
+        z = slot_noise(self.seed, m)
+        return z if self.temperature is None else z * self.temperature
 
     def _context(self) -> tuple[np.ndarray, np.ndarray]:
         ctx = np.zeros((spec.CTX, spec.D_MOTION), np.float32)
@@ -90,34 +120,48 @@ class RollingSampler:
             valid[spec.CTX - n:] = 1.0
         return ctx, valid
 
-    def commit(self, cond_fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    def inputs(self, cond_fn: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
+        """``(x, ctx, ctx_valid, cond, tau0, dt)`` of the next graph call (no batch axis)."""
         f0 = self.next_slot * spec.SLOT
         cond = cond_fn(np.arange(f0 - spec.CTX, f0 + spec.W))
         ctx, valid = self._context()
         if self.x is None:
-            x = np.concatenate([slot_noise(self.seed, self.next_slot + k) for k in range(spec.K)])
-            for w in range(spec.K - 1):
-                x = _call(self.commit_fn, x, ctx, valid, cond, *warmup_times(w), self.style, self.character)
-                self.calls += 1
-        else:
-            x = self.x
-        x = _call(self.commit_fn, x, ctx, valid, cond, *commit_times(), self.style, self.character)
+            self.x = np.concatenate([self.noise(self.next_slot + k) for k in range(spec.K)])
+            self.warm = 0
+        tau0, dt = warmup_times(self.warm) if self.warm < spec.K - 1 else commit_times()
+        return self.x, ctx, valid, cond, tau0, dt
+
+    def apply(self, x_out: np.ndarray) -> np.ndarray | None:
+        """The output ``(W, 59)`` of the call :meth:`inputs` described -> committed frames or None."""
         self.calls += 1
-        out = x[:spec.SLOT].copy()
-        self.x = np.concatenate([x[spec.SLOT:], slot_noise(self.seed, self.next_slot + spec.K)])
-        self.committed = np.concatenate([self.committed, out])[-max(spec.CTX, 1) * 4:]
+        x_out = np.asarray(x_out, np.float32)
+        if self.warm < spec.K - 1:
+            self.x, self.warm = x_out, self.warm + 1
+            return None
+        out = x_out[:spec.SLOT].copy()
+        self.x = np.concatenate([x_out[spec.SLOT:], self.noise(self.next_slot + spec.K)])
+        self.committed = np.concatenate([self.committed, out])[-self.HISTORY:]
         self.next_slot += 1
         return out
 
+    def commit(self, cond_fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        while True:
+            out = self.apply(_call(self.commit_fn, *self.inputs(cond_fn), self.style, self.character))
+            if out is not None:
+                return out
+
 
 def sample_sequence(commit_fn: Callable, cond: np.ndarray, n_frames: int, seed: int = 0, style: int = 0,
-                    character: int = 0, silence: np.ndarray | None = None) -> np.ndarray:
+                    character: int = 0, silence: np.ndarray | None = None,
+                    temperature: np.ndarray | None = None) -> np.ndarray:
     """One pass over a whole sequence: ``(n_frames, 59)`` normalized frames for the conditioning
     ``cond (N, D_COND)`` of internal frames ``0..N-1`` (frames outside it get ``silence``, default
     ``cond[-1]`` / ``cond[0]``). Global-time bookkeeping over one array of all slots."""
     n_slots = -(-int(n_frames) // spec.SLOT)
     total = n_slots + spec.K
     X = np.concatenate([slot_noise(seed, m) for m in range(total)])            # every slot, one array
+    if temperature is not None:
+        X = X * np.asarray(temperature, np.float32).reshape(1, spec.D_MOTION)
     N = cond.shape[0]
     before = cond[0] if silence is None else silence
     after = cond[-1] if silence is None else silence

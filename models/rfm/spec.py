@@ -40,8 +40,22 @@ MEL_SUB = 4                # log-mel sub-frames per internal frame (8.3 ms apart
 D_MEL = N_MELS * MEL_SUB   # 128
 N_VIS = 15                 # OVRLipSync visemes (occupancy of the frame's 33 ms span)
 D_PHONE = N_VIS + 1        # + "phones known" flag
-D_FLAGS = 2                # own speech active (speaking), partner speech active (listening)
-D_COND = D_MEL + D_PHONE + D_MEL + D_FLAGS   # own log-mel, phones, partner log-mel, flags = 274
+D_FLAGS = 3                # own speech active (speaking), partner VAD state (listening), partner audio known
+D_COND = D_MEL + D_PHONE + D_MEL + D_FLAGS   # own log-mel, phones, partner log-mel, flags = 275
+PARTNER = slice(D_MEL + D_PHONE, 2 * D_MEL + D_PHONE)   # partner log-mel columns of the conditioning
+F_SPEAKING, F_LISTENING, F_PARTNER_KNOWN = D_COND - 3, D_COND - 2, D_COND - 1
+
+# Partner speech as the daemon sees it (bridge/listener.py, models/audio/vad.py): Silero VAD windows of
+# 32 ms, a start needs 2 speech windows, a stop 500 ms (``vad_silence_ms``) of silence, so a start
+# is known 64 ms after the onset it names and a stop 512 ms after the speech end it names.
+VAD_START_KNOWN_S = 2 * 0.032
+VAD_STOP_KNOWN_S = 16 * 0.032
+#: Live, partner audio is known up to the media clock, which runs behind the committed frames by
+#: the session's lead plus the commit-ahead margin: training draws the horizon (first unknown
+#: partner frame) from HORIZON_FRAMES frames relative to the window's first frame.
+HORIZON_FRAMES = (-14, 0)
+#: Fraction of training windows with the partner fully known (offline conditioning).
+OFFLINE_PARTNER_P = 0.2
 
 # Global embeddings
 N_STYLES = 4               # 0 neutral, 1 calm, 2 lively, 3 reserved

@@ -6,8 +6,17 @@ noise ``x0 ~ N(0, I)`` and per-slot flow times ``tau`` as the rolling sampler se
 70 % regular staggered ``(K-1-k)/K + s``, ``s ~ U[0, 1/K)``; 15 % the warm-up pattern of a fresh
 queue ``clamp(w/K + s - k/K, 0, 1)``; 15 % independent per slot (diffusion-forcing style, for
 robustness). Condition dropout for classifier-free guidance: own speech (audio + phones) 10 %,
-phones alone 50 % (so the model works without them), partner audio 10 %. Context frames get a
-little noise (std 0.05) against exposure bias.
+phones alone 50 % (so the model works without them), partner audio 10 % (as unknown). Context
+frames get a little noise (std 0.05) against exposure bias. Partner conditioning is causal (a
+random horizon and a "partner known" mask, :class:`.data.WindowSampler`), as the daemon sees it.
+
+Velocity loss (smoothness): the clean window the network implies, ``x1_hat = x_tau + (1 - tau) v``,
+must have the frame-to-frame differences of the target (first window frame against the last
+context frame), weighted ``vel_weight`` (0.5) and by ``tau`` (the estimate is only meaningful near
+the data end of the path).
+
+``init``: start from another run's checkpoint (weights and normalization statistics; a fresh
+optimizer and schedule) -- fine-tuning the shipped model on an actor's captured takes.
 
 Deterministic for a seed: every batch, time and noise draw comes from
 ``numpy.random.default_rng([seed, rank, step])``, so a run resumed from its checkpoint
@@ -71,7 +80,8 @@ def _dist():
 
 def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float = 1e-3, seed: int = 0,
           d_model: int = 128, layers: int = 4, heads: int = 4, ckpt_every: int = 500, until: int | None = None,
-          threads: int | None = None, holdout: float = 0.0, progress: bool = True, log_every: int = 50) -> dict:
+          threads: int | None = None, holdout: float = 0.0, progress: bool = True, log_every: int = 50,
+          init: Path | None = None, vel_weight: float = 0.5) -> dict:
     """Train (or resume from ``out/ckpt.pt``) to ``steps`` (stop early at ``until``). Returns a summary."""
     rank, world, local = _dist()
     out = Path(out)
@@ -88,10 +98,19 @@ def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float
     if world > 1 and rank == 0:
         torch.distributed.barrier()
     train_takes, _ = split_takes(takes, holdout)
-    stats = statistics(train_takes)
+    init_ck = None
+    if init is not None:
+        init_ck = torch.load(Path(init), map_location="cpu", weights_only=False)
+        stats = {k: np.asarray(v, dtype=np.float32) for k, v in init_ck["stats"].items()}
+        nc = init_ck["net_config"]
+        d_model, layers, heads = nc["d_model"], nc["layers"], nc["heads"]
+    else:
+        stats = statistics(train_takes)
     sampler = WindowSampler(train_takes, stats)
     net = VelocityNet(d_model=d_model, layers=layers, heads=heads)
     net.set_stats(stats["cond_mean"], stats["cond_std"])
+    if init_ck is not None:
+        net.load_state_dict(init_ck["model"])
     net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
     step = 0
@@ -115,7 +134,8 @@ def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float
 
         bar = tqdm(total=stop, initial=step, desc="train", unit="step", dynamic_ncols=True)
     config = {"d_model": d_model, "layers": layers, "heads": heads, "steps": steps, "batch": batch, "lr": lr,
-              "seed": seed, "world_size": world, "corpus": str(corpus), "takes": len(train_takes)}
+              "seed": seed, "world_size": world, "corpus": str(corpus), "takes": len(train_takes),
+              "vel_weight": vel_weight, "init": str(init) if init is not None else None}
     t_start, run_loss = time.time(), []
 
     def save():
@@ -144,7 +164,8 @@ def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float
         drop_partner = rng.uniform(size=b) < 0.1
         cond[drop_phone, :, ph] = 0.0
         cond[drop_partner, :, part] = stats["cond_mean"][part]
-        cond[drop_partner, :, -1] = 0.0
+        cond[drop_partner, :, spec.F_LISTENING] = 0.0
+        cond[drop_partner, :, spec.F_PARTNER_KNOWN] = 0.0
         cond[drop_speech, :, own] = stats["cond_mean"][own]
         cond[drop_speech, :, ph] = 0.0
         tt = {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in
@@ -154,6 +175,15 @@ def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float
             g["lr"] = lr_at(step, steps, lr)
         v = model(tt["xt"], tt["ctx"], tt["valid"], tt["cond"], tt["tau"], tt["style"], tt["character"])
         loss = F.mse_loss(v, tt["target"])
+        if vel_weight > 0:
+            tau_t = torch.from_numpy(tau).to(device).unsqueeze(-1)
+            x1h = tt["xt"] + (1.0 - tau_t) * v
+            x1t = tt["xt"] + (1.0 - tau_t) * tt["target"]
+            last = tt["ctx"][:, -1:] * tt["valid"][:, -1:].unsqueeze(-1)
+            keep = tt["valid"][:, -1:].unsqueeze(-1)
+            dh = torch.cat([(x1h[:, :1] - last) * keep, x1h[:, 1:] - x1h[:, :-1]], 1)
+            dt_ = torch.cat([(x1t[:, :1] - last) * keep, x1t[:, 1:] - x1t[:, :-1]], 1)
+            loss = loss + vel_weight * ((dh - dt_) ** 2 * tau_t).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
