@@ -19,6 +19,16 @@ avatar answers), ``listen`` (only the partner speaks). Reproducible for a seed: 
 speeds, styles and teacher seeds come from ``numpy.random.default_rng([seed, index])`` and Piper
 runs with ``noise_scale = noise_w_scale = 0`` (its sampling noise is not seedable), so the same
 command writes the same files.
+
+Any voice (``voices``): ``piper`` (joe only), ``mixed`` (joe at 0.8-1.3x speed, and espeak-ng
+voices x variants at 130-250 words/min, pitch 15-85, range 20-90, with exact phone timing from
+espeak-ng's phoneme events, :mod:`.espeak`), ``unseen`` (espeak-ng dialects and variants training
+never draws: the eval's unseen voices). ``split`` holds a fixed fifth of the sentences out of
+training (:func:`heldout_sentence`). espeak-ng's audio varies by a few samples from call to call (measured
+26389-26394 samples for one line), so espeak-ng takes reproduce their draws (voice, text, timing,
+augmentation), not their bytes; each take's phone timing belongs to its own audio. ``augment`` (:mod:`.augment`) adds gain, EQ, reverb and noise
+floors to what the model hears; the teacher animates from the clean speech, with its articulation
+style randomized through what the rules animator exposes (expressiveness 0.4-1.6, blink rate).
 """
 
 from __future__ import annotations
@@ -81,25 +91,80 @@ def _place(track: np.ndarray, pos: int, audio: np.ndarray) -> np.ndarray:
     return track
 
 
-def make_take(voice: Voice, seed: int, index: int, out_dir: Path, noise: bool = False) -> dict:
-    """Generate take ``index`` of corpus ``seed`` into ``out_dir`` (created). Returns its metadata."""
+#: espeak-ng voices and variants the training corpus draws from; the held-out ("unseen") voices
+#: are other dialects with other variants, so neither the voice nor the variant was seen in training.
+TRAIN_ESPEAK_VOICES = ("en-us", "en-gb-x-gbcwmd", "en-029", "en-gb-scotland")
+TRAIN_VARIANTS = ("", "m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "klatt", "klatt3", "Andy", "Annie",
+                  "Michael", "linda", "rob", "steph", "edward", "john", "paul", "victor", "zac")
+UNSEEN_ESPEAK_VOICES = ("en-gb-x-gbclan", "en-gb-x-rp")
+UNSEEN_VARIANTS = ("f4", "m6", "m7", "Alicia", "grandpa", "benjamin", "shelby", "max")
+#: ``voices`` choices of :func:`make_corpus`.
+VOICE_SETS = ("piper", "mixed", "unseen")
+
+
+def heldout_sentence(text: str) -> bool:
+    """Sentences held out of training (a fixed fifth, by a stable hash of the text)."""
+    import zlib
+
+    return zlib.crc32(text.strip().lower().encode()) % 5 == 0
+
+
+def draw_sentence(rng: np.random.Generator, split: str) -> str:
+    """A sentence of ``split`` ("train": never a held-out one, "heldout": only those, "all")."""
+    for _ in range(200):
+        s = make_sentence(rng)
+        if split == "all" or heldout_sentence(s) == (split == "heldout"):
+            return s
+    return s
+
+
+def draw_voice(rng: np.random.Generator, voices: str) -> dict:
+    """Voice parameters of one take: Piper joe (speed, sampling noise) or espeak-ng (voice,
+    variant, rate in words/min, pitch and pitch range 0-100)."""
+    if voices == "piper" or (voices == "mixed" and rng.uniform() < 0.35):
+        return {"engine": "piper", "voice": "joe", "speed": float(rng.uniform(0.8, 1.3))}
+    names, variants = (UNSEEN_ESPEAK_VOICES, UNSEEN_VARIANTS) if voices == "unseen" else (TRAIN_ESPEAK_VOICES, TRAIN_VARIANTS)
+    return {"engine": "espeak", "voice": str(rng.choice(names)), "variant": str(rng.choice(variants)),
+            "rate": int(rng.integers(130, 250)), "pitch": int(rng.integers(15, 85)),
+            "range": int(rng.integers(20, 90))}
+
+
+def make_take(voice: Voice, seed: int, index: int, out_dir: Path, noise: bool = False, voices: str = "piper",
+              split: str = "all", augment: bool = False) -> dict:
+    """Generate take ``index`` of corpus ``seed`` into ``out_dir`` (created). Returns its metadata.
+
+    ``voices``: "piper" (joe only, the old corpus), "mixed" (joe + the training espeak-ng voices),
+    "unseen" (held-out espeak-ng voices only). ``split``: sentences "all", "train" or "heldout"
+    (:func:`heldout_sentence`). espeak-ng's audio varies by a few samples from call to call (measured
+26389-26394 samples for one line), so espeak-ng takes reproduce their draws (voice, text, timing,
+augmentation), not their bytes; each take's phone timing belongs to its own audio. ``augment``: gain/EQ/reverb/noise floor on the audio the model
+    hears (own and partner tracks; the teacher animates from the clean speech)."""
     from faceplex.bridge.take import write_live_link_csv, write_wav
 
     rng = np.random.default_rng([seed, index])
     kind = str(rng.choice(["speak", "dialogue", "listen"], p=[0.55, 0.3, 0.15]))
-    expr = float(rng.choice([0.5, 1.0, 1.5], p=[0.2, 0.6, 0.2]))
-    style = 1 if expr < 0.75 else (2 if expr > 1.25 else 0)
+    if voices == "piper" and not augment:   # the original corpus recipe (kept reproducible)
+        expr = float(rng.choice([0.5, 1.0, 1.5], p=[0.2, 0.6, 0.2]))
+        blink_rate = 17.0
+    else:  # teacher articulation style randomized (what the rules animator exposes today)
+        expr = float(np.round(rng.uniform(0.4, 1.6), 3))
+        blink_rate = float(np.round(rng.uniform(8.0, 26.0), 1))
+    style = 1 if expr <= 0.75 else (2 if expr >= 1.25 else 0)
     teacher_seed = int(rng.integers(0, 2**31 - 1))
-    anim = FaceAnimator(CSV_FPS, seed=teacher_seed, expressiveness=expr)
+    anim = FaceAnimator(CSV_FPS, seed=teacher_seed, expressiveness=expr, blink_rate_per_min=blink_rate)
+    vp = draw_voice(rng, voices)
+    pvp = draw_voice(rng, "mixed" if voices == "piper" and augment else voices) if kind != "speak" else None
+    if voices == "piper" and not augment:
+        pvp = vp
     own = np.zeros(0, np.int16)
     partner = np.zeros(0, np.int16)
     pos = int(rng.uniform(0.15, 0.6) * SR)
     clauses, phones, texts, partner_texts = [], [], [], []
     if kind in ("dialogue", "listen"):
         for _ in range(1 if kind == "dialogue" else int(rng.integers(1, 3))):
-            text = make_sentence(rng)
+            text = draw_sentence(rng, split)
             p0 = pos
-            for ch in synthesize_exact(voice, text, float(rng.uniform(0.9, 1.2)), noise):
+            for ch in speak(voice, pvp, text, float(rng.uniform(0.9, 1.2)), noise):
                 partner = _place(partner, pos, ch.audio)
                 pos += ch.num_samples
             if hasattr(anim, "add_partner_audio"):  # the teacher's listening layer (full-duplex issue)
@@ -116,8 +181,8 @@ def make_take(voice: Voice, seed: int, index: int, out_dir: Path, noise: bool = 
         n_clauses = int(rng.integers(1, 4)) if kind == "speak" else int(rng.integers(1, 3))
         speed = float(rng.uniform(0.85, 1.2))
         for _ in range(n_clauses):
-            text = make_sentence(rng)
-            for ch in synthesize_exact(voice, text, speed, noise):
+            text = draw_sentence(rng, split)
+            for ch in speak(voice, vp, text, speed, noise):
                 anim.add_speech(ch, pos / SR)
                 own = _place(own, pos, ch.audio)
                 clauses.append({"start_s": pos / SR, "end_s": (pos + ch.num_samples) / SR, "text": text})
@@ -131,23 +196,47 @@ def make_take(voice: Voice, seed: int, index: int, out_dir: Path, noise: bool = 
     own = np.concatenate([own, np.zeros(max(0, n - own.shape[0]), np.int16)])[:n]
     num_frames = -(-n * CSV_FPS // SR)
     frames = anim.frames(0, num_frames)
+    aug: dict = {}
+    if augment:
+        from .augment import augment as _augment
+
+        own, aug["own"] = _augment(own, SR, np.random.default_rng([seed, index, 1]))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_wav(out_dir / "take.wav", own, SR)
     write_live_link_csv(out_dir / "take.csv", frames, CSV_FPS)
     if partner.shape[0]:
         partner = np.concatenate([partner, np.zeros(max(0, n - partner.shape[0]), np.int16)])[:n]
+        if augment:
+            partner, aug["partner"] = _augment(partner, SR, np.random.default_rng([seed, index, 2]))
         write_wav(out_dir / "partner.wav", partner, SR)
     (out_dir / "take.txt").write_text(" ".join(texts) + "\n", encoding="utf-8")
     (out_dir / "take.phonemes.json").write_text(json.dumps({"sample_rate": SR, "phonemes": phones}, ensure_ascii=False))
     meta = {"kind": kind, "style": style, "character": 0, "expressiveness": expr, "teacher_seed": teacher_seed,
             "clauses": clauses, "partner_text": " ".join(partner_texts), "duration_s": n / SR,
-            "teacher_listening": hasattr(anim, "add_partner_audio"), "piper_noise": bool(noise)}
+            "teacher_listening": hasattr(anim, "add_partner_audio"), "piper_noise": bool(noise),
+            "voice": vp, "partner_voice": pvp, "split": split, "blink_rate_per_min": blink_rate, "augment": aug}
     (out_dir / "take.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     return meta
 
 
-def make_corpus(out: Path, count: int, seed: int = 0, noise: bool = False, progress: bool = True) -> list[dict]:
-    """Write ``count`` takes into ``out/take_NNNN``. Reproducible for ``seed`` (with ``noise`` False)."""
+def speak(voice: Voice, vp: dict, text: str, speed_scale: float, noise: bool) -> list[SpeechChunk]:
+    """``text`` in voice ``vp`` (:func:`draw_voice`) as chunks at the corpus rate :data:`SR`."""
+    if vp["engine"] == "piper":
+        return synthesize_exact(voice, text, speed_scale * vp.get("speed", 1.0), noise)
+    from . import espeak
+
+    ch = espeak.synthesize(text, vp["voice"], vp["variant"], int(vp["rate"] * speed_scale), vp["pitch"], vp["range"])
+    if ch.sample_rate != SR:  # espeak-ng speaks at 22050 Hz, as Piper's medium voices
+        raise RuntimeError(f"espeak-ng rate {ch.sample_rate} Hz != corpus rate {SR} Hz")
+    return [ch]
+
+
+def make_corpus(out: Path, count: int, seed: int = 0, noise: bool = False, progress: bool = True,
+                voices: str = "piper", split: str = "all", augment: bool = False) -> list[dict]:
+    """Write ``count`` takes into ``out/take_NNNN``. Reproducible for ``seed`` (Piper with ``noise``
+    False; espeak-ng is deterministic). ``voices``/``split``/``augment``: :func:`make_take`."""
+    if voices not in VOICE_SETS:
+        raise ValueError(f"voices must be one of {VOICE_SETS}")
     out = Path(out)
     voice = Voice.default()
     metas = []
@@ -160,8 +249,9 @@ def make_corpus(out: Path, count: int, seed: int = 0, noise: bool = False, progr
         except ImportError:  # pragma: no cover
             pass
     for i in it:
-        metas.append(make_take(voice, seed, i, out / f"take_{i:04d}", noise))
+        metas.append(make_take(voice, seed, i, out / f"take_{i:04d}", noise, voices, split, augment))
     (out / "corpus.json").write_text(json.dumps({"seed": seed, "count": count, "piper_noise": noise,
+                                                 "voices": voices, "split": split, "augment": augment,
                                                  "kinds": {k: sum(m["kind"] == k for m in metas)
                                                            for k in ("speak", "dialogue", "listen")},
                                                  "seconds": round(sum(m["duration_s"] for m in metas), 1)}, indent=1))
