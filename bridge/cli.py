@@ -66,7 +66,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from faceplex.models.rfm.corpus import make_corpus
 
-    metas = make_corpus(Path(args.output), args.count, seed=args.seed, noise=args.piper_noise)
+    metas = make_corpus(Path(args.output), args.count, seed=args.seed, noise=args.piper_noise, voices=args.voices,
+                        split=args.split, augment=args.augment)
     print(json.dumps({"takes": len(metas), "seconds": round(sum(mt["duration_s"] for mt in metas), 1),
                       "output": args.output}))
     return 0
@@ -77,7 +78,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     summary = train(Path(args.corpus), Path(args.output), steps=args.steps, batch=args.batch, lr=args.lr,
                     seed=args.seed, d_model=args.d_model, layers=args.layers, ckpt_every=args.ckpt_every,
-                    until=args.until, threads=args.threads, progress=not args.no_progress)
+                    until=args.until, threads=args.threads, progress=not args.no_progress,
+                    init=Path(args.init) if args.init else None, vel_weight=args.vel_weight)
     if summary.get("rank", 0) == 0:
         print(json.dumps(summary))
     return 0
@@ -86,15 +88,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from faceplex.models.rfm.export import export
 
-    print(json.dumps(export(Path(args.checkpoint), Path(args.output), guidance=args.guidance,
-                            check=not args.no_check)))
+    res = export(Path(args.checkpoint), Path(args.output), guidance=args.guidance, check=not args.no_check)
+    if args.trainable:
+        from faceplex.models.rfm.export import trainable_checkpoint
+
+        res.update(trainable_checkpoint(Path(args.checkpoint), Path(args.trainable)))
+    print(json.dumps(res))
     return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from faceplex.models.rfm.eval import run_eval
+    from faceplex.models.rfm.eval import BACKENDS, run_eval
 
-    report = run_eval(Path(args.takes), model=args.model, seeds=args.seeds, limit=args.limit, fps=args.fps)
+    backends = tuple(b.strip() for b in args.backends.split(",")) if args.backends else BACKENDS
+    bad = [b for b in backends if b not in BACKENDS]
+    if bad:
+        raise ValueError(f"unknown backend(s) {bad}; choose from {', '.join(BACKENDS)}")
+    report = run_eval(Path(args.takes), model=args.model, seeds=args.seeds, limit=args.limit, fps=args.fps,
+                      backends=backends)
     print(report["table"])
     summary = {k: v for k, v in report["summary"].items() if k != "table"}
     if args.json:
@@ -149,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--piper-noise", action="store_true",
                         help="keep Piper's sampling noise (more varied audio, not reproducible)")
+    corpus.add_argument("--voices", default="piper", choices=("piper", "mixed", "unseen"),
+                        help="piper: joe only; mixed: joe + the training espeak-ng voices; unseen: held-out espeak-ng voices")
+    corpus.add_argument("--split", default="all", choices=("all", "train", "heldout"),
+                        help="sentences: all, only training ones, or only the held-out fifth")
+    corpus.add_argument("--augment", action="store_true", help="gain, EQ, reverb and noise floors on the audio the model hears")
     corpus.set_defaults(func=_cmd_corpus)
 
     tr = sub.add_parser("train", help="train the RFM motion model on a corpus (resumes from OUTPUT/ckpt.pt; torchrun for multi-GPU)")
@@ -164,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--ckpt-every", type=int, default=500)
     tr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     tr.add_argument("--no-progress", action="store_true")
+    tr.add_argument("--init", default=None, help="start from this checkpoint's weights (e.g. the shipped rfm.pt) to fine-tune")
+    tr.add_argument("--vel-weight", type=float, default=0.5, help="weight of the velocity (smoothness) loss")
     tr.set_defaults(func=_cmd_train)
 
     ex = sub.add_parser("export", help="export a checkpoint to ONNX (dynamo exporter) and check parity with onnxruntime")
@@ -171,12 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", required=True, help="ONNX file")
     ex.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale baked into the graph")
     ex.add_argument("--no-check", action="store_true", help="skip the torch vs onnxruntime parity check")
+    ex.add_argument("--trainable", default=None,
+                    help="also write the small trainable checkpoint (float16 weights + statistics; train --init takes it)")
     ex.set_defaults(func=_cmd_export)
 
     ev = sub.add_parser("eval", help="compare motion backends (rules, rfm) on held-out takes; prints one table")
     ev.add_argument("takes", help="folder of held-out takes")
     ev.add_argument("--model", default=None, help="RFM ONNX (default: the shipped model)")
-    ev.add_argument("--seeds", type=int, default=3, help="seeds for the variety measure")
+    ev.add_argument("--seeds", type=int, default=2, help="seeds for the variety measure (offline runs)")
+    ev.add_argument("--backends", default=None,
+                    help="comma-separated columns (default all: rules, rules audio-only, rfm offline, rfm live, "
+                         "rfm audio-only offline, rfm audio-only live)")
     ev.add_argument("--limit", type=int, default=None, help="use at most this many takes")
     ev.add_argument("--fps", type=int, default=60, choices=(30, 60))
     ev.add_argument("--json", default=None, help="also write the summary here")

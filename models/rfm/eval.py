@@ -1,23 +1,30 @@
-"""``faceplex eval``: motion backends on held-out takes, one table.
+"""``faceplex eval``: rules vs RFM on held-out takes, run the way the daemon runs them, one table.
 
-Each held-out take (corpus format, :mod:`.corpus`) is re-animated by every backend from its own
-clauses (PCM + timed phones, placed where the take has them) and its partner audio:
-``rules`` (FaceAnimator), ``rfm`` (RfmAnimator, phones known) and ``rfm audio-only`` (RfmAnimator
-with the phones withheld, as for external audio). All clauses are added before the frames are
-asked for (offline: the look-ahead is always available). Measures:
+Takes: any folder of takes (corpus format, :mod:`.corpus`, or captured Live Link Face takes:
+``NAME.wav`` + ``NAME.csv`` [+ ``NAME.txt``, ``partner.wav``]). Build the held-out sets with
+sentences training never drew (``--split heldout``) and with voices training never heard
+(``--voices unseen``): see ``weights/RECIPE.md``.
 
-- per-channel error against the reference take (mean |error|): mouth channels, jawOpen, all 52
-  shapes, head/eye rotations (rad). On the synthetic corpus the reference *is* the rules teacher
-  (with its own seed), so rules is the ceiling there; on captured takes it is the actor.
-- lips shut on p/b/m: a p/b/m phone counts as shut when a frame within one frame of its centre has
-  the lips sealed (``visemes.lips_shut``); ``pbm_vs_rules`` = shut by the backend among those shut by
-  rules (target >= 90 %).
-- jaw-envelope lag: the lag (ms, + = jaw after audio) maximizing the correlation of jawOpen with the
-  audio RMS envelope, median over takes with speech.
-- upper-face motion while listening (partner speaking, avatar silent): mean |d/dt| of brows, lids,
-  gaze shapes, head and eye rotations, and the fraction of 1 s windows with no motion (frozen).
-- variety across seeds: per-frame std across ``seeds`` runs, mean over frames, for the mouth and
-  for the upper face.
+Backends (columns):
+
+- ``rules``: the phoneme-driven FaceAnimator with the take's exact phones (offline);
+- ``rules audio-only``: the same driven by PocketSphinx phone recognition of the audio (what the
+  ``lipsync`` path does for audio without a transcript);
+- ``rfm`` / ``rfm audio-only`` (phones known / withheld), each **offline** (every clause and the
+  whole partner track known up front) and **live**: streamed as the daemon does -- session frames
+  asked for in order, the media clock ``lead_ms`` (150) behind them; each clause placed
+  ``place_ahead_s`` (0.6, > the model's 0.4 s look-ahead: contract 3) before it plays; the
+  partner track pushed as 20 ms ``mic`` chunks at the clock through the daemon's own
+  :class:`~faceplex.bridge.listener.MicListener` (Silero VAD, echo gate against our own output),
+  its VAD decisions and echo-gated audio handed to the animator exactly as ``bridge/duplex.py``
+  does.
+
+Measures (:mod:`.measures`): against an independent PocketSphinx forced alignment of the audio
+(not the teacher): p/b/m held shut >= 2 frames and its timing error, open vowels opened; jaw-audio
+envelope lag; mouth velocity and jerk; upper-face motion while the partner speaks (and its frozen
+windows); variety across seeds; graph calls per commit (live); and, for information only, the mean
+error against the reference take (on the synthetic corpus that is the rules teacher, so it
+rewards copying it; on captured takes it is the actor).
 """
 
 from __future__ import annotations
@@ -29,15 +36,19 @@ from pathlib import Path
 import numpy as np
 
 from faceplex.bridge.take import read_live_link_csv, read_wav, resample_frames
-from faceplex.models.face.visemes import MOUTH_INDEX, lips_shut
+from faceplex.models.face.visemes import MOUTH_INDEX
 from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme
 from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX, NUM_CHANNELS
 
+from . import measures as M
+
 _C = CHANNEL_INDEX
 _NS = len(ARKIT_52)
-UPPER = np.array([_C[n] for n in ARKIT_52 if n.startswith(("brow", "eyeBlink", "eyeLook", "eyeSquint", "eyeWide"))]
-                 + list(range(_NS, NUM_CHANNELS)))
-PBM = ("p", "b", "m")
+UPPER = M.UPPER
+BACKENDS = ("rules", "rules audio-only", "rfm offline", "rfm live", "rfm audio-only offline", "rfm audio-only live")
+LEAD_MS = 150
+PLACE_AHEAD_S = 0.6
+MIC_MS = 20
 
 
 @dataclass
@@ -48,48 +59,124 @@ class EvalTake:
     partner: np.ndarray | None
     clauses: list[tuple[SpeechChunk, float]]
     phones: list[dict]
-    ref: np.ndarray          # (F, 59) at 60 fps
-    ref_fps: int
+    ref: np.ndarray          # (F, 59) reference frames
+    ref_times: np.ndarray    # (F,) s, zeroed at the take's first row
     meta: dict
 
 
-def load_eval_take(d: Path) -> EvalTake:
-    d = Path(d)
-    audio, sr = read_wav(d / "take.wav")
+def find_eval_takes(root: Path) -> list[tuple[Path, Path]]:
+    """``(wav, csv)`` pairs under ``root`` (``take.*`` or any ``NAME.wav`` + ``NAME.csv``)."""
+    from .data import find_takes
+
+    return find_takes(Path(root))
+
+
+def load_eval_take(wav: Path, csv: Path | None = None) -> EvalTake:
+    wav = Path(wav)
+    if wav.is_dir():   # a corpus take folder
+        wav = wav / "take.wav"
+    csv = Path(csv) if csv is not None else wav.with_suffix(".csv")
+    d, stem = wav.parent, wav.stem
+    audio, sr = read_wav(wav)
     own = audio[:, 0]
     partner = read_wav(d / "partner.wav")[0][:, 0] if (d / "partner.wav").exists() else None
-    meta = json.loads((d / "take.json").read_text()) if (d / "take.json").exists() else {}
-    pj = json.loads((d / "take.phonemes.json").read_text()) if (d / "take.phonemes.json").exists() else {"phonemes": []}
-    phones = pj["phonemes"]
+    meta_p = d / f"{stem}.json"
+    meta = json.loads(meta_p.read_text()) if meta_p.exists() else {}
+    ph_p = d / f"{stem}.phonemes.json"
+    pj = json.loads(ph_p.read_text()) if ph_p.exists() else {"phonemes": [], "sample_rate": sr}
+    scale = sr / int(pj.get("sample_rate", sr))
+    phones = [{"phoneme": p["phoneme"], "start": int(p["start"] * scale), "end": int(p["end"] * scale)}
+              for p in pj["phonemes"]]
+    spans = meta.get("clauses")
+    if spans is None:   # a captured take: one clause, the transcript if there is one
+        txt = d / f"{stem}.txt"
+        spans = [{"start_s": 0.0, "end_s": own.shape[0] / sr, "text": txt.read_text().strip() if txt.exists() else ""}]
     clauses = []
-    for c in meta.get("clauses", []):
+    for c in spans:
         a, b = int(round(c["start_s"] * sr)), int(round(c["end_s"] * sr))
         ph = [TimedPhoneme(p["phoneme"], p["start"] - a, p["end"] - a) for p in phones if a <= p["start"] < b]
         clauses.append((SpeechChunk(text=c.get("text", ""), sample_rate=sr, audio=own[a:b].copy(), phonemes=ph), a / sr))
-    times, frames = read_live_link_csv(d / "take.csv")
-    return EvalTake(d.name, sr, own, partner, clauses, phones, frames, 60, meta)
+    from .capture import read_take_csv
+
+    times, frames, _ = read_take_csv(csv)
+    return EvalTake(d.name if stem == "take" else f"{d.name}/{stem}", sr, own, partner, clauses, phones, frames,
+                    times, meta)
 
 
-def animate(factory, tk: EvalTake, fps: int, seed: int, with_phones: bool = True) -> np.ndarray:
-    anim = factory(fps, seed=seed, expressiveness=float(tk.meta.get("expressiveness", 1.0)))
-    for chunk, start in tk.clauses:
-        if not with_phones:
-            chunk = SpeechChunk(text=chunk.text, sample_rate=chunk.sample_rate, audio=chunk.audio, phonemes=[])
+def _strip(chunk: SpeechChunk) -> SpeechChunk:
+    return SpeechChunk(text=chunk.text, sample_rate=chunk.sample_rate, audio=chunk.audio, phonemes=[])
+
+
+def recognized(chunk: SpeechChunk) -> SpeechChunk:
+    """The chunk with its phones replaced by PocketSphinx phone recognition of its audio (16 kHz)."""
+    from faceplex.models.speech.align import aligner, to_chunk
+
+    from .features import to_16k
+
+    x16 = np.clip(np.round(to_16k(chunk.audio, chunk.sample_rate) * 32768.0), -32768, 32767).astype(np.int16)
+    return to_chunk(x16, aligner().recognize(x16), [], chunk.text)
+
+
+def animate_offline(anim, tk: EvalTake, n: int, clauses) -> np.ndarray:
+    for chunk, start in clauses:
         anim.add_speech(chunk, start)
-    if tk.partner is not None and hasattr(anim, "add_partner_audio"):
+    if tk.partner is not None:
         from .features import to_16k
 
-        anim.add_partner_audio(to_16k(tk.partner, tk.sr), 0.0)
-        if hasattr(anim, "partner_turn"):  # the turns as the corpus teacher heard them
+        if hasattr(anim, "partner_offline"):
+            anim.partner_offline(to_16k(tk.partner, tk.sr), 0.0)
+        elif hasattr(anim, "add_partner_audio"):
+            anim.add_partner_audio(to_16k(tk.partner, tk.sr), 0.0)
             for kind, at in partner_turns(tk):
                 anim.partner_turn(kind, at)
-    n = -(-tk.own.shape[0] * fps // tk.sr)
     return anim.frames(0, n)
 
 
+def animate_live(anim, tk: EvalTake, n: int, fps: int, clauses, lead_ms: int = LEAD_MS,
+                 place_ahead_s: float = PLACE_AHEAD_S, mic_ms: int = MIC_MS) -> np.ndarray:
+    """Stream the take through ``anim`` as the daemon does (module docstring); session rate = the
+    take's rate, mic at 16 kHz."""
+    from faceplex.bridge.listener import MicListener
+
+    from .features import to_16k
+
+    sr = tk.sr
+    listener = MicListener(sr)
+    mic = None
+    if tk.partner is not None:
+        mic = np.clip(np.round(to_16k(tk.partner, sr) * 32768.0), -32768, 32767).astype("<i2")
+    step = 16000 * mic_ms // 1000
+    pending = sorted(clauses, key=lambda c: c[1])
+    sent16 = 0
+    played = 0
+    out = []
+    for k in range(n):
+        clock_s = k / fps - lead_ms / 1000.0
+        while pending and pending[0][1] - place_ahead_s <= clock_s:
+            chunk, start = pending.pop(0)
+            anim.add_speech(chunk, start)
+        clock = int(clock_s * sr)
+        if clock > played:   # what the avatar has played, for the echo gate
+            listener.note_output(played, tk.own[played:clock].astype(np.int16))
+            played = clock
+        while mic is not None and (sent16 + step) / 16000 <= clock_s and sent16 < mic.shape[0]:
+            pcm = mic[sent16:sent16 + step]
+            now = int((sent16 + pcm.shape[0]) / 16000 * sr)
+            events, audio = listener.push(pcm.tobytes(), 16000, 1, now, (sent16 + pcm.shape[0]) / 16000,
+                                          0.5, 500, 400, None, None)
+            if audio is not None and len(audio[0]):
+                anim.add_partner_audio(listener.echo_gated(audio[0], audio[1], None), audio[1] / sr)
+            for ev in events:
+                if ev[0] in ("start", "stop") and hasattr(anim, "partner_vad"):
+                    anim.partner_vad(ev[0], ev[1] / sr)
+            sent16 += pcm.shape[0]
+        out.append(anim.frames(k, 1))
+    return np.concatenate(out)
+
+
 def partner_turns(tk: EvalTake) -> list[tuple[str, float]]:
-    """Turn boundaries of the partner track (speech runs split by >= 0.5 s of quiet), reported
-    0.2 s after the start and 0.3 s after the end as the corpus teacher got them."""
+    """Turn boundaries of the partner track for the rules animator (speech runs split by >= 0.5 s
+    of quiet), reported 0.2 s after the start and 0.3 s after the end as the corpus teacher got them."""
     if tk.partner is None:
         return []
     x = np.abs(tk.partner.astype(np.float32))
@@ -106,49 +193,10 @@ def partner_turns(tk: EvalTake) -> list[tuple[str, float]]:
     return out
 
 
-def pbm_shut(frames: np.ndarray, tk: EvalTake, fps: int) -> list[bool]:
-    shut = lips_shut(frames)
-    out = []
-    for p in tk.phones:
-        if p["phoneme"] in PBM:
-            n = int(round((p["start"] + p["end"]) / 2 / tk.sr * fps))
-            near = [k for k in (n - 1, n, n + 1) if 0 <= k < frames.shape[0]]
-            out.append(bool(shut[near].any()))
-    return out
-
-
-def envelope(audio: np.ndarray, sr: int, fps: int, n: int) -> np.ndarray:
-    x = audio.astype(np.float64) / 32768.0
-    hop = sr / fps
-    env = np.zeros(n)
-    for i in range(n):
-        a, b = int(max(0, (i - 0.5) * hop)), int(min(x.shape[0], (i + 0.5) * hop))
-        env[i] = np.sqrt((x[a:b] ** 2).mean()) if b > a else 0.0
-    return env
-
-
-def jaw_lag_ms(frames: np.ndarray, tk: EvalTake, fps: int, max_lag: int | None = None) -> float | None:
-    if not tk.clauses:
-        return None
-    n = frames.shape[0]
-    env = envelope(tk.own, tk.sr, fps, n)
-    jaw = frames[:, _C["jawOpen"]].astype(np.float64)
-    env, jaw = env - env.mean(), jaw - jaw.mean()
-    max_lag = max_lag or fps // 5
-    best, best_l = -np.inf, 0
-    for lag in range(-max_lag, max_lag + 1):
-        a = jaw[max(0, lag): n + min(0, lag)]
-        b = env[max(0, -lag): n - max(0, lag)]
-        c = float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
-        if c > best:
-            best, best_l = c, lag
-    return 1000.0 * best_l / fps
-
-
 def listening_mask(tk: EvalTake, fps: int, n: int) -> np.ndarray:
     if tk.partner is None:
         return np.zeros(n, bool)
-    env = envelope(tk.partner, tk.sr, fps, n)
+    env = M.envelope(tk.partner, tk.sr, fps, n)
     speaking = np.zeros(n, bool)
     for chunk, start in tk.clauses:
         a = int(start * fps)
@@ -157,108 +205,123 @@ def listening_mask(tk: EvalTake, fps: int, n: int) -> np.ndarray:
     return act & ~speaking
 
 
-def listening_motion(frames: np.ndarray, mask: np.ndarray, fps: int) -> tuple[float, float, int]:
-    """(mean |d/dt| of the upper face while listening, frozen fraction of 1 s windows, windows)."""
-    if mask.sum() < 2:
-        return float("nan"), float("nan"), 0
-    up = frames[:, UPPER].astype(np.float64)
-    d = np.abs(np.diff(up, axis=0)).mean(axis=1) * fps
-    speed = float(d[mask[1:] & mask[:-1]].mean())
-    frozen, windows = 0, 0
-    idx = np.flatnonzero(mask)
-    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
-    for r in runs:
-        for s in range(r[0], r[-1] - fps + 2, fps):
-            w = up[s: s + fps]
-            windows += 1
-            frozen += bool(np.abs(w - w[0]).max() < 1e-3)
-    return speed, (frozen / windows if windows else float("nan")), windows
+def _new(acc: dict, b: str) -> dict:
+    return acc.setdefault(b, {k: [] for k in ("pbm", "pbm_err", "open", "lag", "vel", "jerk", "listen", "frozen",
+                                              "var_mouth", "var_upper", "mouth_ref", "calls")})
 
 
-def run_eval(takes_dir: Path, model: str | None = None, seeds: int = 3, limit: int | None = None,
-             fps: int = 60, backends: tuple[str, ...] = ("rules", "rfm", "rfm audio-only")) -> dict:
+def run_eval(takes_dir: Path, model: str | None = None, seeds: int = 2, limit: int | None = None, fps: int = 60,
+             backends: tuple[str, ...] = BACKENDS) -> dict:
     from faceplex.models.face.animator import FaceAnimator
 
     from .animator import RfmAnimator
 
-    dirs = sorted(p.parent for p in Path(takes_dir).rglob("take.json"))[:limit]
-    takes = [load_eval_take(d) for d in dirs]
+    from .capture import prepare_takes
 
-    def rfm_factory(f, **kw):
-        return RfmAnimator(f, model=model, **kw)
-
-    factories = {"rules": (FaceAnimator, True), "rfm": (rfm_factory, True), "rfm audio-only": (rfm_factory, False)}
-    acc = {b: {"mouth": [], "jaw": [], "shapes": [], "rot": [], "pbm": [], "lag": [], "listen_speed": [],
-               "frozen": [], "var_mouth": [], "var_upper": []} for b in backends}
-    ref_listen, pbm_rules = [], []
+    prepare_takes(Path(takes_dir))   # captured takes: audio out of the .mov, phone timing written
+    pairs = find_eval_takes(Path(takes_dir))[:limit]
+    takes = [load_eval_take(w, c) for w, c in pairs]
+    acc: dict = {}
+    ref_listen = []
+    n_pbm = n_open = 0
     for tk in takes:
         n = -(-tk.own.shape[0] * fps // tk.sr)
-        ref = resample_frames(tk.ref, tk.ref_fps, fps, n) if tk.ref.shape[0] else np.zeros((n, NUM_CHANNELS), np.float32)
-        ref = ref[:n] if ref.shape[0] >= n else np.concatenate([ref, np.repeat(ref[-1:], n - ref.shape[0], 0)])
+        ref = _ref_frames(tk, fps, n)
+        phones = M.aligned_phones(tk.own, tk.sr, [(s, s + ch.num_samples / tk.sr, ch.text) for ch, s in tk.clauses
+                                                  if ch.text])
+        n_pbm += sum(p[0] in M.BILABIAL for p in phones)
+        n_open += sum(p[0] in M.OPEN_VOWELS for p in phones)
         mask = listening_mask(tk, fps, n)
-        sp = listening_motion(ref, mask, fps)
+        sp = M.listening_motion(ref, mask, fps)
         if sp[2]:
             ref_listen.append(sp[0])
+        expr = float(tk.meta.get("expressiveness", 1.0))
+        blink = float(tk.meta.get("blink_rate_per_min", 17.0))
         for b in backends:
-            factory, phones = factories[b]
-            runs = [animate(factory, tk, fps, seed, phones) for seed in range(max(1, seeds))]
+            audio_only = "audio-only" in b
+            if b.startswith("rules"):
+                cl = [(recognized(ch), s) for ch, s in tk.clauses] if audio_only else tk.clauses
+                runs = [animate_offline(FaceAnimator(fps, seed=s, expressiveness=expr, blink_rate_per_min=blink), tk, n, cl)
+                        for s in range(max(1, seeds))]
+                calls = None
+            else:
+                cl = [(_strip(ch), s) for ch, s in tk.clauses] if audio_only else tk.clauses
+                runs, calls = [], None
+                for s in range(max(1, seeds) if b.endswith("offline") else 1):
+                    anim = RfmAnimator(fps, seed=s, expressiveness=expr, model=model)
+                    if b.endswith("live"):
+                        runs.append(animate_live(anim, tk, n, fps, cl))
+                        calls = anim.graph_calls / max(1, anim.stats["commits"])
+                    else:
+                        runs.append(animate_offline(anim, tk, n, cl))
             fr = runs[0]
-            err = np.abs(fr - ref)
-            a = acc[b]
-            a["mouth"].append(err[:, MOUTH_INDEX].mean())
-            a["jaw"].append(err[:, _C["jawOpen"]].mean())
-            a["shapes"].append(err[:, :_NS].mean())
-            a["rot"].append(err[:, _NS:].mean())
-            shut = pbm_shut(fr, tk, fps)
-            a["pbm"].append(shut)
-            if b == "rules":
-                pbm_rules.append(shut)
-            lag = jaw_lag_ms(fr, tk, fps)
-            if lag is not None:
-                a["lag"].append(lag)
-            s = listening_motion(fr, mask, fps)
+            a = _new(acc, b)
+            bl = M.bilabials(fr, fps, phones)
+            a["pbm"] += [x[0] for x in bl]
+            a["pbm_err"] += [x[1] for x in bl if x[1] is not None]
+            a["open"] += M.open_vowels(fr, fps, phones)
+            if tk.clauses:
+                a["lag"].append(M.jaw_lag_ms(fr, tk.own, tk.sr, fps))
+            v, j = M.smoothness(fr, fps)
+            a["vel"].append(v)
+            a["jerk"].append(j)
+            s = M.listening_motion(fr, mask, fps)
             if s[2]:
-                a["listen_speed"].append(s[0])
+                a["listen"].append(s[0])
                 a["frozen"].append(s[1])
             if len(runs) > 1:
                 st = np.stack(runs).std(axis=0)
                 a["var_mouth"].append(st[:, MOUTH_INDEX].mean())
                 a["var_upper"].append(st[:, UPPER].mean())
-    summary = {"takes": len(takes), "fps": fps, "seeds": seeds, "backends": {}}
-    rules_shut = [s for t in pbm_rules for s in t] if pbm_rules else []
+            a["mouth_ref"].append(np.abs(fr - ref)[:, MOUTH_INDEX].mean())
+            if calls is not None:
+                a["calls"].append(calls)
+
+    def mean(x):
+        return float(np.mean(x)) if len(x) else None
+
+    summary = {"takes": len(takes), "fps": fps, "seeds": seeds, "pbm_phones": n_pbm, "open_vowels": n_open,
+               "reference_listen_upper_speed": mean(ref_listen), "backends": {}}
     for b in backends:
-        a = acc[b]
-        flat = [s for t in a["pbm"] for s in t]
-        both = sum(1 for x, r in zip(flat, rules_shut) if x and r)
+        a = acc.get(b) or _new({}, b)
         summary["backends"][b] = {
-            "mouth_mae": float(np.mean(a["mouth"])), "jaw_mae": float(np.mean(a["jaw"])),
-            "shapes_mae": float(np.mean(a["shapes"])), "rot_mae_rad": float(np.mean(a["rot"])),
-            "pbm_shut": float(np.mean(flat)) if flat else None, "pbm_count": len(flat),
-            "pbm_vs_rules": both / max(1, sum(rules_shut)) if rules_shut else None,
-            "jaw_env_lag_ms": float(np.median(a["lag"])) if a["lag"] else None,
-            "listen_upper_speed": float(np.mean(a["listen_speed"])) if a["listen_speed"] else None,
-            "listen_frozen_frac": float(np.mean(a["frozen"])) if a["frozen"] else None,
-            "variety_mouth": float(np.mean(a["var_mouth"])) if a["var_mouth"] else None,
-            "variety_upper": float(np.mean(a["var_upper"])) if a["var_upper"] else None,
+            "pbm_held": mean(a["pbm"]), "pbm_timing_ms": mean(a["pbm_err"]),
+            "pbm_timing_abs_ms": mean(np.abs(a["pbm_err"])) if a["pbm_err"] else None,
+            "open_vowel_opened": mean(a["open"]), "jaw_env_lag_ms": float(np.median(a["lag"])) if a["lag"] else None,
+            "mouth_velocity": mean(a["vel"]), "mouth_jerk": mean(a["jerk"]),
+            "listen_upper_speed": mean(a["listen"]), "listen_frozen_frac": mean(a["frozen"]),
+            "variety_mouth": mean(a["var_mouth"]), "variety_upper": mean(a["var_upper"]),
+            "mouth_mae_vs_reference": mean(a["mouth_ref"]), "graph_calls_per_commit": mean(a["calls"]),
         }
-    summary["reference_listen_upper_speed"] = float(np.mean(ref_listen)) if ref_listen else None
     summary["table"] = table(summary)
     return {"summary": summary, "table": summary["table"]}
 
 
-ROWS = [("mouth_mae", "mouth channels MAE vs reference", "{:.4f}"), ("jaw_mae", "jawOpen MAE", "{:.4f}"),
-        ("shapes_mae", "all 52 shapes MAE", "{:.4f}"), ("rot_mae_rad", "head/eye rotation MAE (rad)", "{:.4f}"),
-        ("pbm_shut", "p/b/m lips shut (fraction)", "{:.3f}"), ("pbm_vs_rules", "p/b/m shut where rules is", "{:.3f}"),
-        ("jaw_env_lag_ms", "jaw-envelope lag (ms, + = jaw later)", "{:+.0f}"),
+def _ref_frames(tk: EvalTake, fps: int, n: int) -> np.ndarray:
+    if not tk.ref.shape[0]:
+        return np.zeros((n, NUM_CHANNELS), np.float32)
+    t = np.arange(n) / fps
+    return np.stack([np.interp(t, tk.ref_times, tk.ref[:, c]) for c in range(NUM_CHANNELS)], axis=1).astype(np.float32)
+
+
+ROWS = [("pbm_held", "p/b/m held shut >= 2 frames (fraction; target >= 0.95)", "{:.3f}"),
+        ("pbm_timing_ms", "p/b/m closure timing vs alignment (ms, + = late)", "{:+.0f}"),
+        ("pbm_timing_abs_ms", "p/b/m closure timing, mean abs (ms)", "{:.0f}"),
+        ("open_vowel_opened", f"open vowels opened, jawOpen >= {M.OPEN_JAW} (target >= 0.95)", "{:.3f}"),
+        ("jaw_env_lag_ms", "jaw-envelope lag (ms, + = jaw later; target within +-17)", "{:+.0f}"),
+        ("mouth_velocity", "mouth velocity (units/s)", "{:.2f}"),
+        ("mouth_jerk", "mouth jerk (units/s^3)", "{:.0f}"),
         ("listen_upper_speed", "upper-face motion listening (units/s)", "{:.3f}"),
         ("listen_frozen_frac", "frozen 1 s windows listening", "{:.3f}"),
         ("variety_mouth", "variety across seeds, mouth (std)", "{:.4f}"),
-        ("variety_upper", "variety across seeds, upper face (std)", "{:.4f}")]
+        ("variety_upper", "variety across seeds, upper face (std)", "{:.4f}"),
+        ("graph_calls_per_commit", "graph calls per commit (target <= 1.1)", "{:.3f}"),
+        ("mouth_mae_vs_reference", "mouth MAE vs reference take (info: the teacher here)", "{:.4f}")]
 
 
 def table(summary: dict) -> str:
     names = list(summary["backends"])
-    lines = [f"| measure ({summary['takes']} held-out takes, {summary['fps']} fps) | " + " | ".join(names) + " |",
+    lines = [f"| measure ({summary['takes']} takes, {summary['fps']} fps) | " + " | ".join(names) + " |",
              "|---|" + "---|" * len(names)]
     for key, label, fmt in ROWS:
         vals = []
@@ -266,8 +329,7 @@ def table(summary: dict) -> str:
             v = summary["backends"][b].get(key)
             vals.append("-" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt.format(v))
         lines.append(f"| {label} | " + " | ".join(vals) + " |")
-    pbm = summary["backends"][names[0]]["pbm_count"]
     ref = summary.get("reference_listen_upper_speed")
-    lines.append(f"| (p/b/m phones: {pbm}; reference take's listening motion: "
-                 f"{'-' if ref is None else f'{ref:.3f}'}) |" + " |" * len(names))
+    lines.append(f"| (aligned p/b/m: {summary['pbm_phones']}, open vowels: {summary['open_vowels']}; reference "
+                 f"take's listening motion: {'-' if ref is None else f'{ref:.3f}'}) |" + " |" * len(names))
     return "\n".join(lines)
