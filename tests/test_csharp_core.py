@@ -125,11 +125,15 @@ LIPSYNC_LINE = "Peter bought a big map of Bombay."
 
 def test_live_full_duplex_barge_in_and_lipsync(exes, daemon, tmp_path):
     """The partner's line (Piper at another speed, noise off: the same audio every run) at 44.1 kHz
-    stereo, the device's own format; the lip-synced line is Piper at 22050 Hz mono."""
+    stereo, the device's own format, streamed in 10 ms capture blocks paced by the wall clock; the
+    lip-synced line is Piper at 22050 Hz mono. Events, order and sample counts only."""
     from duplex_util import partner_speech
     from faceplex.models.speech.piper_voice import Voice
 
-    partner = (np.clip(partner_speech("Wait, stop, I have a question.", 44100), -1, 1) * 32767).astype(np.int16)
+    # two sentences: a starved machine that delays some mic chunks past the daemon's 300 ms
+    # re-anchoring gap still hears min_interruption_ms of continuous speech somewhere in it
+    partner = (np.clip(partner_speech("Wait, stop, I have a question. Please listen to me for a moment.", 44100),
+                       -1, 1) * 32767).astype(np.int16)
     partner_wav = _write_wav(tmp_path / "partner.wav", np.repeat(partner[:, None], 2, axis=1).reshape(-1), 44100, 2)
     voice = Voice.default()
     line = np.concatenate([c.audio for c in voice.synthesize(LIPSYNC_LINE, speed=0.9, noise=False)]).astype(np.int16)
