@@ -25,9 +25,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from .livelink_udp import parse_target, sink_factory as make_factory
 
         sink_factory = make_factory(*parse_target(args.livelink_udp))
-    asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
+    joined = asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
                            frame_sink_factory=sink_factory, motion=args.motion, no_token=args.no_token,
-                           allow_origins=tuple(args.allow_origin)))
+                           allow_origins=tuple(args.allow_origin), max_sessions=args.max_sessions))
+    if not joined:  # a worker is still inside native code: leave without finalization
+        from .shutdown import hard_exit
+
+        hard_exit(0)
     return 0
 
 
@@ -129,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                        help="also accept WebSockets from this browser origin (e.g. http://localhost:3000; "
                             "repeatable); by default only the daemon's own preview page")
+    serve.add_argument("--max-sessions", type=int, default=None, metavar="N",
+                       help="cap on open sessions (default 64, lower if the descriptor limit needs it)")
     serve.add_argument("--no-token", action="store_true",
                        help="accept a hello without the launch token (loopback only; refused with --host beyond it)")
     serve.add_argument("--motion", choices=MOTION_BACKENDS, default="rules",

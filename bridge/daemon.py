@@ -13,12 +13,15 @@ import os
 import signal
 import socket
 import sys
+import threading
+import time
 from importlib import metadata
 from typing import Callable, Optional
 
 from websockets.asyncio.server import ServerConnection as WsConnection
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from faceplex.models.speech.language import warm_up as language_warm_up
 from faceplex.models.speech.piper_voice import Voice
@@ -27,12 +30,14 @@ from faceplex.protocol.codec import unpack_map
 from faceplex.protocol.connection import ServerConnection
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .analysis import close as analysis_close
-from .vad_pool import close as vad_close
+from .admission import Admission
 from .gate import Gate, is_loopback, new_token, token_from_env
+from .limits import (CLOSE_TIMEOUT_S, HELLO_TIMEOUT_S, MAX_MESSAGES_PER_S, SHUTDOWN_S, RateBucket, connection_caps,
+                     raise_fd_limit)
 from .lipsync import warm_up as lipsync_warm_up
 from .motion import animator_factory, close_motion
 from .session import Session
+from .shutdown import close_pools
 from .synthesis import SynthesisScheduler
 
 log = logging.getLogger("faceplex.daemon")
@@ -43,6 +48,9 @@ WS_MAX_SIZE = 1 << 20
 #: Kernel send buffer per connection: keeps a stalled client's unread media small, so the
 #: daemon notices it (PROTOCOL.md §6) instead of the kernel hiding megabytes.
 SO_SNDBUF_BYTES = 64 * 1024
+#: Client messages websockets buffers per connection before it stops reading the socket (with
+#: ``WS_MAX_SIZE``, at most 4 MiB of input held per connection).
+WS_MAX_QUEUE = 4
 
 
 def server_name() -> str:
@@ -63,6 +71,8 @@ class Daemon:
             ``FACEPLEX_TOKEN`` environment variable, else a fresh random one; ``""``: no token
             (loopback only).
         allow_origins: browser origins allowed besides the daemon's own preview page.
+        max_sessions: cap on open sessions (default and upper bound: what the descriptor limit
+            allows, at most ``limits.MAX_SESSIONS``).
 
     Raises:
         ValueError: serving beyond loopback without a token.
@@ -70,7 +80,8 @@ class Daemon:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, voices: Optional[dict[str, Voice]] = None,
                  synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
-                 token: Optional[str] = None, allow_origins: tuple[str, ...] = ()):
+                 token: Optional[str] = None, allow_origins: tuple[str, ...] = (),
+                 max_sessions: Optional[int] = None):
         self.host, self.port = host, port
         if token is None:
             token = token_from_env() or new_token()
@@ -85,6 +96,9 @@ class Daemon:
         self.frame_sink_factory = frame_sink_factory
         self.animator_cls = animator_factory(motion)
         self.sessions: set[Session] = set()
+        self.admission: Optional[Admission] = None
+        self.max_sessions = max_sessions
+        self._kicks: set[asyncio.Task] = set()
         self._server = None
 
     def warm_up(self) -> None:
@@ -101,9 +115,13 @@ class Daemon:
         """Start listening; returns the bound port."""
         from .web import request_processor  # the browser preview page, same port (plain HTTP GET)
 
-        self._server = await serve(self._handler, self.host, self.port, max_size=WS_MAX_SIZE,
+        sessions, pending = connection_caps(raise_fd_limit())
+        self.admission = Admission(min(sessions, self.max_sessions or sessions), pending)
+        self._server = await serve(self._handler, self.host, self.port, max_size=WS_MAX_SIZE, max_queue=WS_MAX_QUEUE,
                                    compression=None, ping_interval=20, ping_timeout=60,
-                                   process_request=request_processor(self.gate))
+                                   open_timeout=HELLO_TIMEOUT_S, close_timeout=CLOSE_TIMEOUT_S,
+                                   create_connection=self.admission.connection_class(),
+                                   process_request=request_processor(self.gate, self.admission.refuse_reason))
         self.port = self._server.sockets[0].getsockname()[1]
         self.gate.port = self.port
         return self.port
@@ -118,14 +136,46 @@ class Daemon:
                 "page": page + (f"#token={self.token}" if self.token else ""),
                 "token": self.token, "server": server_name()}
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = SHUTDOWN_S) -> bool:
+        """Shut down within about ``timeout_s`` seconds (PROTOCOL.md §8, "Shutdown"): stop
+        accepting; every open utterance gets ``utterance_cancelled {reason: "shutdown"}``; every
+        socket a close frame (1001); sockets that do not take it in time are dropped; then every
+        worker pool is closed and joined. Returns True when no worker thread is left running
+        (else the caller must leave without interpreter finalization: :func:`shutdown.hard_exit`)."""
+        deadline = time.monotonic() + timeout_s
+
+        def left(share: float) -> float:
+            return max(0.0, min(share, deadline - time.monotonic()))
+
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        self.scheduler.shutdown()
-        analysis_close(1.0)   # the PocketSphinx worker process (contract 5)
-        vad_close(1.0)        # the speech-detection threads
-        close_motion(2.0)     # the RFM motion pool's worker (contract 5)
+            self._server.server.close()  # the listening socket: no new connections
+        for session in list(self.sessions):
+            session.shutdown()
+        drains = [asyncio.ensure_future(s.drained()) for s in self.sessions]
+        if drains:
+            await asyncio.wait(drains, timeout=left(0.2 * timeout_s))
+            for task in drains:
+                task.cancel()
+        conns = self.admission.all() if self.admission is not None else []
+        closes = [asyncio.ensure_future(ws.close(1001, "daemon shutting down")) for ws in conns
+                  if ws.protocol.state is State.OPEN]
+        if closes:
+            await asyncio.wait(closes, timeout=left(0.2 * timeout_s))
+        for ws in conns:
+            ws.transport.abort()  # a client that never reads or never answers the close frame
+        if self._server is not None:
+            self._server.close(close_connections=False)
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), left(0.2 * timeout_s))
+            except asyncio.TimeoutError:
+                log.warning("connection handlers still running at shutdown")
+        return close_pools(self._pools(), left(timeout_s))
+
+    def _pools(self) -> list:
+        """Every worker pool to close at shutdown (TEAM contract 5: ``close(timeout_s)``)."""
+        from . import analysis, vad_pool
+
+        return [self.scheduler, analysis, vad_pool, close_motion]
 
     async def _handler(self, ws: WsConnection) -> None:
         sock = ws.transport.get_extra_info("socket")
@@ -134,35 +184,38 @@ class Daemon:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = ServerConnection()
         session: Optional[Session] = None
+        bucket = RateBucket(MAX_MESSAGES_PER_S, MAX_MESSAGES_PER_S)
         try:
+            try:
+                async with asyncio.timeout(HELLO_TIMEOUT_S):
+                    hello = await self._await_hello(ws, conn, bucket)
+            except TimeoutError:
+                await ws.close(1008, f"no hello within {HELLO_TIMEOUT_S:g} s")
+                return
+            if hello is None:
+                return
+            if not self.admission.opened(ws):
+                await ws.close(1013, "too many sessions; retry later")
+                return
+            session = Session(conn, ws.send, self.voices, self.scheduler,
+                              sample_rate=hello.audio.sample_rate, fps=hello.face.fps,
+                              animator_cls=self.animator_cls)
+            session.on_overflow = lambda reason: self._kick(ws, reason)
+            if self.frame_sink_factory is not None:
+                session.frame_sink = self.frame_sink_factory(session)
+            session.open(hello, server_name())
+            self.sessions.add(session)
+            log.info("session %s open: %d Hz, %d fps", session.id, session.sample_rate, session.fps)
             async for data in ws:
-                if session is None and not self._authorized(data):
-                    conn.send_error(ErrorCode.UNAUTHORIZED, "hello.token is missing or wrong: send the token "
-                                    "from the daemon's ready line (PROTOCOL.md §12)", _id_of(data))
-                    for out in conn.data_to_send():
-                        await ws.send(out)
-                    await ws.close(1008, "unauthorized")
-                    break
                 msg = conn.receive(data)
-                if isinstance(msg, m.Hello):
-                    session = Session(conn, ws.send, self.voices, self.scheduler,
-                                      sample_rate=msg.audio.sample_rate, fps=msg.face.fps,
-                                      animator_cls=self.animator_cls)
-                    if self.frame_sink_factory is not None:
-                        session.frame_sink = self.frame_sink_factory(session)
-                    session.open(msg, server_name())
-                    self.sessions.add(session)
-                    log.info("session %s open: %d Hz, %d fps", session.id, session.sample_rate, session.fps)
-                elif msg is not None:
+                if msg is not None:
                     session.handle(msg)
-                if session is not None:
-                    session._flush(None)
-                    # a burst of buffered messages (e.g. a recorded line sent as lipsync at once)
-                    # is otherwise handled without returning to the loop: other sessions wait
-                    await asyncio.sleep(0)
-                else:
-                    for out in conn.data_to_send():
-                        await ws.send(out)
+                session._flush(None)
+                wait = bucket.spend()
+                # A flood: read this socket more slowly, nobody else's. Otherwise still yield: a
+                # burst of buffered messages (e.g. a recorded line sent as lipsync at once) would
+                # be handled without returning to the loop while other sessions wait.
+                await asyncio.sleep(wait)
         except ConnectionClosed:
             pass
         finally:
@@ -170,6 +223,34 @@ class Daemon:
                 self.sessions.discard(session)
                 await session.close()
                 log.info("session %s closed", session.id)
+
+    async def _await_hello(self, ws: WsConnection, conn: ServerConnection, bucket: RateBucket) -> Optional[m.Hello]:
+        """Read until a valid ``hello`` with the token (returned), an unauthorized one (None,
+        after error ``unauthorized`` and close 1008) or the end of the connection (None)."""
+        async for data in ws:
+            if not self._authorized(data):
+                conn.send_error(ErrorCode.UNAUTHORIZED, "hello.token is missing or wrong: send the token "
+                                "from the daemon's ready line (PROTOCOL.md §12)", _id_of(data))
+                for out in conn.data_to_send():
+                    await ws.send(out)
+                await ws.close(1008, "unauthorized")
+                return None
+            msg = conn.receive(data)
+            if isinstance(msg, m.Hello):
+                return msg
+            for out in conn.data_to_send():
+                await ws.send(out)
+            wait = bucket.spend()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return None
+
+    def _kick(self, ws: WsConnection, reason: str) -> None:
+        """Close a session that broke a limit it cannot be answered for (its outgoing queue)."""
+        log.warning("closing a session: %s", reason)
+        task = asyncio.get_running_loop().create_task(ws.close(1008, reason))
+        self._kicks.add(task)
+        task.add_done_callback(self._kicks.discard)
 
     def _authorized(self, data) -> bool:
         """Before the session opens: a ``hello`` must carry the token (other messages before
@@ -191,14 +272,17 @@ def _id_of(data) -> Optional[str]:
 
 async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
                      frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
-                     no_token: bool = False, allow_origins: tuple[str, ...] = ()) -> None:
-    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF).
+                     no_token: bool = False, allow_origins: tuple[str, ...] = (),
+                     max_sessions: Optional[int] = None) -> bool:
+    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF),
+    then shut down (:meth:`Daemon.stop`). Returns True when every worker joined (False: leave
+    with :func:`faceplex.bridge.shutdown.hard_exit`).
 
     Raises ValueError for ``no_token`` beyond loopback."""
     token = "" if no_token else (token_from_env() or new_token())
     os.environ.pop("FACEPLEX_TOKEN", None)  # read once; children (worker processes) never see it
     daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory, motion=motion, token=token,
-                    allow_origins=allow_origins)
+                    allow_origins=allow_origins, max_sessions=max_sessions)
     if not is_loopback(host):
         log.warning("serving beyond loopback on %s: every client must send the ready line's token "
                     "(anyone on the network can reach this port)", host)
@@ -215,9 +299,15 @@ async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
     if exit_on_stdin_eof:
         # An engine that launched the daemon holds its stdin; when the game exits (or crashes)
         # the pipe closes and the daemon goes with it.
-        async def watch_stdin() -> None:
-            await loop.run_in_executor(None, sys.stdin.buffer.read)
-            stop.set()
-        loop.create_task(watch_stdin())
+        # A plain daemon thread, not the default executor: asyncio.run() joins executor threads
+        # at exit, and this one only returns at EOF (a SIGTERM exit would wait for it forever).
+        def watch_stdin() -> None:
+            try:
+                while sys.stdin.buffer.read(65536):
+                    pass
+            except (OSError, ValueError):
+                pass
+            loop.call_soon_threadsafe(stop.set)
+        threading.Thread(target=watch_stdin, name="stdin-eof-watch", daemon=True).start()
     await stop.wait()
-    await daemon.stop()
+    return await daemon.stop()

@@ -30,6 +30,7 @@ from faceplex.protocol.names import FRAME_CHANNELS
 
 from .config import SessionConfig
 from .duplex import DuplexMixin
+from .limits import MAX_APPENDS_PER_S, MAX_OUTGOING_BYTES, MAX_SESSION_PENDING_CHARS, RateBucket
 from .synthesis import SynthesisScheduler, estimate_seconds, now_s
 from .utterance import Utterance, resample_clause
 
@@ -78,7 +79,12 @@ class Session(DuplexMixin):
         self.audio_seq = 0
         self._synth_q: asyncio.Queue = asyncio.Queue()
         self._out: deque[tuple[bytes, int]] = deque()   # (message, timeline sample it reaches)
+        self._out_bytes = 0  # bytes in _out, every message counted (PROTOCOL.md §8)
         self._out_event = asyncio.Event()
+        #: Called once with a reason when the outgoing queue passes MAX_OUTGOING_BYTES (the
+        #: daemon closes the socket); the queue is dropped at once.
+        self.on_overflow: Optional[Callable[[str], None]] = None
+        self._appends = RateBucket(MAX_APPENDS_PER_S, 2 * MAX_APPENDS_PER_S)
         self._wake = asyncio.Event()
         self.queued_sample = 0
         self.written_sample = 0
@@ -108,6 +114,22 @@ class Session(DuplexMixin):
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._writer()), loop.create_task(self._producer()),
                        loop.create_task(self._synthesizer())]
+
+    def shutdown(self) -> None:
+        """Daemon shutdown: every open utterance gets ``utterance_cancelled {reason:
+        "shutdown"}`` and nothing is produced after it (the writer still sends what is queued)."""
+        for utt in list(self.queue):
+            self._cancel(utt, "shutdown", None)
+        self._flush(None)
+        self.closed = True
+
+    async def drained(self) -> None:
+        """Wait until the writer has handed every queued message to the socket."""
+        while self._out and not self._writer_done():
+            await asyncio.sleep(0.005)
+
+    def _writer_done(self) -> bool:
+        return bool(self._tasks) and self._tasks[0].done()
 
     async def close(self) -> None:
         self.closed = True
@@ -171,6 +193,12 @@ class Session(DuplexMixin):
             raise ProtocolError(ErrorCode.INVALID_FIELD, "say.text contains control characters (only tab and newline are allowed)", msg.id)
         if len(msg.text) > MAX_TEXT_CHARS:
             raise ProtocolError(ErrorCode.TEXT_TOO_LONG, f"text is {len(msg.text)} characters; the limit is {MAX_TEXT_CHARS}", msg.id)
+        if msg.append and self._appends.take() > 0:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, f"more than {MAX_APPENDS_PER_S} say appends per second; "
+                                "this fragment was not added (send fewer, longer fragments)", msg.id)
+        if self._pending_chars() + len(msg.text) > MAX_SESSION_PENDING_CHARS:
+            raise ProtocolError(ErrorCode.PENDING_TEXT_FULL, f"this session already has {self._pending_chars()} "
+                                f"characters waiting to be spoken; the limit is {MAX_SESSION_PENDING_CHARS}", msg.id)
         if msg.append:
             utt = self.by_id.get(msg.utt)
             if utt is None or utt.final:
@@ -204,6 +232,10 @@ class Session(DuplexMixin):
         self.queue.append(utt)
         self.by_id[utt.utt] = utt
         self._add_text(utt, msg.text, msg.final)
+
+    def _pending_chars(self) -> int:
+        """Characters of text in this session's open and queued utterances (PROTOCOL.md §8)."""
+        return sum(u.text_chars for u in self.queue)
 
     def _add_text(self, utt: Utterance, text: str, final: bool) -> None:
         utt.text_chars += len(text)
@@ -458,7 +490,25 @@ class Session(DuplexMixin):
         tag = self.queued_sample
         for item in data:
             self._out.append((item, tag))
+            self._out_bytes += len(item)
         self._out_event.set()
+        if self._out_bytes > MAX_OUTGOING_BYTES:
+            self._overflow()
+
+    def _overflow(self) -> None:
+        """The client has not read ``MAX_OUTGOING_BYTES`` of messages: drop the queue now (its
+        memory is returned at once) and have the daemon close the socket."""
+        queued = self._out_bytes
+        self._out.clear()
+        self._out_bytes = 0
+        self.closed = True
+        for utt in list(self.queue):  # nothing more is synthesized or analysed for it
+            self.queue.remove(utt)
+            self.by_id.pop(utt.utt, None)
+            utt.ready = deque()
+        if self.on_overflow is not None:
+            callback, self.on_overflow = self.on_overflow, None
+            callback(f"outgoing queue over {MAX_OUTGOING_BYTES} bytes ({queued} unread): client not reading")
 
     async def _writer(self) -> None:
         while True:
@@ -466,7 +516,11 @@ class Session(DuplexMixin):
             self._out_event.clear()
             while self._out:
                 data, sample = self._out.popleft()
-                await self._send(data)
+                self._out_bytes -= len(data)
+                try:
+                    await self._send(data)
+                except Exception:  # the socket closed (the handler ends the session)
+                    return
                 self.written_sample = max(self.written_sample, sample)
 
 

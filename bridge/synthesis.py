@@ -48,6 +48,9 @@ class SynthesisScheduler:
     def submit(self, deadline_s: float, fn: Callable[..., Any], *args) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
+        if self._closed:  # after close(): no new work (the awaiting session is ending anyway)
+            future.cancel()
+            return future
         with self._cond:
             heapq.heappush(self._heap, (deadline_s, next(self._order), fn, args, loop, future))
             self._cond.notify()
@@ -57,6 +60,25 @@ class SynthesisScheduler:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+    def close(self, timeout_s: float = 1.0) -> bool:
+        """Stop accepting jobs, cancel the queued ones and join the workers (TEAM contract 5).
+
+        A job already inside the voice finishes first (an onnxruntime run cannot be interrupted
+        from Python). Returns True when every worker ended within ``timeout_s`` seconds."""
+        with self._cond:
+            self._closed = True
+            queued, self._heap = self._heap, []
+            self._cond.notify_all()
+        for *_, loop, future in queued:
+            try:
+                loop.call_soon_threadsafe(future.cancel)
+            except RuntimeError:  # that loop is already closed
+                pass
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _work(self) -> None:
         # Synthesis yields the CPU to the event loop: a late face frame or audio chunk is an

@@ -34,6 +34,8 @@ class ErrorCode(str, Enum):
     AUDIO_FORMAT_MISMATCH = "audio_format_mismatch"  # mic/lipsync bytes contradict their declared format
     LIPSYNC_OVERFLOW = "lipsync_overflow"        # a lipsync utterance over 120 s, or a session's queued lipsync over 180 s
     MIC_RATE_EXCEEDED = "mic_rate_exceeded"      # mic audio faster than 1.5x real time, sustained (chunks dropped)
+    RATE_LIMITED = "rate_limited"                # more say appends per second than the limit (PROTOCOL.md §8)
+    PENDING_TEXT_FULL = "pending_text_full"      # a session's unspoken text over its limit (§8)
     UNAUTHORIZED = "unauthorized"                # hello.token missing or wrong (then close 1008, §12)
     INTERNAL = "internal"
 

@@ -160,7 +160,7 @@ class Lipsync(_Msg):
 
     type: Literal["lipsync"] = "lipsync"
     id: Optional[str] = None
-    utt: str
+    utt: str = Field(min_length=1, max_length=256)
     sample_rate: int
     channels: int
     pcm: bytes
