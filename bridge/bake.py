@@ -19,13 +19,14 @@ from .utterance import resample_clause
 
 
 def bake_text(text: str, sample_rate: int = 22050, fps: int = 60, seed: int = 0, speed: float = 1.0,
-              voice: Voice | None = None) -> Take:
-    """Speak ``text`` and animate it. Raises ValueError for text with nothing speakable."""
+              voice: Voice | None = None, emotion: str = "neutral", emotion_intensity: float = 0.5) -> Take:
+    """Speak ``text`` and animate it (with ``emotion`` at ``emotion_intensity``, 0-1). Raises
+    ValueError for text with nothing speakable or an unknown emotion."""
     voice = voice or Voice.default()
     clauses = split_clauses(text)
     if not clauses:
         raise ValueError("nothing speakable in the text")
-    animator = FaceAnimator(fps, seed=seed)
+    animator = FaceAnimator(fps, seed=seed, emotion=emotion, emotion_intensity=emotion_intensity)
     pcm_parts, marks, pos = [], [], 0
     for clause_text in clauses:
         for chunk in voice.synthesize(clause_text, speed=speed):
@@ -40,7 +41,8 @@ def bake_text(text: str, sample_rate: int = 22050, fps: int = 60, seed: int = 0,
     return Take(text=text, sample_rate=sample_rate, audio=np.concatenate(pcm_parts), fps=fps, frames=frames, marks=marks)
 
 
-def bake_audio(path, text: str | None = None, sample_rate: int | None = None, fps: int = 60, seed: int = 0) -> Take:
+def bake_audio(path, text: str | None = None, sample_rate: int | None = None, fps: int = 60, seed: int = 0,
+               emotion: str = "neutral", emotion_intensity: float = 0.5) -> Take:
     """Animate a recorded line (a PCM16 WAV, any rate, mono or stereo) as the daemon animates a
     ``lipsync`` utterance: PocketSphinx phone timing (forced alignment when ``text`` is given,
     phone recognition otherwise). The take's audio is the recording at ``sample_rate`` (default:
@@ -53,7 +55,7 @@ def bake_audio(path, text: str | None = None, sample_rate: int | None = None, fp
     audio = audio[:, 0] if audio.shape[1] == 1 else audio.astype(np.float32).mean(axis=1).astype(np.int16)
     sample_rate = sample_rate or rate
     _, chunk = analyse_file(audio, rate, text)
-    animator = FaceAnimator(fps, seed=seed)
+    animator = FaceAnimator(fps, seed=seed, emotion=emotion, emotion_intensity=emotion_intensity)
     animator.add_speech(chunk, 0.0)
     out = audio if sample_rate == rate else soxr.resample(audio, rate, sample_rate, quality="VHQ").astype(np.int16)
     ratio = sample_rate / chunk.sample_rate

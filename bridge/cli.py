@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from faceplex.protocol.messages import SUPPORTED_SAMPLE_RATES
+from faceplex.protocol.messages import EMOTIONS, SUPPORTED_SAMPLE_RATES
 
 from .motion import MOTION_BACKENDS
 
@@ -41,7 +41,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
 
     if args.audio:  # a recorded line: its audio, a face from PocketSphinx phone timing
         take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate,
-                          fps=args.fps, seed=args.seed)
+                          fps=args.fps, seed=args.seed, emotion=args.emotion, emotion_intensity=args.emotion_intensity)
     elif not args.text:
         raise SystemExit("faceplex say: give TEXT, or --audio FILE.wav")
     else:
@@ -49,7 +49,8 @@ def _cmd_say(args: argparse.Namespace) -> int:
         from faceplex.models.speech.piper_voice import DEFAULT_VOICE
 
         language.warm_up(wait=False)  # loads while the line is baked
-        take = bake_text(args.text, sample_rate=args.sample_rate, fps=args.fps, seed=args.seed, speed=args.speed)
+        take = bake_text(args.text, sample_rate=args.sample_rate, fps=args.fps, seed=args.seed, speed=args.speed,
+                         emotion=args.emotion, emotion_intensity=args.emotion_intensity)
         language.warm_up(wait=True)
         warning = language.language_warning(args.text, DEFAULT_VOICE)
         if warning:  # spoken anyway, as the daemon does (PROTOCOL.md, warning)
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--fps", type=int, default=60, choices=(30, 60), help="animation rate (CSV is always 60 rows/s)")
     say.add_argument("--seed", type=int, default=0)
     say.add_argument("--speed", type=_speed, default=1.0, help="speech rate, 0.5-2.0 (default 1.0)")
+    say.add_argument("--emotion", default="neutral", choices=EMOTIONS, help="the character's emotion (default neutral)")
+    say.add_argument("--emotion-intensity", type=_intensity, default=0.5, help="emotion intensity, 0-1 (default 0.5)")
     say.set_defaults(func=_cmd_say)
 
     demo = sub.add_parser("demo", help="start a daemon, speak a line over a real WebSocket, save the take, print latencies")
@@ -211,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", default=None, help="also write the summary here")
     ev.set_defaults(func=_cmd_eval)
     return parser
+
+
+def _intensity(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"emotion intensity {text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"emotion intensity {value} is outside 0-1")
+    return value
 
 
 def _speed(text: str) -> float:

@@ -144,8 +144,11 @@ class Session(DuplexMixin):
         if old is not None and hasattr(old, "close"):
             old.close()
         c = self.config
-        return self.animator_cls(self.fps, seed=c.seed, expressiveness=c.expressiveness,
+        anim = self.animator_cls(self.fps, seed=c.seed, expressiveness=c.expressiveness,
                                  blink_rate_per_min=c.blink_rate_per_min, idle_motion=c.idle_motion)
+        if hasattr(anim, "set_emotion"):
+            anim.set_emotion(c.emotion, c.emotion_intensity, at_s=0.0)
+        return anim
 
     # ------------------------------------------------------------------ clocks
     def clock_sample(self) -> int:
@@ -174,8 +177,13 @@ class Session(DuplexMixin):
                 merged = self.config.merged(msg.settings, msg.id)
                 if merged.voice not in self.voices:
                     raise ProtocolError(ErrorCode.INVALID_CONFIG, f"voice: {merged.voice!r} is not one of {sorted(self.voices)}", msg.id)
+                emotion_only = merged.model_copy(update={"emotion": self.config.emotion,
+                                                         "emotion_intensity": self.config.emotion_intensity}) == self.config
                 self.config = merged
-                self._animator_dirty = True
+                if emotion_only:  # the mood eases in on the running face (models/face/expression.py)
+                    self._set_emotion(self.queue[0] if self.queue and self.queue[0].started else None)
+                else:
+                    self._animator_dirty = True
                 self.conn.send(m.Configured(reply_to=msg.id, config=self.config.model_dump()))
             elif isinstance(msg, m.Ping):
                 self.conn.send(m.Pong(reply_to=msg.id, client_time_us=msg.client_time_us,
@@ -227,8 +235,11 @@ class Session(DuplexMixin):
             raise ProtocolError(ErrorCode.INVALID_STYLE, "style.emotion_intensity must be within 0-1", msg.id)
         if len(self.queue) > MAX_QUEUED_UTTERANCES:
             raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)
+        style = msg.style
         utt = Utterance(utt=msg.utt, reply_to=msg.id, voice=voice, speed=speed,
-                        expressiveness=msg.style.expressiveness if msg.style is not None else None)
+                        expressiveness=style.expressiveness if style is not None else None,
+                        emotion=style.emotion if style is not None else None,
+                        emotion_intensity=style.emotion_intensity if style is not None else None)
         self.queue.append(utt)
         self.by_id[utt.utt] = utt
         self._add_text(utt, msg.text, msg.final)
@@ -291,6 +302,7 @@ class Session(DuplexMixin):
             cut = utt.cursor
             self.animator.cut_speech(cut / self.sample_rate)
             self._set_expressiveness(None)
+            self._set_emotion(None)
             sent = cut - utt.start
         else:
             cut, sent = self.frame_sample(self.next_frame), 0
@@ -405,14 +417,25 @@ class Session(DuplexMixin):
         if hasattr(self.animator, "expressiveness"):
             self.animator.expressiveness = self.config.expressiveness if value is None else value
 
+    def _set_emotion(self, utt: Optional[Utterance]) -> None:
+        """Per-utterance ``style.emotion``/``emotion_intensity`` (else the session's settings): the
+        face eases into it from the next frame (``FaceAnimator.set_emotion``)."""
+        if hasattr(self.animator, "set_emotion"):
+            c = self.config
+            name = utt.emotion if utt is not None and utt.emotion is not None else c.emotion
+            value = utt.emotion_intensity if utt is not None and utt.emotion_intensity is not None else c.emotion_intensity
+            self.animator.set_emotion(name, value)
+
     def _start(self, utt: Utterance) -> None:
         start = self.frame_sample(self.next_frame)
         utt.begin(start)
         self._set_expressiveness(utt.expressiveness)
+        self._set_emotion(utt)
         self.conn.send(m.UtteranceStarted(utt=utt.utt, reply_to=utt.reply_to, sample=start))
 
     def _finish(self, utt: Utterance) -> None:
         self._set_expressiveness(None)
+        self._set_emotion(None)
         self.queue.popleft()
         self.by_id.pop(utt.utt, None)
         self.conn.send(m.UtteranceFinished(utt=utt.utt, sample=utt.cursor, samples=utt.cursor - utt.start,

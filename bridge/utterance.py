@@ -80,6 +80,8 @@ class Utterance:
     voice: str
     speed: float
     expressiveness: Optional[float] = None  # style.expressiveness, None = the session setting
+    emotion: Optional[str] = None            # style.emotion, None = the session setting
+    emotion_intensity: Optional[float] = None  # style.emotion_intensity, None = the session setting
     text_buffer: ClauseBuffer = field(default_factory=ClauseBuffer)
     text_chars: int = 0
     final: bool = False              # no more text will be appended

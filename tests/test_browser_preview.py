@@ -113,6 +113,11 @@ def test_browser_preview_speaks_in_sync():
     r = json.loads(result_path.read_text())
     assert proc.returncode == 0 and r.get("ok"), f"browser run failed: {r.get('fatal')}\n{proc.stderr}\nconsole: {r.get('console')}"
 
+    # The mood controls reach the face: surprised at full intensity widens the eyes, raises the brows.
+    mood = r["mood"]
+    assert mood["errors"] == [] and mood["shown"] == "1.00"
+    assert mood["eyeWide"] > 0.3 and mood["browOuterUp"] > 0.3, mood
+
     # Loads cleanly and connects.
     assert r["consoleErrors"] == [], r["consoleErrors"]
     assert r["pageErrors"] == [], r["pageErrors"]

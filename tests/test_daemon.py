@@ -415,3 +415,28 @@ def test_style_expressiveness_applies_to_that_utterance_only(daemon):
             idle = [r.msg for r in client.log if isinstance(r.msg, m.Face) and r.msg.sample >= lively.end]
             assert np.abs(np.array([f.values[52:55] for f in idle])).max() > 0  # back to the session's 1.0
     run(go())
+
+
+# ----------------------------------------------------------------------------- emotion
+def test_emotion_per_utterance_and_per_session_reaches_the_face(daemon):
+    """style.emotion shapes the utterance's frames (p/b/m still sealed); the emotion setting
+    shapes the idle face and eases in (no jump); a neutral utterance after it returns the mood."""
+    async def go():
+        sr, fps = 48000, 60
+        async with FacePlexClient(daemon.url, sample_rate=sr, fps=fps) as client:
+            text = "Bob, my mum bought a big map of Bombay."
+            plain = await client.speak(text)
+            happy = await client.speak(text, style=m.Style(emotion="happy", emotion_intensity=1.0))
+            assert happy.outcome == plain.outcome == "finished"
+            smile = CHANNEL_INDEX["cheekSquintLeft"]
+            fp, fh = np.array(plain.frames), np.array(happy.frames)
+            assert fh[len(fh) // 2:, smile].mean() > fp[len(fp) // 2:, smile].mean() + 0.1
+            assert assert_lips_shut_near_pbm(happy, sr, fps) >= 6
+            await client.configure(emotion="sad", emotion_intensity=1.0)
+            await asyncio.sleep(1.2)
+            idle = [np.array(r.msg.values) for r in client.log if isinstance(r.msg, m.Face) and r.msg.utt is None]
+            brow = CHANNEL_INDEX["browInnerUp"]
+            trace = np.array([v[brow] for v in idle[-90:]])
+            assert trace[-1] > 0.4
+            assert np.abs(np.diff(trace)).max() < 0.1
+    run(go())

@@ -197,9 +197,11 @@ def test_deterministic_for_seed_and_differs_across_seeds(voice):
     fa, fb, fc = a.frames(0, n), b.frames(0, n), c.frames(0, n)
     np.testing.assert_array_equal(fa, fb)
     assert not np.array_equal(fa, fc)
-    # Seeds change idle motion, not articulation: lip closure identical.
-    j = C["mouthPressLeft"]
-    np.testing.assert_allclose(fa[:, j], fc[:, j], atol=1e-6)
+    # Seeds change idle motion and the face's left/right asymmetry, not articulation: the lip
+    # press summed over both sides is identical.
+    press = lambda f: f[:, C["mouthPressLeft"]] + f[:, C["mouthPressRight"]]  # noqa: E731
+    np.testing.assert_allclose(press(fa), press(fc), atol=1e-6)
+    assert not np.allclose(fa[:, C["mouthPressLeft"]], fc[:, C["mouthPressLeft"]], atol=1e-4)
 
 
 @pytest.mark.parametrize("expr", [0.0, 1.0, 3.0])
@@ -466,3 +468,139 @@ def test_lookahead_covers_the_dominance_reach(voice):
     last = int(np.floor((start - a.lookahead_s) * 60))
     np.testing.assert_array_equal(a.frames(0, last + 1), b.frames(0, last + 1))
     assert 0.1 <= a.lookahead_s <= 0.5
+
+
+# ----------------------------------------------------------------------------- whole face, emotion
+from faceplex.models.face.animator import STATIC_SHAPES  # noqa: E402
+from faceplex.models.face.expression import EMOTIONS, EMOTION_RAMP_S, PAIRS  # noqa: E402
+
+_TALK = "Peter bought a big map of Bombay. Really? Yes, she surely went to the farm with Tom, at seven!"
+
+
+def _talk(voice, seed=0, **kw):
+    if "talk" not in _SPEECH_CACHE:
+        from faceplex.models.speech.text import split_clauses
+
+        cws, t = [], LEAD_S  # clause by clause, as the session synthesizes
+        for clause in split_clauses(_TALK):
+            for chunk in voice.synthesize(clause, noise=False):
+                cws.append((chunk, t))
+                t += chunk.num_samples / chunk.sample_rate + 0.25
+        _SPEECH_CACHE["talk"] = (cws, t)
+    cws, end = _SPEECH_CACHE["talk"]
+    anim = FaceAnimator(60, seed=seed, **kw)
+    for chunk, start in cws:
+        anim.add_speech(chunk, start)
+    return anim, cws, int((end + 3.0) * 60)
+
+
+def test_every_shape_of_a_talking_face_moves_except_the_documented_static_ones(voice):
+    moving = set()
+    for emotion in EMOTIONS:
+        anim, _, n = _talk(voice, seed=3, emotion=emotion, emotion_intensity=0.8)
+        f = anim.frames(0, n)
+        moving |= {name for i, name in enumerate(ARKIT_52) if f[:, i].max() - f[:, i].min() > 0.01}
+        if emotion == "neutral":
+            neutral = set(moving)
+    assert moving == set(ARKIT_52) - set(STATIC_SHAPES), set(ARKIT_52) - set(STATIC_SHAPES) - moving
+    # Talking without any emotion already moves brows (raise and frown), squints, gaze up/down,
+    # sideways jaw and mouth, jaw protrusion, dimples and the chin.
+    for name in ("browInnerUp", "browOuterUpLeft", "browDownLeft", "eyeSquintLeft", "eyeWideLeft",
+                 "eyeLookUpLeft", "eyeLookDownLeft", "cheekSquintLeft", "jawForward", "jawLeft", "jawRight",
+                 "mouthLeft", "mouthRight", "mouthDimpleLeft", "mouthShrugLower", "noseSneerLeft"):
+        assert name in neutral, name
+
+
+def test_questions_and_emphasis_move_the_brows(voice):
+    anim, cws, n = _talk(voice)
+    f = anim.frames(0, n)
+    idle = FaceAnimator(60, seed=0).frames(0, n)
+    assert f[:, C["browInnerUp"]].max() > 0.2 and idle[:, C["browInnerUp"]].max() == 0.0
+    # Some emphases frown instead (seeded per accent).
+    assert max(_talk(voice, seed=k)[0].frames(0, n)[:, C["browDownLeft"]].max() for k in range(4)) > 0.05
+    q_chunk, q_start = next((c, s) for c, s in cws if c.text.strip().endswith("?"))
+    q_end = q_start + q_chunk.num_samples / q_chunk.sample_rate
+    q = slice(int((q_end - 0.8) * 60), int(q_end * 60))
+    assert f[q, C["browOuterUpLeft"]].max() > 0.15
+
+
+def test_asymmetry_is_seeded_and_natural(voice):
+    a, _, n = _talk(voice, seed=1, emotion="happy", emotion_intensity=0.7)
+    b, _, _ = _talk(voice, seed=1, emotion="happy", emotion_intensity=0.7)
+    c, _, _ = _talk(voice, seed=2, emotion="happy", emotion_intensity=0.7)
+    fa, fb, fc = a.frames(0, n), b.frames(0, n), c.frames(0, n)
+    np.testing.assert_array_equal(fa, fb)
+    differs = [ARKIT_52[li] for li, ri in PAIRS if np.abs(fa[:, li] - fa[:, ri]).max() > 1e-3]
+    assert {"mouthSmileLeft", "cheekSquintLeft", "browOuterUpLeft", "mouthPressLeft"} <= set(differs)
+    for li, ri in PAIRS:  # subtle: within 25 % of each other
+        big = np.maximum(fa[:, li], fa[:, ri]) > 0.05
+        assert np.all(np.minimum(fa[big, li], fa[big, ri]) >= 0.75 * np.maximum(fa[big, li], fa[big, ri]))
+    sl, sr = C["mouthSmileLeft"], C["mouthSmileRight"]
+    assert not np.allclose(fa[:, sl] - fa[:, sr], fc[:, sl] - fc[:, sr], atol=1e-3)
+    # Gaze shapes and blinks stay symmetric (geometry, not muscle tone).
+    np.testing.assert_array_equal(fa[:, C["eyeBlinkLeft"]], fa[:, C["eyeBlinkRight"]])
+
+
+#: The shapes that carry each emotion's action units (expression.PROFILES).
+_SIGNATURE = {
+    "happy": ("mouthSmileLeft", "cheekSquintLeft", "eyeSquintLeft"),
+    "sad": ("browInnerUp", "mouthFrownLeft", "browDownLeft"),
+    "angry": ("browDownLeft", "mouthPressLeft", "noseSneerLeft"),
+    "surprised": ("browOuterUpLeft", "eyeWideLeft", "jawOpen"),
+    "afraid": ("browInnerUp", "eyeWideLeft", "mouthStretchLeft"),
+    "disgusted": ("noseSneerLeft", "mouthUpperUpLeft", "mouthFrownLeft"),
+}
+
+
+@pytest.mark.parametrize("emotion", sorted(_SIGNATURE))
+def test_emotion_shapes_idle_face_and_keeps_pbm_closed(voice, emotion):
+    n = 4 * 60
+    neutral = FaceAnimator(60, seed=4, idle_motion=False, blink_rate_per_min=0).frames(0, n)
+    moody = FaceAnimator(60, seed=4, idle_motion=False, blink_rate_per_min=0, emotion=emotion,
+                         emotion_intensity=1.0).frames(0, n)
+    for name in _SIGNATURE[emotion]:
+        assert moody[-1, C[name]] >= neutral[-1, C[name]] + 0.08, name
+    weak = FaceAnimator(60, seed=4, idle_motion=False, blink_rate_per_min=0, emotion=emotion,
+                        emotion_intensity=0.3).frames(0, n)
+    name = _SIGNATURE[emotion][0]
+    assert neutral[-1, C[name]] < weak[-1, C[name]] < moody[-1, C[name]]
+    # Speaking under the emotion at full intensity: every p/b/m still seals the lips, the vowels
+    # still open, and the expression's mouth share is capped while talking.
+    for text in BILABIAL_TEXTS:
+        cws, end = _speak(voice, text)
+        anim = FaceAnimator(60, seed=0, emotion=emotion, emotion_intensity=1.0)
+        for chunk, start in cws:
+            anim.add_speech(chunk, start)
+        f = anim.frames(0, int((end + 0.5) * 60))
+        for ph, k in _centres(cws, 60, {"p", "b", "m"}):
+            assert lips_shut(f[k]), (emotion, text, ph, k)
+        plain = animate_speech(cws, 60, f.shape[0])
+        vowels = [k for _, k in _centres(cws, 60, {"ɑ", "æ", "a", "ɔ"})]
+        if vowels:
+            assert f[vowels, C["jawOpen"]].max() > 0.8 * plain[vowels, C["jawOpen"]].max()
+    mouth_expr = [C[nm] for nm in _SIGNATURE[emotion] if nm.startswith(("mouth", "jaw"))]
+    if mouth_expr:
+        j = mouth_expr[0]
+        span = slice(int((cws[0][1] + 0.3) * 60), int((end - 0.3) * 60))
+        share = (f[span, j] - plain[span, j]).mean()
+        assert share < 0.6 * (moody[-1, j] - neutral[-1, j])
+
+
+def test_set_emotion_eases_in_from_the_next_frame_and_follows_idle_and_listening():
+    anim = FaceAnimator(60, seed=5)
+    a = anim.frames(0, 60)
+    anim.set_emotion("surprised", 1.0)
+    assert anim.emotion == ("surprised", 1.0)
+    b = anim.frames(60, int((EMOTION_RAMP_S + 0.5) * 60))
+    f = np.concatenate([a, b])
+    j = C["eyeWideLeft"]
+    assert f[59, j] == 0.0 and f[-1, j] > 0.4
+    assert np.abs(np.diff(f[:, j])).max() <= MAX_RATE_PER_S / 60
+    # Listening frames carry the mood too.
+    anim.partner_turn("start", 1.5)
+    g = anim.frames(f.shape[0], 60)
+    assert g[:, j].min() > 0.4
+    with pytest.raises(ValueError):
+        anim.set_emotion("bored", 0.5)
+    with pytest.raises(ValueError):
+        FaceAnimator(60, emotion="happy", emotion_intensity=1.5)

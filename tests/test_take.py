@@ -92,3 +92,22 @@ def test_faceplex_demo_runs_the_reference_client_over_a_real_websocket(tmp_path)
     figures = json.loads(out.stdout)
     assert 0 < figures["say_to_first_audio_ms"] < 1000 and figures["frames"] > 30
     assert (tmp_path / "take.csv").exists() and (tmp_path / "take.wav").exists()
+
+
+def test_faceplex_say_emotion_shapes_the_take_and_bad_values_are_one_line_errors(tmp_path):
+    def bake(*extra):
+        out = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "say", "Bob is home.", "-o",
+                              str(tmp_path / "_".join(extra or ("plain",))), *extra],
+                             capture_output=True, text=True, timeout=120)
+        return out
+
+    plain, sad = bake(), bake("--emotion", "sad", "--emotion-intensity", "1")
+    assert plain.returncode == 0 and sad.returncode == 0, sad.stderr
+    _, fp = read_live_link_csv(json.loads(plain.stdout)["csv"])
+    _, fs = read_live_link_csv(json.loads(sad.stdout)["csv"])
+    for name in ("browInnerUp", "mouthFrownLeft"):
+        assert fs[:, CHANNEL_INDEX[name]].mean() > fp[:, CHANNEL_INDEX[name]].mean() + 0.1, name
+    for bad in (("--emotion", "bored"), ("--emotion-intensity", "2")):
+        out = bake(*bad)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert out.stderr.strip().splitlines()[-1].startswith("faceplex say: error:")

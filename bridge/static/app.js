@@ -299,6 +299,11 @@ function onWelcome(msg) {
   state.leadSamples = Math.round(((msg.config && msg.config.lead_ms) || 150) / 1000 * state.rate);
   face.setChannels(state.channels);
   state.status = "ready";
+  if (msg.config && msg.config.emotion !== undefined) {  // show the session's mood
+    $("emotion").value = msg.config.emotion;
+    $("emotion-intensity").value = String(msg.config.emotion_intensity);
+    $("emotion-intensity-value").textContent = Number(msg.config.emotion_intensity).toFixed(2);
+  }
   setStatus(`session ${msg.session} · ${msg.server} · ${state.rate} Hz · ${msg.face.fps} fps · ${state.channels.length} channels`);
   $("say-btn").disabled = false;
   logEvent(`welcome: session ${msg.session}`);
@@ -376,6 +381,15 @@ function say(text) {
   send({ type: "say", id: `say-${id}`, utt: id, text, append: false, final: true, voice: null, style: null });
   logEvent(`say ${id}: ${text}`);
   return id;
+}
+
+// Mood: the session's emotion setting (config emotion / emotion_intensity); the face eases into it.
+function sendMood() {
+  const intensity = Number($("emotion-intensity").value);
+  $("emotion-intensity-value").textContent = intensity.toFixed(2);
+  if (state.status !== "ready") return;
+  send({ type: "config", id: `mood-${Date.now()}`, settings: { emotion: $("emotion").value, emotion_intensity: intensity } });
+  logEvent(`mood: ${$("emotion").value} ${intensity.toFixed(2)}`);
 }
 
 function cancelAll() {
@@ -612,6 +626,11 @@ $("say-form").addEventListener("submit", (e) => {
   say($("text").value);
 });
 $("stop-btn").addEventListener("click", () => cancelAll());
+$("emotion").addEventListener("change", () => sendMood());
+$("emotion-intensity").addEventListener("change", () => sendMood());
+$("emotion-intensity").addEventListener("input", () => {
+  $("emotion-intensity-value").textContent = Number($("emotion-intensity").value).toFixed(2);
+});
 $("audio-btn").addEventListener("click", () => ensureAudioRunning());
 $("mic-btn").addEventListener("click", () => toggleMic().catch((e) => logEvent(`mic unavailable: ${e}`)));
 document.addEventListener("pointerdown", () => ensureAudioRunning(), { once: true });

@@ -10,6 +10,21 @@ Layers (all on the session time axis, seconds; frame ``n`` sits at ``n / fps``):
   blink (people blink at syntactic boundaries, Cummins 2012 / Nakano & Kitazawa 2010).
 - idle (:mod:`.idle`): spontaneous blinks, gaze saccades with consistent eyeLook* shapes, slow head
   drift and breathing. Runs all the time.
+- whole face while talking: emphasis raises the brows (browInnerUp, browOuterUp*, a little eyeWide)
+  or, for a seeded quarter of the emphases, lowers them (browDown*, eyeSquint); a question raises
+  the brows and tilts the head over its final rise; the jaw and mouth drift subtly sideways
+  (jawLeft/Right, mouthLeft/Right, seeded favoured side); visemes add jawForward (rounded and
+  protruded lips), mouthShrugLower (p b m, f v) and mouthDimple (spread vowels).
+- emotion (:mod:`.expression`): ``emotion`` / ``emotion_intensity`` (constructor, :meth:`FaceAnimator.set_emotion`)
+  add a FACS-prototype expression to speech, idle and listening frames alike, easing in over 0.5 s;
+  while speaking its mouth share is capped and its lip-opening shapes vanish at p b m closures.
+  Couplings: smiles raise the cheeks and narrow the eyes (cheekSquint, eyeSquint), an upper-lip
+  raise wrinkles the nose (noseSneer). Every left/right pair but blinks and gaze gets a seeded
+  asymmetry (one side up to 12 % stronger).
+- deliberately static: :data:`STATIC_SHAPES` (cheekPuff: a gesture, not speech or a basic emotion).
+  tongueOut moves only on dental consonants (th): the tongue's other shapes are hidden behind the
+  teeth and ARKit has no other tongue shape. mouthFrown moves only with an emotion (a neutral
+  talker's corners do not turn down).
 
 Timing (:mod:`.coarticulation`, :class:`~.coarticulation.ArticulationParams`): targets lead
 Piper's phone spans by its measured alignment offset plus a physiological lead, so the lips move
@@ -33,6 +48,7 @@ each phone's own samples against a fixed level, and random draws are keyed by ev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +56,7 @@ import numpy as np
 
 from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX, NUM_CHANNELS
 
+from .expression import EmotionTrack, apply_asymmetry, apply_expression, asymmetry_gains, couple
 from .coarticulation import DEFAULT_ARTICULATION, ArticulationParams, PhoneArrays, blend, build_phones, onset_ramp_s
 from .idle import IdleLayer, smoothstep
 from .listening import ListeningLayer
@@ -57,6 +74,15 @@ _HEAD = slice(_N_SHAPES, _N_SHAPES + 3)
 _EYES = slice(_N_SHAPES + 3, NUM_CHANNELS)
 HEAD_LIMIT_RAD = 0.15
 EYE_LIMIT_RAD = 0.25
+#: Speech ending this long (s) before the first frame not yet returned is dropped from the schedule.
+PRUNE_AFTER_S = 4.0
+#: ARKit shapes the rule animator leaves at 0 on purpose, and why.
+STATIC_SHAPES: dict[str, str] = {
+    "cheekPuff": "puffed cheeks belong to gestures (blowing, holding breath, exaggerated plosives), "
+                 "not to conversational speech or the basic emotions; a constant small puff reads as swelling",
+}
+#: Share of emphasised syllables whose brows lower (a frown of concentration) instead of rising.
+ACCENT_FROWN_P = 0.25
 #: Probability of a blink right after a clause ends.
 CLAUSE_BLINK_P = 0.5
 #: A clause blink needs this much pause after the clause's last voiced phone (s) ...
@@ -75,9 +101,25 @@ class _Track:
     accent_t: np.ndarray          # (A,) s, centre of each stressed vowel
     accent_e: np.ndarray          # (A,) normalised energy
     accent_sign: np.ndarray       # (A,) ±1, direction of the yaw sway
+    accent_frown: np.ndarray      # (A,) bool: this emphasis lowers the brows instead of raising them
+    question_t: np.ndarray        # (Q,) s, end of the last voiced phone of a question
     gate: float = -np.inf         # late-added: ramps in from this time (s) ...
     ramp: float = 0.1             # ... over this long (s)
     accent_kill: float = np.inf   # cut: accents fade out from this time (s)
+
+
+def _ends_question(chunk) -> bool:
+    """The chunk ends its text and the text is a question (the session synthesizes clause by
+    clause, so a chunk's text is its clause; a voice given several sentences repeats the whole
+    text on each chunk, so only the chunk holding the text's last word counts)."""
+    text = (chunk.text or "").rstrip()
+    if not text.endswith("?"):
+        return False
+    words = list(chunk.words)
+    if not words:
+        return True
+    tail = re.findall(r"[\w']+", text)
+    return bool(tail) and tail[-1].lower() == words[-1].text.lower()
 
 
 def _bump(x: np.ndarray) -> np.ndarray:
@@ -97,17 +139,22 @@ class FaceAnimator:
         idle_motion: False keeps the head and eyes still (blinks and speech still animate).
         articulation: the articulation parameters (:class:`~.coarticulation.ArticulationParams`):
             timing lead, dominance, vowel gain; the default is what the daemon runs.
+        emotion, emotion_intensity: the initial mood (:data:`.expression.EMOTIONS`, 0-1); change it
+            with :meth:`set_emotion`. Not scaled by ``expressiveness``.
 
     Raises:
-        ValueError: ``fps`` is not positive.
+        ValueError: ``fps`` is not positive, or an unknown emotion / intensity outside 0-1.
     """
 
     def __init__(self, fps: int, seed: int = 0, expressiveness: float = 1.0,
                  blink_rate_per_min: float = 17.0, idle_motion: bool = True,
-                 articulation: ArticulationParams = DEFAULT_ARTICULATION):
+                 articulation: ArticulationParams = DEFAULT_ARTICULATION,
+                 emotion: str = "neutral", emotion_intensity: float = 0.5):
         if fps <= 0:
             raise ValueError("fps must be positive")
         self.articulation = articulation
+        self._emotion0 = (emotion, float(emotion_intensity))
+        EmotionTrack(emotion, emotion_intensity)  # validates: ValueError for an unknown emotion
         self.fps = int(fps)
         self.seed = int(seed)
         self.expressiveness = float(max(0.0, expressiveness))
@@ -120,6 +167,13 @@ class FaceAnimator:
         """Drop all speech and restart the idle schedules from the seed (a fresh session)."""
         self._idle = IdleLayer(self.seed, self.blink_rate_per_min, self.idle_motion)
         self._listen = ListeningLayer(self.seed)
+        self._emotion = EmotionTrack(*self._emotion0)
+        self._asym = asymmetry_gains(self.seed)
+        rng = np.random.default_rng([self.seed, 808])
+        # Slow sideways drift of jaw and mouth while talking: (jaw, mouth) x 2 sinusoids, Hz.
+        self._drift_f = rng.uniform(0.15, 0.6, size=(2, 2))
+        self._drift_p = rng.uniform(0.0, 2 * np.pi, size=(2, 2))
+        self._drift_bias = rng.uniform(-0.5, 0.5, size=2)   # a favoured side, per face
         self._tracks: list[_Track] = []
         self._n_added = 0
         self._returned_end = 0          # frames below this index were returned: final
@@ -144,6 +198,8 @@ class FaceAnimator:
         o = np.argsort(at, kind="stable")
         self._acc_t, self._acc_e, self._acc_sign = at[o], ae[o], asg[o]
         self._acc_gate, self._acc_kill, self._acc_ramp = ag[o], ak[o], ar[o]
+        self._acc_frown = cat("accent_frown")[o].astype(bool) if self._tracks else np.zeros(0, dtype=bool)
+        self._q_t = np.sort(cat("question_t"))
         self._blink_t, self._blink_d = self._boundary_blinks(self._ph)
 
     @property
@@ -192,13 +248,21 @@ class FaceAnimator:
         acc_t = np.array([(s0 + a.centre_sample) / sr - (0.0 if acoustic else par.timing_offset_s) for a in acc])
         # Random draws are keyed by the event's time (ms), not by the chunk: sub-chunks of a
         # clause draw exactly what the whole clause draws.
-        sign = np.array([np.random.default_rng([self.seed, 404, int(round(t * 1000))]).choice([-1.0, 1.0])
-                         for t in acc_t], dtype=np.float64)
+        draws = [np.random.default_rng([self.seed, 404, int(round(t * 1000))]).uniform(size=2) for t in acc_t]
+        sign = np.array([1.0 if d[0] < 0.5 else -1.0 for d in draws], dtype=np.float64)
+        frown = np.array([d[1] < ACCENT_FROWN_P for d in draws], dtype=bool)
+        question = np.zeros(0)
+        if _ends_question(chunk) and phones.voiced.any():
+            question = np.array([float(phones.end[phones.voiced].max())])
         track = _Track(
             phones=phones, start_s=start_s, end_s=start_s + chunk.num_samples / sr,
-            accent_t=acc_t, accent_e=np.array([a.energy for a in acc]), accent_sign=sign, gate=gate, ramp=max(ramp, 0.1),
+            accent_t=acc_t, accent_e=np.array([a.energy for a in acc]), accent_sign=sign, gate=gate,
+            accent_frown=frown, question_t=question, ramp=max(ramp, 0.1),
         )
-        self._tracks.append(track)
+        # Speech that ended well before the frames already returned can no longer change a frame
+        # (dominance reach 0.45 s, accents 0.6 s, clause-blink gap 2 s): drop it, so a long session
+        # does not rebuild its whole history on every clause.
+        self._tracks = [tr for tr in self._tracks if tr.end_s > free - PRUNE_AFTER_S] + [track]
         self._rebuild()
 
     def _boundary_blinks(self, ph: PhoneArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -246,12 +310,31 @@ class FaceAnimator:
             tr.phones = ph
             a = tr.accent_t <= kill + 0.6
             tr.accent_t, tr.accent_e, tr.accent_sign = tr.accent_t[a], tr.accent_e[a], tr.accent_sign[a]
+            tr.accent_frown = tr.accent_frown[a]
+            tr.question_t = tr.question_t[tr.question_t <= kill]
             tr.accent_kill = min(tr.accent_kill, kill)
             tr.end_s = min(tr.end_s, at_s)
             if len(ph):
                 kept.append(tr)
         self._tracks = kept
         self._rebuild()
+
+    def set_emotion(self, emotion: str, intensity: float, at_s: float | None = None) -> None:
+        """From session time ``at_s`` (s; default: the first frame not yet returned) the face eases
+        into ``emotion`` at ``intensity`` (0-1) over ``expression.EMOTION_RAMP_S``. Applies to
+        speech, idle and listening frames alike.
+
+        Raises:
+            ValueError: unknown emotion or intensity outside 0-1.
+        """
+        at = self._free_s() if at_s is None else max(float(at_s), self._free_s())
+        self._emotion.set(emotion, intensity, at)
+        self._cache.clear()
+
+    @property
+    def emotion(self) -> tuple[str, float]:
+        """The emotion and intensity most recently set."""
+        return self._emotion.current
 
     def add_partner_audio(self, audio16k: np.ndarray, start_s: float) -> None:
         """The partner's (player's) microphone audio, 16 kHz mono float32, first sample at session
@@ -300,12 +383,18 @@ class FaceAnimator:
         ph = self._ph
         lo = np.searchsorted(ph.center, t0 - par.reach_s() - self._max_plateau)
         hi = np.searchsorted(ph.center, t1 + par.anticipation_end_s + self._max_plateau, side="right")
-        mouth, activity, _closure = blend(t, ph.select(slice(lo, hi)), par)
+        mouth, activity, closure = blend(t, ph.select(slice(lo, hi)), par)
         out[:, MOUTH_INDEX] = mouth
         x = self.expressiveness
         self._accents(t, out, x)
+        self._questions(t, out, x)
+        self._drift(t, out, x, activity)
         self._idle.evaluate(t, out, x, activity, self._clause_blinks(t0, t1))
         self._listen.evaluate(t, out, x)
+        expr = self._emotion.evaluate(t)
+        apply_expression(out, expr, activity, closure)
+        couple(out, expr)
+        apply_asymmetry(out, self._asym)
         # ARKit: mouthClose only has meaning up to jawOpen (lips can at most meet).
         out[:, _C["mouthClose"]] = np.minimum(out[:, _C["mouthClose"]], out[:, _C["jawOpen"]])
         np.clip(out[:, :_N_SHAPES], 0.0, 1.0, out=out[:, :_N_SHAPES])
@@ -343,13 +432,54 @@ class FaceAnimator:
         nod = (0.028 * e * _bump((dt + 0.05) / 0.22)).sum(axis=1)
         sway = (0.012 * e * sg[None, :] * _bump(dt / 0.45)).sum(axis=1)
         # Brows only on loud accents: emphasis, not every stressed syllable.
-        k = np.clip((ae - 0.75) / 0.35, 0.0, 1.0)[None, :] * g
-        brow = (k * _bump((dt + 0.03) / 0.32)).sum(axis=1)
+        k = np.clip((ae - 0.6) / 0.4, 0.0, 1.0)[None, :] * g
+        bump = k * _bump((dt + 0.03) / 0.32)
+        fr = self._acc_frown[lo:hi][None, :]
+        brow = np.where(fr, 0.0, bump).sum(axis=1)
+        frown = np.where(fr, bump, 0.0).sum(axis=1)
         out[:, _C["headPitch"]] += x * nod
         out[:, _C["headYaw"]] += x * sway
         out[:, _C["browInnerUp"]] += x * 0.45 * brow
         out[:, _C["browOuterUpLeft"]] += x * 0.32 * brow
-        out[:, _C["browOuterUpRight"]] += x * 0.30 * brow
+        out[:, _C["browOuterUpRight"]] += x * 0.32 * brow
+        out[:, _C["eyeWideLeft"]] += x * 0.10 * brow
+        out[:, _C["eyeWideRight"]] += x * 0.10 * brow
+        out[:, _C["browDownLeft"]] += x * 0.35 * frown
+        out[:, _C["browDownRight"]] += x * 0.35 * frown
+        out[:, _C["eyeSquintLeft"]] += x * 0.10 * frown
+        out[:, _C["eyeSquintRight"]] += x * 0.10 * frown
+
+    def _questions(self, t: np.ndarray, out: np.ndarray, x: float) -> None:
+        """A question raises the brows and tilts the head over its last ~0.6 s (the final rise)."""
+        if self._q_t.size == 0 or x == 0.0:
+            return
+        lo = np.searchsorted(self._q_t, t[0] - 0.5)
+        hi = np.searchsorted(self._q_t, t[-1] + 0.8, side="right")
+        if hi <= lo:
+            return
+        dt = t[:, None] - self._q_t[None, lo:hi]
+        w = _bump((dt + 0.15) / 0.5).sum(axis=1)
+        out[:, _C["browInnerUp"]] += x * 0.35 * w
+        out[:, _C["browOuterUpLeft"]] += x * 0.28 * w
+        out[:, _C["browOuterUpRight"]] += x * 0.28 * w
+        out[:, _C["headRoll"]] += x * 0.02 * w
+        out[:, _C["headPitch"]] -= x * 0.01 * w
+
+    def _drift(self, t: np.ndarray, out: np.ndarray, x: float, activity: np.ndarray) -> None:
+        """Subtle sideways jaw and mouth movement while talking (no speaker's jaw moves in a pure
+        vertical plane, but its lateral excursions in speech are small, about a millimetre: Ostry,
+        Vatikiotis-Bateson & Gribble 1997, J. Speech Lang. Hear. Res. 40), with a seeded favoured
+        side."""
+        if x == 0.0:
+            return
+        ph = 2 * np.pi * self._drift_f[None, :, :] * t[:, None, None] + self._drift_p[None, :, :]
+        s = np.sin(ph).sum(axis=2) / 2 + self._drift_bias[None, :]      # (B, 2) in about -1.5..1.5
+        a = activity[:, None] * x
+        jaw, mouth = 0.03 * a[:, 0] * s[:, 0], 0.05 * a[:, 0] * s[:, 1]
+        out[:, _C["jawLeft"]] += np.maximum(jaw, 0.0)
+        out[:, _C["jawRight"]] += np.maximum(-jaw, 0.0)
+        out[:, _C["mouthLeft"]] += np.maximum(mouth, 0.0)
+        out[:, _C["mouthRight"]] += np.maximum(-mouth, 0.0)
 
 
 def animate_speech(chunks_with_starts: "list[tuple[SpeechChunk, float]]", fps: int, num_frames: int,

@@ -12,7 +12,10 @@ weight at 0 the lips rest together. Lips count as *shut* (:func:`lips_shut`) whe
 ``jawOpen - mouthClose < 0.08`` and ``jawOpen < 0.15`` (a jaw that far open stretches the seal).
 
 Target values are hand-set in the way a character animator keys an ARKit rig (relative jaw
-openness of vowels follows the IPA vowel chart: open a ɑ æ > mid ɛ ɔ > close i u).
+openness of vowels follows the IPA vowel chart: open a ɑ æ > mid ɛ ɔ > close i u). Secondary
+shapes: lip protrusion (ʃ ʒ, r, u w) brings the jaw slightly forward (jawForward); pressing the
+lips for p b m and tucking the lower lip for f v raise the chin (mouthShrugLower, mentalis AU17);
+spread vowels dimple the corners a little (mouthDimple, AU14).
 """
 
 from __future__ import annotations
@@ -86,29 +89,30 @@ VISEME_TARGETS: dict[str, dict[str, float]] = {
     "sil": {},
     # Lips sealed: jaw nearly closed, mouthClose == jawOpen (zero lip gap), lips pressed and rolled.
     "PP": {"jawOpen": 0.04, "mouthClose": 0.04, **_lr("mouthPress", 0.45),
-           "mouthRollLower": 0.22, "mouthRollUpper": 0.14},
+           "mouthRollLower": 0.22, "mouthRollUpper": 0.14, "mouthShrugLower": 0.12},
     # Lower lip tucked under the upper teeth: roll lower lip in, upper lip lifted a little.
     "FF": {"jawOpen": 0.07, "mouthClose": 0.03, "mouthRollLower": 0.60, **_lr("mouthUpperUp", 0.20),
-           "mouthShrugUpper": 0.12, **_lr("mouthStretch", 0.06)},
+           "mouthShrugUpper": 0.12, **_lr("mouthStretch", 0.06), "mouthShrugLower": 0.08},
     "TH": {"jawOpen": 0.15, "tongueOut": 0.18, **_lr("mouthUpperUp", 0.10), **_lr("mouthLowerDown", 0.10),
            **_lr("mouthStretch", 0.08)},
     "DD": {"jawOpen": 0.15, **_lr("mouthStretch", 0.10), **_lr("mouthUpperUp", 0.08),
            **_lr("mouthLowerDown", 0.10)},
     "kk": {"jawOpen": 0.20, **_lr("mouthStretch", 0.12), **_lr("mouthLowerDown", 0.12)},
     "CH": {"jawOpen": 0.12, "mouthFunnel": 0.45, "mouthPucker": 0.22, **_lr("mouthUpperUp", 0.20),
-           **_lr("mouthLowerDown", 0.20), "mouthShrugUpper": 0.10},
+           **_lr("mouthLowerDown", 0.20), "mouthShrugUpper": 0.10, "jawForward": 0.10},
     "SS": {"jawOpen": 0.08, **_lr("mouthStretch", 0.30), **_lr("mouthSmile", 0.12),
            **_lr("mouthUpperUp", 0.15), **_lr("mouthLowerDown", 0.15)},
     "nn": {"jawOpen": 0.14, **_lr("mouthStretch", 0.08), **_lr("mouthLowerDown", 0.08)},
-    "RR": {"jawOpen": 0.16, "mouthFunnel": 0.30, "mouthPucker": 0.32, **_lr("mouthUpperUp", 0.08)},
+    "RR": {"jawOpen": 0.16, "mouthFunnel": 0.30, "mouthPucker": 0.32, **_lr("mouthUpperUp", 0.08),
+           "jawForward": 0.04},
     "aa": {"jawOpen": 0.60, **_lr("mouthLowerDown", 0.35), **_lr("mouthUpperUp", 0.15),
            **_lr("mouthStretch", 0.10)},
     "E": {"jawOpen": 0.35, **_lr("mouthStretch", 0.25), **_lr("mouthSmile", 0.12),
-          **_lr("mouthLowerDown", 0.25), **_lr("mouthUpperUp", 0.12)},
+          **_lr("mouthLowerDown", 0.25), **_lr("mouthUpperUp", 0.12), **_lr("mouthDimple", 0.05)},
     "ih": {"jawOpen": 0.18, **_lr("mouthStretch", 0.35), **_lr("mouthSmile", 0.20),
-           **_lr("mouthUpperUp", 0.12), **_lr("mouthLowerDown", 0.12)},
+           **_lr("mouthUpperUp", 0.12), **_lr("mouthLowerDown", 0.12), **_lr("mouthDimple", 0.08)},
     "oh": {"jawOpen": 0.40, "mouthFunnel": 0.50, "mouthPucker": 0.25, **_lr("mouthLowerDown", 0.15)},
-    "ou": {"jawOpen": 0.18, "mouthFunnel": 0.35, "mouthPucker": 0.65},
+    "ou": {"jawOpen": 0.18, "mouthFunnel": 0.35, "mouthPucker": 0.65, "jawForward": 0.06},
 }
 
 #: Channels the speech layer drives, in wire order.

@@ -139,6 +139,22 @@ try {
   await page.screenshot({ path: result.artifact, fullPage: true });
   await page.evaluate(() => window.faceplex.live());
   await sleep(300);
+
+  // Mood: the emotion selector and intensity set the session's emotion; the idle face eases in.
+  await page.selectOption("#emotion", "surprised");
+  await page.evaluate(() => {
+    const r = document.getElementById("emotion-intensity");
+    r.value = "1";
+    r.dispatchEvent(new Event("change"));
+  });
+  await sleep(1500);
+  result.mood = await page.evaluate(() => {
+    const fp = window.faceplex;
+    const d = fp.displayed;
+    return { eyeWide: d.values ? d.values[fp.channels.indexOf("eyeWideLeft")] : null,
+      browOuterUp: d.values ? d.values[fp.channels.indexOf("browOuterUpLeft")] : null, errors: fp.errors,
+      shown: document.getElementById("emotion-intensity-value").textContent };
+  });
   result.ok = true;
 } catch (e) {
   result.fatal = String(e && e.stack ? e.stack : e);
