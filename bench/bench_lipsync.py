@@ -25,6 +25,12 @@ score the face (they only drive the animator, as in the daemon).
 - ``piper_offset_ms`` (diagnostic): Piper's bilabial centres minus the aligned ones, median.
 
 Usage: python bench/bench_lipsync.py [--fps-fine 100]
+
+Baseline of an older animator, same bench (e.g. REV = 1d779d0, before the timing work):
+``git worktree add --detach /tmp/old REV && mkdir -p /tmp/oldfp/faceplex && for d in bridge protocol
+models; do ln -s /tmp/old/$d /tmp/oldfp/faceplex/$d; done && PYTHONPATH=/tmp/oldfp python
+bench/bench_lipsync.py``. Measured here (10 lines): lag +33.5 -> -10.2 ms, closure +40 -> 0 ms,
+open vowels 93.4 -> 97.4 %, onset step 0.43 -> 0.10, cut step 0.52 -> 0.16 (per 60 fps frame).
 """
 
 from __future__ import annotations
@@ -36,7 +42,10 @@ import numpy as np
 import soxr
 
 from faceplex.models.face.animator import FaceAnimator
-from faceplex.models.face.coarticulation import DEFAULT_ARTICULATION
+try:
+    from faceplex.models.face.coarticulation import DEFAULT_ARTICULATION
+except ImportError:  # an animator from before ArticulationParams (a baseline run): no timing shift
+    DEFAULT_ARTICULATION = None
 from faceplex.models.face.visemes import MOUTH_CHANNELS, lips_shut
 from faceplex.models.speech.align import ALIGN_RATE, aligner
 from faceplex.models.speech.piper_voice import Voice
@@ -162,7 +171,7 @@ def first_voiced_end(ch, start_s: float) -> float:
     art = DEFAULT_ARTICULATION
     for p in ch.phonemes:
         if p.phoneme not in ("_", "ʔ"):
-            shift = art.bilabial_shift_s if p.phoneme in "pbm" else art.shift_s
+            shift = 0.0 if art is None else art.bilabial_shift_s if p.phoneme in "pbm" else art.shift_s
             return start_s + 0.5 * (p.start + p.end) / ch.sample_rate - shift
     return start_s + ch.num_samples / ch.sample_rate
 
