@@ -42,10 +42,13 @@ from faceplex.models.speech.align import AlignedPhone
 
 log = logging.getLogger("faceplex.analysis")
 
-#: The worker runs at a lower CPU priority than the daemon: on a busy machine the voice's
-#: synthesis (whose lateness is an audible gap) wins the cores over a lip-sync backlog (whose
-#: lateness only delays that one utterance's start). Real-time lip sync needs ~30 % of a core.
-WORKER_NICE = 5
+#: The worker runs at a lower CPU priority than the daemon: on a busy machine the daemon's loop
+#: and the voice's synthesis (whose lateness is an audible gap for every session) win the cores
+#: over a lip-sync backlog (whose lateness only delays that one utterance). Measured on a loaded
+#: 2-core machine (load ~14, a 20 s lipsync at once beside a speaking session): the victim's
+#: worst audio lateness grew by 0.53 s at nice 5, by 0.11-0.13 s at nice 10. Real-time lip sync
+#: needs ~30 % of a core, which nice 10 still gets beside a few busy processes.
+WORKER_NICE = 10
 
 
 # ---------------------------------------------------------------------- the worker process
