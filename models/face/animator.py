@@ -238,11 +238,12 @@ class FaceAnimator:
         gate = -np.inf
         ramp = 0.0
         if len(phones) and float((phones.center - phones.plateau).min()) - par.anticipation_end_s < free:
-            gate = free
-            near = self._ph.select(np.abs(self._ph.center - gate) < par.reach_s() + self._max_plateau + 0.5)
-            ramp = onset_ramp_s(gate, near, phones, par)
-            phones.gate = np.full(len(phones), gate)
-            phones.ramp = np.full(len(phones), ramp)
+            near = self._ph.select(np.abs(self._ph.center - free) < par.reach_s() + self._max_plateau + 0.5)
+            ramp = onset_ramp_s(free, near, phones, par)
+            if ramp > 0.0:  # 0: continuing running speech, not ramped (see onset_ramp_s)
+                gate = free
+                phones.gate = np.full(len(phones), gate)
+                phones.ramp = np.full(len(phones), ramp)
         acc = accents(phonemes, energy, sr)
         s0 = int(round(start_s * sr))  # sample-exact times, as in build_phones
         acc_t = np.array([(s0 + a.centre_sample) / sr - (0.0 if acoustic else par.timing_offset_s) for a in acc])

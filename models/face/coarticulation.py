@@ -122,7 +122,8 @@ class ArticulationParams:
     - ``onset_ramp_s``, ``onset_rate_per_s``: speech added for a time whose frames were already
       returned ramps in from the first frame not yet returned, at most ``onset_rate_per_s`` (ARKit
       weight per second, peak) and over at most ``onset_ramp_s``: no pop at late-placed onsets;
-      ``continuation_ramp_s`` caps it where running speech continues (closures stay sealed).
+      ``continuation_ramp_s`` caps it where running speech continues (default 0: not ramped, so
+      a late lip-sync commit keeps its closures; the onset bound is for starts from rest).
     """
 
     timing_offset_s: float = 0.027
@@ -141,7 +142,7 @@ class ArticulationParams:
     energy_ref_rms: float = 0.25
     onset_ramp_s: float = 0.15
     onset_rate_per_s: float = 9.0
-    continuation_ramp_s: float = 0.04
+    continuation_ramp_s: float = 0.0
 
     @property
     def shift_s(self) -> float:
@@ -325,8 +326,9 @@ def onset_ramp_s(t_gate: float, old: PhoneArrays, new: PhoneArrays,
     ramp is a smoothstep, whose peak rate is 1.5x the mean). An onset from rest or a pause (the old phones' voiced share below
     0.5 at the gate) always takes the whole ``onset_ramp_s`` (the lips are together at rest, so a
     first p b m stays sealed). Speech continuing running speech (a lip-sync commit, a streamed
-    sub-chunk) ramps in as the step needs but within ``continuation_ramp_s``, so a closure at its
-    start stays intact (a p b m seal lasts at least 40 ms)."""
+    sub-chunk) ramps in as the step needs but within ``continuation_ramp_s`` (default 0: not at
+    all; a closure at the start of a late lip-sync commit then stays sealed, and the step it makes
+    is the one the old animator made). Returns 0 for "no ramp"."""
     t = np.array([t_gate])
     before, activity, _ = _blend(t, old, params)
     if float(activity[0]) < 0.5:
