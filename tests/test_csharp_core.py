@@ -123,6 +123,7 @@ def _write_wav(path: Path, pcm, rate: int, channels: int) -> Path:
 LIPSYNC_LINE = "Peter bought a big map of Bombay."
 
 
+@pytest.mark.timeout(900)   # a hang guard only: ~35 s idle, seen past 300 s at load ~17 on 2 cores
 def test_live_full_duplex_barge_in_and_lipsync(exes, daemon, tmp_path):
     """The partner's line (Piper at another speed, noise off: the same audio every run) at 44.1 kHz
     stereo, the device's own format, streamed in 10 ms capture blocks paced by the wall clock; the

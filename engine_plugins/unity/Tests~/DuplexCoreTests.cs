@@ -35,7 +35,7 @@ namespace FacePlex.Tests
         {
             T.Run("mic: chunks of 20-100 ms in whole frames, in order, nothing lost", () =>
             {
-                var ms = new MicStream();
+                var ms = new MicStream { MaxLatencyMs = 0 };
                 ms.Write(Ramp(2 * 480), 0, 2 * 480, 48000, 2);        // 10 ms stereo
                 T.Check(ms.TakeChunk() == null, "under 20 ms waits");
                 var all = new List<short>();
@@ -55,6 +55,20 @@ namespace FacePlex.Tests
                 T.Check(ms.TakeChunk() == null, "remainder waits");
                 T.Eq(100, ms.TakeChunk(flush: true).Pcm.Length / 2, "flush sends the remainder");
             });
+            T.Run("mic: after a hold-up only the newest MaxLatencyMs is sent (no burst of stale audio)", () =>
+            {
+                var ms = new MicStream();   // MaxLatencyMs 200
+                for (int k = 0; k < 50; k++) ms.Write(Ramp(480, 480 * k), 0, 480, 48000, 1);   // 500 ms unsent
+                var got = new List<short>();
+                Mic c; while ((c = ms.TakeChunk()) != null) got.AddRange(Samples(c));
+                T.Eq(9600, got.Count, "200 ms sent");
+                T.Check(got.SequenceEqual(Ramp(9600, 24000 - 9600)), "the newest 200 ms, in order");
+                T.Eq(14400L, ms.DroppedFrames, "300 ms dropped");
+                var all = new MicStream { MaxLatencyMs = 0 };
+                for (int k = 0; k < 50; k++) all.Write(Ramp(480, 480 * k), 0, 480, 48000, 1);
+                int n = 0; while ((c = all.TakeChunk()) != null) n += c.Pcm.Length / 2;
+                T.Eq(24000, n, "MaxLatencyMs 0 keeps everything");
+            });
             T.Run("mic: a format change sends the old run first with its own format", () =>
             {
                 var ms = new MicStream();
@@ -66,7 +80,7 @@ namespace FacePlex.Tests
             });
             T.Run("mic: overflow drops the oldest audio, counts it, keeps the newest", () =>
             {
-                var ms = new MicStream(4800);
+                var ms = new MicStream(4800) { MaxLatencyMs = 0 };
                 for (int k = 0; k < 10; k++) ms.Write(Ramp(960, 960 * k), 0, 960, 48000, 1);   // 9600 into 4800
                 T.Eq(4800L, ms.DroppedFrames, "dropped frames");
                 var got = new List<short>();

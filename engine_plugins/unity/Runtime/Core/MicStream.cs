@@ -30,6 +30,15 @@ namespace FacePlex.Core
         public int MinChunkMs = 20;
         /// <summary>Largest chunk, milliseconds (also capped so a message stays under 64 KiB).</summary>
         public int MaxChunkMs = 100;
+        /// <summary>
+        /// Most audio kept waiting, milliseconds: when the network side was held up (a starved machine,
+        /// a paused app), only the newest this-much is sent and the older audio is dropped (counted in
+        /// <see cref="DroppedFrames"/>). The microphone is live: stale audio is no use for barge-in, and a
+        /// burst of it right after a stream starts reads to the daemon as a wrong declared rate (its
+        /// cadence check, PROTOCOL.md §11, answers audio_format_mismatch and ignores the stream). A hold-up
+        /// longer than the daemon's 300 ms gap simply re-anchors the stream. 0 = keep everything.
+        /// </summary>
+        public int MaxLatencyMs = 200;
 
         /// <summary>Creates a ring holding <paramref name="capacitySamples"/> interleaved samples
         /// (default: 1 s of 48 kHz stereo).</summary>
@@ -142,6 +151,14 @@ namespace FacePlex.Core
                 int rate = _boundary >= 0 ? _oldRate : _rate, ch = _boundary >= 0 ? _oldChannels : _channels;
                 long avail = end - _read;
                 if (avail <= 0 || rate <= 0) return null;
+                long keep = (long)rate * MaxLatencyMs / 1000 * ch;
+                if (MaxLatencyMs > 0 && _boundary < 0 && avail > keep)
+                {
+                    long stale = avail - keep;
+                    stale -= stale % ch;
+                    Drop(stale, ch);
+                    _read += stale; avail -= stale;
+                }
                 long min = (long)rate * MinChunkMs / 1000 * ch;
                 if (avail < min && !flush && _boundary < 0) return null;
                 long max = Math.Min((long)rate * MaxChunkMs / 1000 * ch, 30000);
