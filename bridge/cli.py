@@ -72,7 +72,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     from faceplex.models.rfm.corpus import make_corpus
 
     metas = make_corpus(Path(args.output), args.count, seed=args.seed, noise=args.piper_noise, voices=args.voices,
-                        split=args.split, augment=args.augment)
+                        split=args.split, augment=args.augment, articulation=args.articulation)
     print(json.dumps({"takes": len(metas), "seconds": round(sum(mt["duration_s"] for mt in metas), 1),
                       "output": args.output}))
     return 0
@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--split", default="all", choices=("all", "train", "heldout"),
                         help="sentences: all, only training ones, or only the held-out fifth")
     corpus.add_argument("--augment", action="store_true", help="gain, EQ, reverb and noise floors on the audio the model hears")
+    corpus.add_argument("--articulation", action="store_true",
+                        help="randomize the rules teacher's articulation style (ArticulationParams) per take")
     corpus.set_defaults(func=_cmd_corpus)
 
     tr = sub.add_parser("train", help="train the RFM motion model on a corpus (resumes from OUTPUT/ckpt.pt; torchrun for multi-GPU)")

@@ -473,8 +473,12 @@ def test_espeak_voices_give_exact_phone_timing_and_the_corpus_holds_out_voices_a
         assert mt["voice"]["engine"] == "espeak" and mt["voice"]["voice"] in UNSEEN_ESPEAK_VOICES
         assert mt["voice"]["variant"] in UNSEEN_VARIANTS
         assert all(heldout_sentence(c["text"]) for c in mt["clauses"])
-    tr = make_corpus(tmp_path / "t", 3, seed=4, voices="mixed", split="train", augment=True, progress=False)
+    tr = make_corpus(tmp_path / "t", 3, seed=4, voices="mixed", split="train", augment=True, progress=False,
+                     articulation=True)
+    leads = {mt["articulation"]["lead_s"] for mt in tr}
+    assert len(leads) == 3 and all(0.0 <= x <= 0.04 for x in leads)   # a family of teacher styles
     assert not any(heldout_sentence(c["text"]) for mt in tr for c in mt["clauses"])
-    again = make_corpus(tmp_path / "t2", 3, seed=4, voices="mixed", split="train", augment=True, progress=False)
-    assert [(m1["voice"], m1["augment"], [c["text"] for c in m1["clauses"]]) for m1 in tr] == \
-        [(m2["voice"], m2["augment"], [c["text"] for c in m2["clauses"]]) for m2 in again]   # same draws for a seed
+    again = make_corpus(tmp_path / "t2", 3, seed=4, voices="mixed", split="train", augment=True, progress=False,
+                        articulation=True)
+    assert [(m1["voice"], m1["augment"], m1["articulation"], [c["text"] for c in m1["clauses"]]) for m1 in tr] == \
+        [(m2["voice"], m2["augment"], m2["articulation"], [c["text"] for c in m2["clauses"]]) for m2 in again]

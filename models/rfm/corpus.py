@@ -27,8 +27,9 @@ never draws: the eval's unseen voices). ``split`` holds a fixed fifth of the sen
 training (:func:`heldout_sentence`). espeak-ng's audio varies by a few samples from call to call (measured
 26389-26394 samples for one line), so espeak-ng takes reproduce their draws (voice, text, timing,
 augmentation), not their bytes; each take's phone timing belongs to its own audio. ``augment`` (:mod:`.augment`) adds gain, EQ, reverb and noise
-floors to what the model hears; the teacher animates from the clean speech, with its articulation
-style randomized through what the rules animator exposes (expressiveness 0.4-1.6, blink rate).
+floors to what the model hears; the teacher animates from the clean speech, with expressiveness
+(0.4-1.6) and blink rate randomized, and with ``articulation`` its articulation style too
+(:func:`draw_articulation` over the rule animator's ``ArticulationParams``).
 """
 
 from __future__ import annotations
@@ -129,8 +130,26 @@ def draw_voice(rng: np.random.Generator, voices: str) -> dict:
             "range": int(rng.integers(20, 90))}
 
 
+def draw_articulation(rng: np.random.Generator):
+    """A teacher articulation style: :class:`~faceplex.models.face.coarticulation.ArticulationParams`
+    with its lead, coarticulation reach, vowel opening and closure shift drawn around the defaults
+    (a family of styles, not one). Returns ``(params, the drawn values)``."""
+    from dataclasses import replace
+
+    from faceplex.models.face.coarticulation import DEFAULT_ARTICULATION as D
+
+    vals = {"lead_s": round(float(rng.uniform(0.0, 0.04)), 4),
+            "bilabial_shift_s": round(float(rng.uniform(0.025, 0.055)), 4),
+            "taper_end_s": round(float(D.taper_end_s * rng.uniform(0.8, 1.2)), 4),
+            "anticipation_end_s": round(float(D.anticipation_end_s * rng.uniform(0.8, 1.2)), 4),
+            "vowel_gain_floor": round(float(D.vowel_gain_floor * rng.uniform(0.85, 1.15)), 4),
+            "vowel_gain_slope": round(float(D.vowel_gain_slope * rng.uniform(0.7, 1.3)), 4)}
+    vals["taper_start_s"] = round(min(D.taper_start_s, vals["taper_end_s"] - 0.05), 4)
+    return replace(D, **vals), vals
+
+
 def make_take(voice: Voice, seed: int, index: int, out_dir: Path, noise: bool = False, voices: str = "piper",
-              split: str = "all", augment: bool = False) -> dict:
+              split: str = "all", augment: bool = False, articulation: bool = False) -> dict:
     """Generate take ``index`` of corpus ``seed`` into ``out_dir`` (created). Returns its metadata.
 
     ``voices``: "piper" (joe only, the old corpus), "mixed" (joe + the training espeak-ng voices),
@@ -151,7 +170,11 @@ augmentation), not their bytes; each take's phone timing belongs to its own audi
         blink_rate = float(np.round(rng.uniform(8.0, 26.0), 1))
     style = 1 if expr <= 0.75 else (2 if expr >= 1.25 else 0)
     teacher_seed = int(rng.integers(0, 2**31 - 1))
-    anim = FaceAnimator(CSV_FPS, seed=teacher_seed, expressiveness=expr, blink_rate_per_min=blink_rate)
+    art, art_meta = None, None
+    if articulation:
+        art, art_meta = draw_articulation(np.random.default_rng([seed, index, 3]))
+    kw = {"articulation": art} if art is not None else {}
+    anim = FaceAnimator(CSV_FPS, seed=teacher_seed, expressiveness=expr, blink_rate_per_min=blink_rate, **kw)
     vp = draw_voice(rng, voices)
     pvp = draw_voice(rng, "mixed" if voices == "piper" and augment else voices) if kind != "speak" else None
     if voices == "piper" and not augment:
@@ -214,7 +237,8 @@ augmentation), not their bytes; each take's phone timing belongs to its own audi
     meta = {"kind": kind, "style": style, "character": 0, "expressiveness": expr, "teacher_seed": teacher_seed,
             "clauses": clauses, "partner_text": " ".join(partner_texts), "duration_s": n / SR,
             "teacher_listening": hasattr(anim, "add_partner_audio"), "piper_noise": bool(noise),
-            "voice": vp, "partner_voice": pvp, "split": split, "blink_rate_per_min": blink_rate, "augment": aug}
+            "voice": vp, "partner_voice": pvp, "split": split, "blink_rate_per_min": blink_rate, "augment": aug,
+            "articulation": art_meta}
     (out_dir / "take.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     return meta
 
@@ -232,7 +256,8 @@ def speak(voice: Voice, vp: dict, text: str, speed_scale: float, noise: bool) ->
 
 
 def make_corpus(out: Path, count: int, seed: int = 0, noise: bool = False, progress: bool = True,
-                voices: str = "piper", split: str = "all", augment: bool = False) -> list[dict]:
+                voices: str = "piper", split: str = "all", augment: bool = False,
+                articulation: bool = False) -> list[dict]:
     """Write ``count`` takes into ``out/take_NNNN``. Reproducible for ``seed`` (Piper with ``noise``
     False; espeak-ng is deterministic). ``voices``/``split``/``augment``: :func:`make_take`."""
     if voices not in VOICE_SETS:
@@ -249,7 +274,7 @@ def make_corpus(out: Path, count: int, seed: int = 0, noise: bool = False, progr
         except ImportError:  # pragma: no cover
             pass
     for i in it:
-        metas.append(make_take(voice, seed, i, out / f"take_{i:04d}", noise, voices, split, augment))
+        metas.append(make_take(voice, seed, i, out / f"take_{i:04d}", noise, voices, split, augment, articulation))
     (out / "corpus.json").write_text(json.dumps({"seed": seed, "count": count, "piper_noise": noise,
                                                  "voices": voices, "split": split, "augment": augment,
                                                  "kinds": {k: sum(m["kind"] == k for m in metas)
