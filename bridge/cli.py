@@ -27,7 +27,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         sink_factory = make_factory(*parse_target(args.livelink_udp))
     joined = asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
                            frame_sink_factory=sink_factory, motion=args.motion, no_token=args.no_token,
-                           allow_origins=tuple(args.allow_origin), max_sessions=args.max_sessions))
+                           allow_origins=tuple(args.allow_origin), max_sessions=args.max_sessions,
+                           synthesis_priority=args.synthesis_priority))
     if not joined:  # a worker is still inside native code: leave without finalization
         from .shutdown import hard_exit
 
@@ -140,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="accept a hello without the launch token (loopback only; refused with --host beyond it)")
     serve.add_argument("--motion", choices=MOTION_BACKENDS, default="rules",
                        help="face motion backend: rules (phoneme-driven animator) or rfm (Rolling Flow Matching model)")
+    serve.add_argument("--synthesis-priority", choices=("deadline", "background", "normal"), default="deadline",
+                       help="CPU priority of speech synthesis: deadline (audio about to be heard at normal priority, "
+                            "work far ahead at nice 10; default), background (SCHED_IDLE: strictly behind the game, "
+                            "audio may be late when the game uses every core) or normal (nice 0)")
     serve.set_defaults(func=_cmd_serve)
 
     say = sub.add_parser("say", help="bake a take: DIR/take.wav, take.csv (Live Link Face), take.png")

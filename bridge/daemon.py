@@ -81,7 +81,7 @@ class Daemon:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, voices: Optional[dict[str, Voice]] = None,
                  synth_workers: int = 2, frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
                  token: Optional[str] = None, allow_origins: tuple[str, ...] = (),
-                 max_sessions: Optional[int] = None):
+                 max_sessions: Optional[int] = None, synthesis_priority: str = "deadline"):
         self.host, self.port = host, port
         if token is None:
             token = token_from_env() or new_token()
@@ -92,7 +92,7 @@ class Daemon:
             voice = Voice.default()
             voices = {voice.name: voice}
         self.voices = voices
-        self.scheduler = SynthesisScheduler(workers=synth_workers)
+        self.scheduler = SynthesisScheduler(workers=synth_workers, policy=synthesis_priority)
         self.frame_sink_factory = frame_sink_factory
         self.animator_cls = animator_factory(motion)
         self.sessions: set[Session] = set()
@@ -103,11 +103,20 @@ class Daemon:
 
     def warm_up(self) -> None:
         """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
+        from faceplex.models.speech.clause_stream import ClauseStream
+
         lipsync_warm_up()   # the analysis worker process starts and loads its decoders meanwhile
         language_warm_up(wait=False)  # the language identifier's model loads beside the voices
         for voice in self.voices.values():
-            list(voice.synthesize("Ready."))
-            list(voice.synthesize("Ready.", wide=True))
+            for wide in (False, True):  # both session sets, the split graph's window path included
+                stream = ClauseStream(voice, "Ready, steady, go on then.")
+                while not stream.done:
+                    t = time.perf_counter()
+                    first = stream.first_piece_next
+                    pieces = stream.step(wide=wide)
+                    if pieces and not first:  # seeds the scheduler's speeds (width choice, start rule)
+                        speed = pieces[0].num_samples / pieces[0].sample_rate / (time.perf_counter() - t)
+                        setattr(self.scheduler, "speed_wide" if wide else "speed", speed)
         lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
         language_warm_up()  # ... and is loaded before the ready line (say.text that is not English warns)
 
@@ -273,7 +282,7 @@ def _id_of(data) -> Optional[str]:
 async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
                      frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
                      no_token: bool = False, allow_origins: tuple[str, ...] = (),
-                     max_sessions: Optional[int] = None) -> bool:
+                     max_sessions: Optional[int] = None, synthesis_priority: str = "deadline") -> bool:
     """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF),
     then shut down (:meth:`Daemon.stop`). Returns True when every worker joined (False: leave
     with :func:`faceplex.bridge.shutdown.hard_exit`).
@@ -282,7 +291,8 @@ async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
     token = "" if no_token else (token_from_env() or new_token())
     os.environ.pop("FACEPLEX_TOKEN", None)  # read once; children (worker processes) never see it
     daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory, motion=motion, token=token,
-                    allow_origins=allow_origins, max_sessions=max_sessions)
+                    allow_origins=allow_origins, max_sessions=max_sessions,
+                    synthesis_priority=synthesis_priority)
     if not is_loopback(host):
         log.warning("serving beyond loopback on %s: every client must send the ready line's token "
                     "(anyone on the network can reach this port)", host)
@@ -301,13 +311,19 @@ async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
         # the pipe closes and the daemon goes with it.
         # A plain daemon thread, not the default executor: asyncio.run() joins executor threads
         # at exit, and this one only returns at EOF (a SIGTERM exit would wait for it forever).
+        # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked inside the
+        # BufferedReader holds its lock, and finalization then aborts ("could not acquire lock
+        # for <stdin> at interpreter shutdown", SIGABRT once the pools join quickly).
         def watch_stdin() -> None:
             try:
-                while sys.stdin.buffer.read(65536):
+                while os.read(sys.stdin.fileno(), 65536):
                     pass
             except (OSError, ValueError):
                 pass
-            loop.call_soon_threadsafe(stop.set)
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop already ended (SIGTERM)
+                pass
         threading.Thread(target=watch_stdin, name="stdin-eof-watch", daemon=True).start()
     await stop.wait()
     return await daemon.stop()

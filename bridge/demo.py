@@ -13,6 +13,7 @@ import numpy as np
 from .client import FacePlexClient
 from .daemon import Daemon
 from .take import Take, write_take
+from .take_gaps import drop_inserted_silence
 
 
 async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int = 60) -> dict:
@@ -31,7 +32,9 @@ async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int 
         await daemon.stop()
     marks = [{"kind": mk.kind, "sample": mk.sample - rec.start, "end": mk.end - rec.start, "text": mk.text,
               "viseme": mk.viseme} for mk in rec.marks]
-    take = Take(text=text, sample_rate=sample_rate, audio=rec.audio, fps=fps, frames=rec.face, marks=marks)
+    # Silence the daemon inserted because synthesis fell behind is not part of the take (issue 12).
+    audio, frames, marks, cut = drop_inserted_silence(rec.audio, rec.face, marks, sample_rate, fps)
+    take = Take(text=text, sample_rate=sample_rate, audio=audio, fps=fps, frames=frames, marks=marks)
     paths = write_take(take, out_dir)
     return {
         "say_to_first_audio_ms": round((rec.t_first_audio - rec.t_say) * 1000, 1),
@@ -39,6 +42,7 @@ async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int 
         "rtt_ms": round(rtt * 1000, 2),
         "audio_s": round(take.duration_s, 3),
         "frames": int(take.frames.shape[0]),
+        "inserted_silence_cut_ms": round(cut * 1000 / sample_rate, 1),
         "max_jaw_open": float(np.max(take.frames[:, 17])) if take.frames.size else 0.0,
         "files": {k: str(v) for k, v in paths.items()},
     }

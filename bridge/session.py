@@ -19,8 +19,9 @@ from typing import Awaitable, Callable, Optional
 import numpy as np
 
 from faceplex.models.face.animator import FaceAnimator
+from faceplex.models.speech.clause_stream import ClauseStream
 from faceplex.models.speech.language import language_warning
-from faceplex.models.speech.piper_voice import Voice, trim_pauses
+from faceplex.models.speech.piper_voice import Voice
 from faceplex.models.speech.text import is_speakable, split_head
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import pack_map
@@ -31,8 +32,9 @@ from faceplex.protocol.names import FRAME_CHANNELS
 from .config import SessionConfig
 from .duplex import DuplexMixin
 from .limits import MAX_APPENDS_PER_S, MAX_OUTGOING_BYTES, MAX_SESSION_PENDING_CHARS, RateBucket
-from .synthesis import SynthesisScheduler, estimate_seconds, now_s
-from .utterance import Utterance, resample_clause
+from .preroll import may_start
+from .synthesis import SynthesisJob, SynthesisScheduler, estimate_seconds, now_s, split_long
+from .utterance import PieceResampler, Utterance
 
 log = logging.getLogger("faceplex.session")
 
@@ -135,6 +137,9 @@ class Session(DuplexMixin):
         self.closed = True
         if hasattr(self.animator, "close"):
             self.animator.close()   # e.g. leave the RFM motion pool
+        for utt in list(self.queue):
+            if utt.job is not None:
+                self.scheduler.cancel(utt.job)  # stop its synthesis between steps, free its state
         for task in self._tasks:
             task.cancel()
         await asyncio.wait(self._tasks, timeout=2.0)
@@ -261,6 +266,19 @@ class Session(DuplexMixin):
         pieces = [(c, False) for c in clauses]
         if pieces and utt.clauses_submitted == 0:
             pieces[:1] = split_head(pieces[0][0])  # first audio sooner for long first clauses
+        # No voice run longer than synthesis.MAX_RUN_CHARS (its memory grows with the clause):
+        # a long clause goes in runs that join like a split_head cut.
+        pieces = [(run, joins or i < len(runs) - 1) for text, joins in pieces
+                  for runs in [split_long(text)] for i, run in enumerate(runs)]
+        if utt.clauses_submitted == 0:
+            # The runs after the first that continue its sentence: the start rule counts them.
+            chain = 0
+            for text, joins in pieces:
+                if not joins:
+                    break
+                chain += 1
+            utt.head_rest_s = sum(estimate_seconds(t, utt.speed) for t, _ in pieces[1:chain + 1])
+            utt.head_runs = chain + 1
         for piece in pieces:
             utt.clauses_pending += 1
             utt.clauses_submitted += 1
@@ -309,6 +327,7 @@ class Session(DuplexMixin):
         self.queue.remove(utt)
         self.by_id.pop(utt.utt, None)
         utt.final, utt.ready = True, deque()
+        self._stop_synthesis(utt)
         if not self.queue:
             self._planned_end_s = now_s()
         self.conn.send(m.UtteranceCancelled(utt=utt.utt, reply_to=reply_to, reason=reason, sample=cut, samples=sent,
@@ -316,26 +335,97 @@ class Session(DuplexMixin):
 
     # ------------------------------------------------------------------ synthesis
     async def _synthesizer(self) -> None:
+        """One clause at a time per session: a step-wise job on the shared scheduler whose
+        pieces are placed (and handed to the animator) as each is decoded (contract 3)."""
+        loop = asyncio.get_running_loop()
         while True:
             utt, (text, joins_next), deadline = await self._synth_q.get()
             if utt.utt not in self.by_id or self.by_id[utt.utt] is not utt:
                 continue  # cancelled while waiting
             voice = self.voices[utt.voice]
+            sr = voice.sample_rate
+            stream = _PlacedStream(ClauseStream(
+                voice, text, speed=utt.speed, seed=self.config.seed,
+                trim_lead=int(SEAM_LEAD_S * sr) if utt.trim_next_lead else None,
+                trim_tail=int(SEAM_TAIL_S * sr) if joins_next else None), self.sample_rate)
+            done = loop.create_future()
+            job = SynthesisJob(stream, self._next_deadline(utt, deadline), session=self.id,
+                               on_result=lambda clause, utt=utt: self._on_piece(utt, clause),
+                               on_done=lambda exc, f=done: f.done() or f.set_result(exc),
+                               on_cancel=lambda f=done: f.done() or f.set_result(None),
+                               piece_s=lambda clause: clause.pcm.shape[0] / self.sample_rate)
+            utt.job, utt.job_done = job, done
             try:
-                clauses = await self.scheduler.submit(deadline, _synthesize, voice, text, utt.speed,
-                                                      self.sample_rate, joins_next, utt.trim_next_lead)
-                utt.trim_next_lead = joins_next
-            except Exception as exc:  # the voice failed on this text: report, cancel, keep serving
-                log.exception("synthesis failed")
-                if self.by_id.get(utt.utt) is utt:
-                    self.conn.send_error(ErrorCode.SYNTHESIS_FAILED, f"the voice failed on {text!r}: {exc}", utt.reply_to)
-                    self._cancel(utt, "error", utt.reply_to)
-                    self._flush(None)
+                self.scheduler.submit_job(job)
+            except RuntimeError:  # the daemon is shutting down
+                return
+            exc = await done
+            utt.job = utt.job_done = None
+            utt.trim_next_lead = joins_next
+            if self.by_id.get(utt.utt) is not utt:
+                continue  # cancelled meanwhile: its pieces were dropped
+            if exc is not None:  # the voice failed on this text: report, cancel, keep serving
+                log.error("synthesis failed on %r: %r", text, exc)
+                self.conn.send_error(ErrorCode.SYNTHESIS_FAILED, f"the voice failed on {text!r}: {exc}", utt.reply_to)
+                self._cancel(utt, "error", utt.reply_to)
+                self._flush(None)
                 continue
-            if self.by_id.get(utt.utt) is utt:
-                utt.ready.extend(clauses)
-                utt.clauses_pending -= 1
-                self._wake.set()
+            utt.clauses_pending -= 1
+            self._wake.set()
+
+    def _on_piece(self, utt: Utterance, clause) -> None:
+        """A decoded piece: place it now if its utterance plays (the animator sees it at once)."""
+        if self.by_id.get(utt.utt) is not utt:
+            return
+        if not utt.started and utt.clauses_submitted - utt.clauses_pending == 0 and utt.head_total_s is None:
+            utt.head_total_s = clause.chunk.total / clause.chunk.sample_rate
+        if not utt.started:
+            utt.head_ready_s += clause.chunk.num_samples / clause.chunk.sample_rate
+        utt.ready.append(clause)
+        if utt.started:
+            self._place_ready(utt)
+        if utt.job is not None:
+            self.scheduler.reschedule(utt.job, self._next_deadline(utt, None))
+        self._wake.set()
+
+    def _next_deadline(self, utt: Utterance, planned: Optional[float]) -> float:
+        """Wall time (``time.monotonic``) by which the next piece of ``utt`` must be decoded: its
+        playback time - lead - the animator's look-ahead (contract 3). Before the utterance plays:
+        now if it is next in the queue (with its ready audio's length added), else ``planned``."""
+        look = float(getattr(self.animator, "lookahead_s", 0.0) or 0.0)
+        lead = self.config.lead_ms / 1000
+        if utt.started:
+            wall = self._t0_ns / 1e9 + utt.placed_end / self.sample_rate
+            return wall - lead - look
+        if self.queue and self.queue[0] is utt:
+            return now_s() + sum(c.pcm.shape[0] for c in utt.ready) / self.sample_rate - look
+        return planned if planned is not None else now_s()
+
+    def _place_ready(self, utt: Utterance) -> None:
+        """Place every ready piece on the timeline and hand it to the animator."""
+        while utt.ready:
+            at = utt.placed_end
+            clause = utt.place_next()
+            self.animator.add_speech(clause.chunk, (at + clause.anim_shift) / self.sample_rate)
+
+    def _stop_synthesis(self, utt: Utterance) -> None:
+        """Cancel/barge-in: stop the clause in progress between steps and drop its state."""
+        if utt.job is not None:
+            self.scheduler.cancel(utt.job)
+        if utt.job_done is not None and not utt.job_done.done():
+            utt.job_done.set_result(None)
+
+    def _speech_may_start(self, utt: Utterance) -> bool:
+        """Pre-roll from measured synthesis speed (``bridge.preroll``): a later start rather than
+        silence inside the first sentence."""
+        if utt.lipsync is not None:
+            return self._may_start(utt)
+        if utt.head_total_s is None:
+            return True
+        if utt.clauses_submitted - utt.clauses_pending >= utt.head_runs:
+            return True  # the whole first sentence is decoded
+        remaining = max(0.0, utt.head_total_s + utt.head_rest_s - utt.head_ready_s)
+        return may_start(utt.head_ready_s, remaining, self.scheduler.speed, self.config.lead_ms / 2000)
 
     # ------------------------------------------------------------------ pacing
     async def _producer(self) -> None:
@@ -372,7 +462,7 @@ class Session(DuplexMixin):
             if utt is not None and not utt.started:
                 if self._hold_new_utterance():
                     utt = None  # the partner is speaking: the reply waits for its turn
-                elif utt.ready and self._may_start(utt):
+                elif utt.ready and self._speech_may_start(utt):
                     self._start(utt)
                 elif utt.text_done:  # only unspeakable text arrived (e.g. "..." appended)
                     self.queue.popleft()
@@ -394,9 +484,7 @@ class Session(DuplexMixin):
                 continue
             if utt.cursor >= horizon and utt.cursor > utt.start:
                 break  # (an utterance's first chunk goes at once: it starts at the idle horizon)
-            while utt.placed_end - utt.cursor < chunk and utt.ready:
-                clause = utt.place_next()
-                self.animator.add_speech(clause.chunk, (utt.placed_end - clause.pcm.shape[0]) / self.sample_rate)
+            self._place_ready(utt)  # everything decoded goes to the animator at once (contract 3)
             avail = utt.placed_end - utt.cursor
             if avail >= chunk or (avail > 0 and utt.text_done):
                 self._emit_audio(utt, chunk)
@@ -551,17 +639,30 @@ class Session(DuplexMixin):
 SEAM_TAIL_S, SEAM_LEAD_S = 0.03, 0.01
 
 
-def _synthesize(voice: Voice, text: str, speed: float, out_rate: int, joins_next: bool = False,
-                trim_lead: bool = False, wide: bool = False):
-    """Worker-thread job: one clause of text -> list of output-rate :class:`Clause`.
+class _PlacedStream:
+    """A ``ClauseStream`` whose pieces come out resampled to the session's rate (in the worker
+    thread): ``step()`` returns :class:`~faceplex.bridge.utterance.Clause` objects."""
 
-    ``joins_next``/``trim_lead``: this piece was cut from a sentence before/after it; shorten
-    the pauses at the seam (``piper_voice.trim_pauses``).
-    """
-    chunks = list(voice.synthesize(text, speed=speed, wide=wide))
-    sr = voice.sample_rate
-    for i, chunk in enumerate(chunks):
-        lead = int(SEAM_LEAD_S * sr) if (trim_lead and i == 0) else chunk.num_samples
-        tail = int(SEAM_TAIL_S * sr) if (joins_next and i == len(chunks) - 1) else chunk.num_samples
-        chunks[i] = trim_pauses(chunk, lead, tail)
-    return [resample_clause(chunk, out_rate) for chunk in chunks]
+    def __init__(self, stream: ClauseStream, out_rate: int):
+        self.stream, self.out_rate = stream, out_rate
+        self._resampler: Optional[PieceResampler] = None
+
+    @property
+    def done(self) -> bool:
+        return self.stream.done
+
+    @property
+    def first_piece_next(self) -> bool:
+        return self.stream.first_piece_next
+
+    def close(self) -> None:
+        self.stream.close()
+        self._resampler = None
+
+    def step(self, wide: bool = False) -> list:
+        out = []
+        for chunk in self.stream.step(wide=wide):
+            if self._resampler is None:
+                self._resampler = PieceResampler(chunk.sample_rate, self.out_rate)
+            out.append(self._resampler.push(chunk))
+        return out

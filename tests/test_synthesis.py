@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
 import pytest
 
-from faceplex.bridge.synthesis import SynthesisScheduler, estimate_seconds
+from faceplex.bridge.synthesis import (BACKGROUND_NICE, MAX_RUN_CHARS, SynthesisJob, SynthesisScheduler,
+                                      estimate_seconds, split_long, thread_priorities)
 
 
 def test_jobs_run_earliest_deadline_first_and_wide_only_when_alone():
     async def go():
-        sched = SynthesisScheduler(workers=1)
+        sched = SynthesisScheduler(workers=1, policy="normal")
+        sched.speed, sched.speed_wide = 1.0, 2.0  # wide measured faster (else narrow: _wide_ok)
         gate = threading.Event()
         order = []
 
@@ -56,3 +59,123 @@ def test_a_failing_job_raises_in_the_awaiting_session():
 def test_estimate_scales_with_text_and_speed():
     assert estimate_seconds("x" * 100, 1.0) == pytest.approx(6.4)
     assert estimate_seconds("x" * 100, 2.0) == pytest.approx(3.2)
+
+
+class _Steps:
+    """A step-wise job of ``n`` steps that records which steps ran (each returns one item)."""
+
+    def __init__(self, name, n, log, gate=None):
+        self.name, self.n, self.log, self.gate = name, n, log, gate
+        self.i, self.done, self.closed = 0, False, False
+        self.first_piece_next = True
+
+    def step(self, wide=False):
+        if isinstance(self.gate, threading.Event):
+            self.gate.wait(5)
+        elif self.gate is not None:
+            self.gate.acquire(timeout=5)
+        self.log.append((self.name, self.i))
+        self.i += 1
+        self.first_piece_next = False
+        self.done = self.i >= self.n
+        return [self.i]
+
+    def close(self):
+        self.closed = True
+        self.done = True
+
+
+def test_cancel_stops_between_steps_and_frees_the_job():
+    async def go():
+        sched = SynthesisScheduler(workers=1, policy="normal")
+        log, got, finished = [], [], []
+        job = SynthesisJob(_Steps("a", 1000, log), time.monotonic(), got.append, finished.append)
+        sched.submit_job(job)
+        while not got:
+            await asyncio.sleep(0.001)
+        sched.cancel(job)
+        ran = len(log)
+        await asyncio.sleep(0.05)
+        assert sched.close(2.0)
+        return job, ran, log, finished
+
+    job, ran, log, finished = asyncio.run(go())
+    assert len(log) <= ran + 1 < 1000      # at most the step that was running when cancelled
+    assert job.stream.closed and finished == []  # state dropped, no completion delivered
+
+
+def test_one_sessions_long_work_does_not_delay_anothers_urgent_step():
+    """EDF over bounded steps: a job due now runs before the rest of a job due later, however
+    much work that one has queued (issue 13's fairness, one worker)."""
+    async def go():
+        sched = SynthesisScheduler(workers=1, policy="normal")
+        log = []
+        done_b = asyncio.get_running_loop().create_future()
+        now = time.monotonic()
+        steps = threading.Semaphore(3)  # the flood may run 3 steps before the victim arrives
+        flood = SynthesisJob(_Steps("flood", 50, log, steps), now + 5.0, lambda _: None, lambda _: None,
+                             piece_s=lambda _: 1.0, session="s1")
+        sched.submit_job(flood)
+        while len(log) < 3:
+            await asyncio.sleep(0.001)
+        victim = SynthesisJob(_Steps("victim", 2, log), time.monotonic(), lambda _: None,
+                              lambda exc: done_b.set_result(exc), session="s2")
+        sched.submit_job(victim)
+        for _ in range(60):
+            steps.release()
+        await done_b
+        at = len(log)
+        sched.close(2.0)
+        return log, at
+
+    log, at = asyncio.run(go())
+    names = [n for n, _ in log]
+    first_victim = names.index("victim")
+    assert names[first_victim:first_victim + 2] == ["victim", "victim"]  # not interleaved with the flood
+    assert first_victim in (3, 4)  # after the 3 flood steps (and the one the worker may already hold)
+
+
+def test_close_cancels_queued_jobs_joins_workers_and_refuses_new_ones():
+    async def go():
+        sched = SynthesisScheduler(workers=1, policy="normal")
+        gate = threading.Event()
+        log = []
+        running = SynthesisJob(_Steps("running", 2, log, gate), time.monotonic(), lambda _: None, lambda _: None)
+        queued = SynthesisJob(_Steps("queued", 2, log), time.monotonic() + 10, lambda _: None, lambda _: None)
+        sched.submit_job(running)
+        sched.submit_job(queued)
+        await asyncio.sleep(0.05)
+        gate.set()
+        assert sched.close(5.0)
+        with pytest.raises(RuntimeError):
+            sched.submit_job(SynthesisJob(_Steps("late", 1, log), 0.0, lambda _: None, lambda _: None))
+        return sched, queued, log
+
+    sched, queued, log = asyncio.run(go())
+    assert queued.stream.closed and ("queued", 0) not in log
+    assert not any(t.is_alive() for t in sched._threads)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread priority is Linux-only")
+def test_priority_policy_sets_worker_niceness():
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    sched = SynthesisScheduler(workers=2, policy="deadline")
+    time.sleep(0.1)
+    mine = {t.name for t in sched._threads}
+    prio = {k: v for k, v in thread_priorities().items() if k in mine}
+    sched.close(2.0)
+    urgent = [v for k, v in prio.items() if "-urgent-" in k]
+    background = [v for k, v in prio.items() if "-background-" in k]
+    assert len(urgent) == 2 and len(background) == 2
+    assert all(v == base for v in urgent) and all(v == min(19, base + BACKGROUND_NICE) or v == BACKGROUND_NICE for v in background)
+    with pytest.raises(ValueError):
+        SynthesisScheduler(workers=1, policy="fastest")
+
+
+def test_split_long_bounds_every_voice_run():
+    clause = ("word " * 30 + "and then, ") * 14  # ~2,000 characters, one clause
+    runs = split_long(clause)
+    assert len(runs) > 1 and all(0 < len(r) <= MAX_RUN_CHARS for r in runs)
+    assert " ".join(runs).split() == clause.split()
+    assert split_long("short one") == ["short one"]
+    assert all(len(r) <= 10 for r in split_long("x" * 35, 10))

