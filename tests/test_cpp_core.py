@@ -13,14 +13,19 @@ import os
 import shutil
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import msgpack
+import numpy as np
 import pytest
+import soxr
 
 from faceplex.protocol import messages as m
 from faceplex.protocol.golden import VECTOR_DIR
+from faceplex.models.speech.piper_voice import Voice
 from tests.crosslang_recording import describe_file, record_session
+from duplex_util import partner_speech
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS_DIR = ROOT / "engine_plugins" / "unreal" / "tests"
@@ -28,8 +33,13 @@ UNITY = ROOT / "engine_plugins" / "unity"
 
 # CI (.ci/run) installs the toolchain, so there a missing tool is a failure, not a skip.
 _MISSING = shutil.which("g++") is None or shutil.which("make") is None or not Path("/usr/include/websocketpp").is_dir()
-pytestmark = pytest.mark.skipif(_MISSING and not os.environ.get("CI"),
-                                reason="needs g++, make and libwebsocketpp-dev + libasio-dev (apt; .ci/run installs them)")
+pytestmark = [
+    pytest.mark.skipif(_MISSING and not os.environ.get("CI"),
+                       reason="needs g++, make and libwebsocketpp-dev + libasio-dev (apt; .ci/run installs them)"),
+    # A hang guard, not a speed limit: the first test also builds the core and the websocketpp
+    # test programs, which takes minutes on a loaded 2-core machine.
+    pytest.mark.timeout(1200),
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +51,21 @@ def build(tmp_path_factory) -> Path:
     return out
 
 
-def run_tool(build: Path, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_tool(build: Path, *args: str, stdin: str | None = None, timeout: float = 120,
+             token: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if token:
+        env["FACEPLEX_TOKEN"] = token  # the daemon's per-launch secret (hello.token), never printed
     return subprocess.run([str(build / args[0]), *args[1:]], input=stdin, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
+
+
+def _write_wav(path: Path, pcm16: np.ndarray, rate: int) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm16.astype("<i2").tobytes())
 
 
 def check_lines(out: str) -> dict[str, str]:
@@ -148,9 +170,25 @@ def test_timeline_rules(build):
     assert proc.returncode == 0, proc.stdout
 
 
+def test_duplex_core_rules(build):
+    """Mic ring (capture thread -> 20-100 ms mic messages, lock-free, format changes, across
+    threads), lipsync messages, barge-in, partner/warning events, reconnect, typed config, token."""
+    proc = run_tool(build, "duplex_core_test")
+    res = check_lines(proc.stdout)
+    for name in ("mic_ring_40ms_chunks", "mic_ring_chunk_clamped_to_100ms", "mic_ring_chunk_under_64k",
+                 "mic_ring_full_drops_new", "mic_ring_stall_skips_oldest", "mic_ring_format_change", "mic_ring_across_threads",
+                 "session_mic_messages", "session_lipsync_messages", "interrupted_ends_utterance_with_spoken_text",
+                 "interrupted_drops_unplayed_audio_at_once", "interrupted_drops_face_frames",
+                 "interrupted_queued_cancelled_once", "partner_and_warning_events_at_once",
+                 "reconnect_cancels_open_utterances", "disconnect_cancels_open_utterances", "hello_carries_token", "typed_config_in_table_order",
+                 "say_style_emotion_and_append"):
+        assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}"
+    assert proc.returncode == 0, proc.stdout
+
+
 # ----------------------------------------------------------------------------- live daemon
 def test_live_session_against_real_daemon(build, daemon):
-    proc = run_tool(build, "live_test", daemon.url, timeout=180)
+    proc = run_tool(build, "live_test", daemon.url, timeout=180, token=getattr(daemon, "token", None))
     print(proc.stdout)
     res = check_lines(proc.stdout)
     for name in ("handshake", "utterance_played", "audio_complete", "frames_every_position",
@@ -160,11 +198,37 @@ def test_live_session_against_real_daemon(build, daemon):
     assert proc.returncode == 0
 
 
+def test_live_full_duplex_against_real_daemon(build, daemon, tmp_path):
+    """The C++ core, full duplex, against the real daemon: a recorded partner line (Piper, noise
+    off, at 48 kHz) streamed as the microphone through SendMic in real-time 10 ms blocks while
+    the avatar speaks interrupts it (partner_speech_started, interrupted with samples_played <=
+    samples_sent, nothing of the cut utterance heard after the cut, partner_speech_stopped), the
+    next say plays normally; then a recorded line (22050 Hz) sent as lipsync comes back as exactly
+    its resampled length (plus any inserted silence the daemon reports) with a frame at every
+    frame position of it."""
+    partner = (partner_speech("Wait, wait. Stop for a second, please, I have a question.", 48000)
+               * 32767).astype(np.int16)
+    _write_wav(tmp_path / "partner.wav", partner, 48000)
+    line = np.concatenate([c.audio for c in Voice.default().synthesize("Bob, my mum bought a big map.", speed=0.9,
+                                                                       noise=False)]).astype(np.int16)
+    _write_wav(tmp_path / "line.wav", line, 22050)
+    expected = len(soxr.resample(line.astype(np.float32) / 32768.0, 22050, 48000, quality="VHQ"))
+    proc = run_tool(build, "duplex_live_test", daemon.url, str(tmp_path / "partner.wav"), str(tmp_path / "line.wav"),
+                    str(expected), timeout=300, token=getattr(daemon, "token", None))
+    print(proc.stdout)
+    res = check_lines(proc.stdout)
+    for name in ("duplex_handshake", "partner_speech_started", "interrupted", "no_audio_after_cut",
+                 "partner_speech_stopped", "following_say_plays", "lipsync_audio_count", "lipsync_frames_cover_audio",
+                 "duplex_no_errors"):
+        assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
+    assert proc.returncode == 0
+
+
 def test_daemon_launcher_start_restart_stop(build):
     cmd = [sys.executable, "-m", "faceplex.bridge.cli", "serve", "--port", "0", "--exit-on-stdin-eof"]
     proc = run_tool(build, "launcher_test", *cmd, timeout=180)
     res = check_lines(proc.stdout)
-    for name in ("ready_line_parse", "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
+    for name in ("ready_line_parse", "stderr_to_log_file", "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
     assert proc.returncode == 0
 

@@ -13,7 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include <fstream>
+#include <iterator>
+
 #include "Core/DaemonLauncher.h"
+#include "Core/Process.h"
 
 using namespace FacePlexCore;
 
@@ -62,11 +66,24 @@ bool Alive(int64_t pid) { return pid > 0 && kill(static_cast<pid_t>(pid), 0) == 
 int main(int argc, char** argv)
 {
     DaemonReady r;
-    const bool parsed = ParseReadyLine(R"({"event": "ready", "port": 50231, "pid": 4242, "protocol": 1, "url": "ws://127.0.0.1:50231/"})", r);
-    DaemonReady bad;
-    Report(parsed && r.Port == 50231 && r.Pid == 4242 && r.Url == "ws://127.0.0.1:50231/" &&
+    const bool parsed = ParseReadyLine(R"({"event": "ready", "port": 50231, "pid": 4242, "protocol": 1, "url": "ws://127.0.0.1:50231/", "page": "http://127.0.0.1:50231/#token=tX-9_a", "token": "tX-9_a"})", r);
+    DaemonReady bad, old;
+    ParseReadyLine(R"({"event": "ready", "port": 50231})", old);
+    Report(parsed && r.Port == 50231 && r.Pid == 4242 && r.Url == "ws://127.0.0.1:50231/" && r.Token == "tX-9_a" &&
+               old.Token.empty() &&
                !ParseReadyLine("Loading voice...", bad) && !ParseReadyLine(R"({"event": "error", "port": 1})", bad),
            "ready_line_parse", r.Url);
+    {
+        // The child's stderr goes to a log file (a Windows game has no stderr of its own).
+        const std::string log = "/tmp/faceplex_launcher_test_" + std::to_string(getpid()) + ".log";
+        std::string err;
+        auto child = StartChildProcess({"/bin/sh", "-c", "echo daemon-said-this >&2"}, err, log);
+        for (int i = 0; child && child->IsRunning() && i < 6000; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::ifstream in(log);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::remove(log.c_str());
+        Report(child && text.find("daemon-said-this") != std::string::npos, "stderr_to_log_file", text);
+    }
     if (argc < 2) { std::fprintf(stderr, "usage: launcher_test CMD ARGS...\n"); return 2; }
 
     DaemonLauncherOptions o;

@@ -1,18 +1,55 @@
 #include "ClientSession.h"
 
+#include <algorithm>
+
 namespace FacePlexCore {
+
+namespace {
+constexpr size_t kMaxPcmBytes = 60000;  // one mic/lipsync message stays under 64 KiB (§11)
+
+std::vector<uint8_t> ToLittleEndian(const int16_t* pcm, size_t count)
+{
+    std::vector<uint8_t> out(count * 2);
+    for (size_t i = 0; i < count; ++i) {
+        const uint16_t v = static_cast<uint16_t>(pcm[i]);
+        out[2 * i] = static_cast<uint8_t>(v & 0xff);
+        out[2 * i + 1] = static_cast<uint8_t>(v >> 8);
+    }
+    return out;
+}
+}  // namespace
 
 ClientSession::ClientSession(ClientSessionOptions options) : options_(std::move(options))
 {
     timeline_.Configure(options_.SampleRate, options_.Fps, 0, options_.Playback);
+    mic_.SetChunkMs(options_.MicChunkMs);
 }
 
 std::string ClientSession::NextId() { return "c" + std::to_string(++nextId_); }
 
+void ClientSession::Disconnected()
+{
+    // The old session's utterances will never finish. End each one now, so a game waiting for
+    // its Finished/Cancelled event is not left hanging.
+    for (const auto& kv : open_) {
+        TimelineEvent ev;
+        ev.Kind = TimelineEventKind::UtteranceCancelled;
+        ev.Utt = kv.first;
+        ev.Sample = ev.End = timeline_.PlaybackSample();
+        ev.Reason = "disconnected";
+        sessionEvents_.push_back(std::move(ev));
+    }
+    for (TimelineEvent& ev : timeline_.PollEvents()) sessionEvents_.push_back(std::move(ev));
+    open_.clear();
+    timeline_.Reset();
+    welcome_.reset();
+    state_ = SessionState::Idle;
+}
+
 std::string ClientSession::Hello()
 {
-    welcome_.reset();
-    open_.clear();
+    Disconnected();
+    mic_.Clear();
     outgoing_.clear();
     reportedOnce_ = false;
     timeline_.Reset();
@@ -21,6 +58,7 @@ std::string ClientSession::Hello()
     m.Audio.SampleRate = options_.SampleRate;
     m.Fps = options_.Fps;
     m.Client = options_.ClientName;
+    m.Token = options_.Token;
     Queue(m);
     state_ = SessionState::AwaitingWelcome;
     return *m.Id;
@@ -75,6 +113,51 @@ std::string ClientSession::Configure(const MsgValue& settings)
     m.Settings = settings;
     Queue(m);
     return *m.Id;
+}
+
+size_t ClientSession::PumpMic(bool flush)
+{
+    if (state_ != SessionState::Open) {
+        mic_.Clear();  // before welcome the daemon would answer hello_required
+        return 0;
+    }
+    size_t n = 0;
+    MicChunk chunk;
+    while (mic_.TakeChunk(chunk, flush)) {
+        MicMsg m;
+        m.SampleRate = chunk.SampleRate;
+        m.Channels = chunk.Channels;
+        m.Pcm = ToLittleEndian(chunk.Pcm.data(), chunk.Pcm.size());
+        Queue(m);  // no id: nothing answers a mic chunk but errors, which name their code
+        ++n;
+    }
+    return n;
+}
+
+std::string ClientSession::LipSync(const std::string& utt, const int16_t* pcm, size_t frames, int64_t sampleRate,
+                                   int64_t channels, const std::optional<std::string>& transcript, bool final)
+{
+    UttState& st = open_[utt];
+    const size_t ch = static_cast<size_t>(std::max<int64_t>(1, channels));
+    const size_t perMsg = std::max<size_t>(1, kMaxPcmBytes / (2 * ch));
+    std::string firstId;
+    size_t done = 0;
+    do {
+        const size_t n = std::min(perMsg, frames - done);
+        LipsyncMsg m;
+        m.Id = NextId();
+        if (firstId.empty()) firstId = *m.Id;
+        m.Utt = utt;
+        m.SampleRate = sampleRate;
+        m.Channels = static_cast<int64_t>(ch);
+        m.Pcm = ToLittleEndian(pcm ? pcm + done * ch : nullptr, pcm ? n * ch : 0);
+        if (!st.LipsyncSent) m.Text = transcript;
+        done += n;
+        m.Final = final && done >= frames;
+        Queue(m);
+        st.LipsyncSent = true;
+    } while (done < frames);
+    return firstId;
 }
 
 std::string ClientSession::Ping(int64_t clientTimeUs)
@@ -149,6 +232,7 @@ void ClientSession::Apply(const Message& msg)
         ev.Viseme = mk->Viseme.value_or("");
         timeline_.PushEvent(ev);
     } else if (const auto* s = std::get_if<UtteranceStartedMsg>(&msg)) {
+        if (!open_.count(s->Utt)) open_[s->Utt] = UttState();  // e.g. resumed after a false interruption
         TimelineEvent ev;
         ev.Kind = TimelineEventKind::UtteranceStarted;
         ev.Utt = s->Utt;
@@ -165,12 +249,58 @@ void ClientSession::Apply(const Message& msg)
     } else if (const auto* c = std::get_if<UtteranceCancelledMsg>(&msg)) {
         if (open_.count(c->Utt)) DropLocally(c->Utt, c->Reason);  // the daemon stopped it (slow client, error, ...)
         timeline_.ForgetDropped(c->Utt);                          // no media of it follows
+    } else if (const auto* in = std::get_if<InterruptedMsg>(&msg)) {
+        OnInterrupted(*in);
+    } else if (const auto* ps = std::get_if<PartnerSpeechStartedMsg>(&msg)) {
+        PushNow(TimelineEventKind::PartnerSpeechStarted, ps->Sample, ps->Sample, "", "");
+    } else if (const auto* pe = std::get_if<PartnerSpeechStoppedMsg>(&msg)) {
+        PushNow(TimelineEventKind::PartnerSpeechStopped, pe->Sample - pe->Samples, pe->Sample, "", "");
+    } else if (const auto* wn = std::get_if<WarningMsg>(&msg)) {
+        PushNow(TimelineEventKind::Warning, timeline_.PlaybackSample(), timeline_.PlaybackSample(), wn->Message,
+                wn->Code, wn->Utt.value_or(""));
     }
+}
+
+void ClientSession::PushNow(TimelineEventKind kind, int64_t sample, int64_t end, std::string text,
+                            std::string reason, std::string utt)
+{
+    TimelineEvent ev;
+    ev.Kind = kind;
+    ev.Utt = std::move(utt);
+    ev.Sample = sample;
+    ev.End = end;
+    ev.Text = std::move(text);
+    ev.Reason = std::move(reason);
+    timeline_.PushEvent(ev);
+}
+
+void ClientSession::OnInterrupted(const InterruptedMsg& msg)
+{
+    if (!open_.count(msg.Utt)) return;  // already cancelled or fully played here
+    // Barge-in: stop now. Everything of it not yet played goes (a superset of what lies beyond the
+    // cut `msg.Sample`: the listener stops hearing the avatar at once, not lead_ms later).
+    TimelineEvent ev;
+    ev.Kind = TimelineEventKind::Interrupted;
+    ev.Utt = msg.Utt;
+    ev.Sample = msg.Sample;
+    ev.End = msg.Sample;
+    ev.Text = msg.TextSpoken;
+    ev.Reason = "interrupted";
+    ev.SamplesPlayed = msg.SamplesPlayed;
+    ev.WordsSpoken = msg.WordsSpoken;
+    timeline_.PushEvent(ev);
+    const bool daemonDone = open_[msg.Utt].DaemonDone;
+    open_.erase(msg.Utt);
+    ev.Kind = TimelineEventKind::UtteranceCancelled;
+    timeline_.DropUtteranceWith(msg.Utt, ev);
+    if (daemonDone) timeline_.ForgetDropped(msg.Utt);
 }
 
 std::vector<TimelineEvent> ClientSession::PollEvents(int64_t clientTimeUs)
 {
-    std::vector<TimelineEvent> events = timeline_.PollEvents();
+    std::vector<TimelineEvent> events;
+    events.swap(sessionEvents_);
+    for (TimelineEvent& ev : timeline_.PollEvents()) events.push_back(std::move(ev));
     bool ended = false;
     for (const TimelineEvent& ev : events) {
         if (ev.Kind == TimelineEventKind::UtteranceFinished) { open_.erase(ev.Utt); ended = true; }

@@ -9,7 +9,15 @@
 //   s.Receive(bytes, n);            <- welcome, face, audio, mark, ...
 //   s.Say("u1", "Hello there.");
 //   audio thread:  s.GetTimeline().ReadAudio(buffer, n);
+//   capture thread: s.SendMic(pcm, frames, 48000, 1);        (lock-free, never blocks)
+//   network side:  s.PumpMic(); then send TakeOutgoing()      (mic chunks of 20-100 ms)
 //   game thread:   s.GetTimeline().FaceAt(position, values, count); s.PollEvents(); s.ReportPlayback(nowUs);
+//
+// Full duplex (PROTOCOL.md §11): `partner_speech_started/stopped` and `warning` become events at
+// once; on `interrupted` the utterance's unplayed audio and frames are dropped at once and it ends
+// with an Interrupted event then an UtteranceCancelled (reason "interrupted"), both carrying
+// samples_played, words_spoken and text_spoken. A reconnect (Hello() again) ends every open
+// utterance with UtteranceCancelled (reason "disconnected"), so nothing waits forever.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +28,8 @@
 #include <vector>
 
 #include "Codec.h"
+#include "MicRing.h"
+#include "Settings.h"
 #include "Timeline.h"
 
 namespace FacePlexCore {
@@ -28,6 +38,11 @@ struct ClientSessionOptions {
     int64_t SampleRate = 48000;  // Hz: 16000, 22050, 24000, 44100 or 48000
     int64_t Fps = 60;            // 30 or 60
     std::string ClientName = "FacePlexCpp/0.1";
+    /** The daemon's per-launch secret (its ready line's "token", or a setting when the game did
+     *  not launch the daemon); sent as hello.token. Never log it. */
+    std::optional<std::string> Token;
+    /** Length of one `mic` message in ms (clamped to 20..100). */
+    int64_t MicChunkMs = 40;
     TimelineOptions Playback;
     /** Interval of `playback` reports while audio plays, in microseconds (protocol: 100-250 ms). */
     int64_t ReportIntervalUs = 100000;
@@ -48,17 +63,51 @@ public:
     explicit ClientSession(ClientSessionOptions options = {});
 
     // ---------------------------------------------------------------- requests (queue bytes)
-    /** Queue `hello` (resets the session; call again after a reconnect). Returns its id. */
+    /** The connection was lost: every open utterance ends now with UtteranceCancelled (reason
+     *  "disconnected"), returned by the next PollEvents(), and the session waits for Hello(). */
+    void Disconnected();
+    /** Queue `hello` (resets the session; call again after a reconnect; ends open utterances as
+     *  Disconnected() does). Returns its id. */
     std::string Hello();
     /** Queue `say`; `utt` must be unique among open utterances. Returns the message id. */
     std::string Say(const std::string& utt, const std::string& text, bool append = false, bool final = true,
                     const std::optional<std::string>& voice = std::nullopt,
                     const std::optional<Style>& style = std::nullopt);
+    /** Streaming say: add `text` to the open utterance `utt` (`final`: no more text follows). */
+    std::string SayAppend(const std::string& utt, const std::string& text, bool final = false)
+    {
+        return Say(utt, text, true, final);
+    }
     /** Stop `utt` (nullopt: every open utterance): its queued audio and frames are dropped now,
      *  UtteranceCancelled is emitted now, and the daemon is told. Returns the message id. */
     std::string Cancel(const std::optional<std::string>& utt = std::nullopt);
     /** Queue a partial settings update (a msgpack map). */
     std::string Configure(const MsgValue& settings);
+    /** Queue a typed partial settings update (interruption policy, emotion, voice, ...). */
+    std::string Configure(const SessionSettings& settings) { return Configure(settings.ToMsgValue()); }
+
+    /** Thread-safe, lock-free: the partner's microphone from the capture thread (interleaved
+     *  PCM16, the device's own rate and channel count; the daemon resamples). Never blocks.
+     *  Returns the frames accepted (fewer when the ring is full). */
+    size_t SendMic(const int16_t* pcm, size_t frames, int64_t sampleRate, int64_t channels)
+    {
+        return mic_.Push(pcm, frames, sampleRate, channels);
+    }
+    /** Network side: queue the captured microphone as `mic` messages of MicChunkMs (with `flush`,
+     *  also the partial rest, e.g. when capture stops). Dropped while the session is not open.
+     *  Returns the number of messages queued. */
+    size_t PumpMic(bool flush = false);
+    const MicRing& Mic() const { return mic_; }
+
+    /** Animate speech FacePlex did not make (a recorded line, another TTS): queue `lipsync`
+     *  messages for `frames` frames of interleaved PCM16 at `sampleRate` Hz, split into messages
+     *  under 64 KiB. `transcript` (first call of `utt` only) enables forced alignment; `final`:
+     *  no more audio follows. Call again with more audio of the same `utt` to stream. The daemon
+     *  returns the audio (resampled) with marks and frames on the session timeline: it plays like
+     *  a spoken line. Returns the first message's id. */
+    std::string LipSync(const std::string& utt, const int16_t* pcm, size_t frames, int64_t sampleRate,
+                        int64_t channels, const std::optional<std::string>& transcript = std::nullopt,
+                        bool final = true);
     /** Queue `ping` with the client's clock (µs). */
     std::string Ping(int64_t clientTimeUs);
     /** Queue a `playback` report of the current playback position now. */
@@ -86,16 +135,22 @@ public:
     std::vector<std::string> OpenUtterances() const;
     bool IsOpen(const std::string& utt) const { return open_.count(utt) != 0; }
     const ClientSessionOptions& Options() const { return options_; }
+    /** The token the next Hello() sends (e.g. a restarted daemon's new one). */
+    void SetToken(std::optional<std::string> token) { options_.Token = std::move(token); }
 
 private:
     struct UttState {
         bool DaemonDone = false;  // utterance_finished received: the daemon sends no more of it
+        bool LipsyncSent = false; // a lipsync chunk of it went out (the transcript rides the first)
     };
 
     std::string NextId();
     void Queue(const Message& msg) { outgoing_.push_back(Encode(msg)); }
     void Apply(const Message& msg);
     void DropLocally(const std::string& utt, const std::string& reason);
+    void OnInterrupted(const InterruptedMsg& msg);
+    void PushNow(TimelineEventKind kind, int64_t sample, int64_t end, std::string text, std::string reason,
+                 std::string utt = std::string());
 
     ClientSessionOptions options_;
     SessionState state_ = SessionState::Idle;
@@ -103,6 +158,8 @@ private:
     Timeline timeline_;
     std::map<std::string, UttState> open_;
     std::vector<std::vector<uint8_t>> outgoing_;
+    std::vector<TimelineEvent> sessionEvents_;  // events of the session, not of the timeline (reconnect)
+    MicRing mic_;
     int64_t nextId_ = 0;
     int64_t lastReportUs_ = 0;
     bool reportedOnce_ = false;

@@ -54,6 +54,7 @@ bool ParseReadyLine(const std::string& line, DaemonReady& out)
     out.Pid = JsonField(line, "pid", v, isString) && !isString ? std::strtoll(v.c_str(), nullptr, 10) : 0;
     if (JsonField(line, "url", v, isString) && isString) out.Url = v;
     else out.Url = "ws://127.0.0.1:" + std::to_string(out.Port) + "/";
+    out.Token = JsonField(line, "token", v, isString) && isString ? v : std::string();
     return true;
 }
 
@@ -71,7 +72,7 @@ bool DaemonLauncher::Start(int64_t nowMs)
 bool DaemonLauncher::Spawn(int64_t nowMs)
 {
     std::string error;
-    child_ = StartChildProcess(options_.Command, error);
+    child_ = StartChildProcess(options_.Command, error, options_.StderrPath);
     if (!child_) {
         ScheduleRestart(nowMs, error);
         return false;

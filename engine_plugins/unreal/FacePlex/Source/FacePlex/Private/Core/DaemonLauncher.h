@@ -11,11 +11,15 @@
 
 namespace FacePlexCore {
 
-/** The daemon's first stdout line, e.g. {"event": "ready", "port": 50231, "pid": 4242, "url": "ws://..."}. */
+/** The daemon's first stdout line, e.g. {"event": "ready", "port": 50231, "pid": 4242, "url": "ws://...",
+ *  "token": "..."}. */
 struct DaemonReady {
     int64_t Port = 0;
     int64_t Pid = 0;
     std::string Url;
+    /** The per-launch secret (TEAM contract 2 / PROTOCOL.md §12): send it as hello.token
+     *  (ClientSessionOptions::Token). Empty from a daemon that prints none. Never log it. */
+    std::string Token;
 };
 
 /** Parse the ready line (a flat JSON object); false unless it has "event": "ready" and a port. */
@@ -30,6 +34,9 @@ struct DaemonLauncherOptions {
     int64_t RestartBackoffMaxMs = 30000;
     int64_t StableAfterMs = 30000;       // running this long resets the back-off
     int StopGraceMs = 3000;              // Stop(): time to exit after stdin closes, then terminate
+    /** File the daemon's stderr is appended to (UTF-8 path; empty: the game's own stderr, which a
+     *  Windows game does not have). The Unreal glue passes Saved/Logs/FacePlexDaemon.log. */
+    std::string StderrPath;
 };
 
 enum class DaemonState { Stopped, Starting, Running, WaitingToRestart };

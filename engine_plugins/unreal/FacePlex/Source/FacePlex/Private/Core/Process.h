@@ -9,7 +9,9 @@
 namespace FacePlexCore {
 
 /** A running child: we hold its stdin open (closing it tells `faceplex serve --exit-on-stdin-eof`
- *  to exit) and read its stdout line by line; stderr goes where ours goes. */
+ *  to exit) and read its stdout line by line; its stderr is appended to a log file when one is
+ *  given (a game on Windows has no console: the parent's stderr handle is NULL there and the
+ *  daemon's errors would be lost), else it goes where ours goes. */
 class ChildProcess {
 public:
     virtual ~ChildProcess() = default;
@@ -23,7 +25,9 @@ public:
     virtual void Stop(int graceMs) = 0;
 };
 
-/** Start `argv[0]` (searched in PATH) with `argv`. nullptr and `error` set on failure. */
-std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error);
+/** Start `argv[0]` (searched in PATH) with `argv`; `stderrPath` (UTF-8, may be empty): the file
+ *  the child's stderr is appended to. nullptr and `error` set on failure. */
+std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error,
+                                                const std::string& stderrPath = std::string());
 
 }  // namespace FacePlexCore

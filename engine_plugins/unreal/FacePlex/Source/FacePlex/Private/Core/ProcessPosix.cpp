@@ -116,7 +116,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error)
+std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error,
+                                                const std::string& stderrPath)
 {
     if (argv.empty()) { error = "empty command"; return nullptr; }
     int in[2], out[2];
@@ -127,6 +128,8 @@ std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& 
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    if (!stderrPath.empty())
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderrPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
 
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

@@ -119,7 +119,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error)
+std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error,
+                                                const std::string& stderrPath)
 {
     if (argv.empty()) { error = "empty command"; return nullptr; }
     SECURITY_ATTRIBUTES sa{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
@@ -139,11 +140,19 @@ std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& 
     si.dwFlags = STARTF_USESTDHANDLES;
     si.hStdInput = inRead;
     si.hStdOutput = outWrite;
-    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    // A game has no console: GetStdHandle(STD_ERROR_HANDLE) is NULL and the daemon's stderr would
+    // be lost. Append it to the log file instead (an inheritable handle, shared so it can be read
+    // while the daemon runs).
+    HANDLE errFile = INVALID_HANDLE_VALUE;
+    if (!stderrPath.empty())
+        errFile = CreateFileW(Widen(stderrPath).c_str(), FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                              OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    si.hStdError = errFile != INVALID_HANDLE_VALUE ? errFile : GetStdHandle(STD_ERROR_HANDLE);
     PROCESS_INFORMATION pi{};
     const BOOL ok = CreateProcessW(nullptr, &cmd[0], nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr, nullptr, &si, &pi);
     CloseHandle(inRead);
     CloseHandle(outWrite);
+    if (errFile != INVALID_HANDLE_VALUE) CloseHandle(errFile);  // the child holds its own copy
     if (!ok) {
         error = "cannot start " + argv[0] + " (CreateProcess error " + std::to_string(GetLastError()) + ")";
         CloseHandle(inWrite);

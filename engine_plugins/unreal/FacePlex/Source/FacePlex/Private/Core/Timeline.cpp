@@ -101,17 +101,25 @@ void Timeline::PushFace(int64_t frame, int64_t sample, const std::string* utt, c
 void Timeline::PushEvent(const TimelineEvent& event)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (dropped_.count(event.Utt)) return;
+    if (!event.Utt.empty() && dropped_.count(event.Utt)) return;
     if (event.Kind == TimelineEventKind::UtteranceStarted) spans_[event.Utt].Start = event.Sample;
     if (event.Kind == TimelineEventKind::UtteranceFinished) {
         auto it = spans_.find(event.Utt);
         if (it != spans_.end()) it->second.End = event.Sample;
     }
-    if (event.Kind == TimelineEventKind::UtteranceCancelled) ready_.push_back(event);
+    if (FiresAtOnce(event.Kind)) ready_.push_back(event);
     else pending_.emplace(event.Sample, event);
 }
 
 int64_t Timeline::DropUtterance(const std::string& utt, const std::string& reason)
+{
+    TimelineEvent ev;
+    ev.Kind = TimelineEventKind::UtteranceCancelled;
+    ev.Reason = reason;
+    return DropUtteranceWith(utt, std::move(ev));
+}
+
+int64_t Timeline::DropUtteranceWith(const std::string& utt, TimelineEvent ev)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     int64_t droppedSamples = 0;
@@ -136,12 +144,9 @@ int64_t Timeline::DropUtterance(const std::string& utt, const std::string& reaso
     spans_.erase(utt);
     dropped_.insert(utt);
     stats_.CancelledDroppedSamples += droppedSamples;
-    TimelineEvent ev;
-    ev.Kind = TimelineEventKind::UtteranceCancelled;
     ev.Utt = utt;
     ev.Sample = ev.End = position_;
-    ev.Reason = reason;
-    ready_.push_back(ev);
+    ready_.push_back(std::move(ev));
     return droppedSamples;
 }
 

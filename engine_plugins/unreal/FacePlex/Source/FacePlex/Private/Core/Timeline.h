@@ -41,17 +41,37 @@ struct TimelineOptions {
     int64_t MaxLagSamples = -1;    // default 3 s: buffered-ahead limit before skipping forward
 };
 
-enum class TimelineEventKind { UtteranceStarted, UtteranceFinished, UtteranceCancelled, Word, Phoneme };
+enum class TimelineEventKind {
+    UtteranceStarted, UtteranceFinished, UtteranceCancelled, Word, Phoneme,
+    // Fired at once (not when played): the partner's voice activity, barge-in, daemon warnings.
+    PartnerSpeechStarted, PartnerSpeechStopped, Interrupted, Warning
+};
 
-/** Something that happens at a timeline position; returned by PollEvents() once played. */
+/** Kinds that PollEvents() returns as soon as they are pushed, in arrival order. */
+inline bool FiresAtOnce(TimelineEventKind k)
+{
+    return k == TimelineEventKind::UtteranceCancelled || k == TimelineEventKind::PartnerSpeechStarted ||
+           k == TimelineEventKind::PartnerSpeechStopped || k == TimelineEventKind::Interrupted ||
+           k == TimelineEventKind::Warning;
+}
+
+/** Something that happens at a timeline position; returned by PollEvents() once played
+ *  (FiresAtOnce kinds: at once). */
 struct TimelineEvent {
     TimelineEventKind Kind = TimelineEventKind::Word;
     std::string Utt;
     int64_t Sample = 0;   // where it happens (samples)
-    int64_t End = 0;      // Word/Phoneme: end (exclusive); UtteranceFinished: == Sample
-    std::string Text;     // Word: the word; Phoneme: IPA
+    int64_t End = 0;      // Word/Phoneme: end (exclusive); UtteranceFinished: == Sample;
+                          // PartnerSpeechStopped: Sample + the partner's samples
+    std::string Text;     // Word: the word; Phoneme: IPA; Interrupted / Cancelled by an
+                          // interruption: text_spoken; Warning: the message
     std::string Viseme;   // Phoneme: OVRLipSync viseme
-    std::string Reason;   // UtteranceCancelled: client | client_too_slow | error | shutdown | ...
+    std::string Reason;   // UtteranceCancelled: client | client_too_slow | error | shutdown |
+                          // interrupted | empty | disconnected (the connection was lost); Warning: code
+    /** Interrupted, and the UtteranceCancelled that ends an interrupted utterance: samples of it
+     *  the listener heard (daemon's count, <= samples sent) and the words that fully played. */
+    int64_t SamplesPlayed = 0;
+    std::vector<std::string> WordsSpoken;
 };
 
 /** Counters in samples (audio) or frames. */
@@ -79,12 +99,16 @@ public:
     void PushAudioBytes(const std::string& utt, int64_t sample, const uint8_t* pcm16le, size_t bytes);
     /** Face frame `frame` at timeline `sample`; `count` values (the session's channel count). */
     void PushFace(int64_t frame, int64_t sample, const std::string* utt, const float* values, size_t count);
-    /** An event that fires when playback reaches event.Sample (marks, utterance start/finish). */
+    /** An event that fires when playback reaches event.Sample (marks, utterance start/finish);
+     *  FiresAtOnce() kinds are ready at once. */
     void PushEvent(const TimelineEvent& event);
     /** Drop everything queued for `utt` now (audio, frames after the playback position, pending
      *  events), ignore its media still in flight, and emit UtteranceCancelled at once.
      *  Returns the number of audio samples dropped. */
     int64_t DropUtterance(const std::string& utt, const std::string& reason);
+    /** Like DropUtterance, but the event emitted is `ended` (its Kind, Reason and interruption
+     *  fields; Utt and Sample are filled in). */
+    int64_t DropUtteranceWith(const std::string& utt, TimelineEvent ended);
     /** Stop ignoring media of a dropped `utt` (the daemon confirmed no more of it follows). */
     void ForgetDropped(const std::string& utt);
 
