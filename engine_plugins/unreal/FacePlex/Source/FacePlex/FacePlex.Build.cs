@@ -20,6 +20,7 @@ public class FacePlex : ModuleRules
 		PrivateDependencyModuleNames.AddRange(new string[]
 		{
 			"WebSockets",          // IWebSocket: the transport feeding bytes into the sans-I/O core
+			"AudioCaptureCore",    // Audio::FAudioCapture (AudioCapture plugin): the player's microphone
 		});
 		// USoundWaveProcedural lives in Engine; no AudioMixer dependency is needed.
 		PrivateIncludePaths.Add(Path.Combine(ModuleDirectory, "Private"));

@@ -5,6 +5,7 @@
 #include "FacePlexSettings.h"
 #include "Features/IModularFeatures.h"
 #include "ILiveLinkClient.h"
+#include "Misc/Paths.h"   // FPaths::ProjectLogDir()
 
 namespace
 {
@@ -27,6 +28,7 @@ void UFacePlexSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 	if (!Settings->bLaunchDaemon)
 	{
 		DaemonUrl = Settings->DaemonUrl;
+		DaemonToken = Settings->DaemonToken;
 		return;
 	}
 	FacePlexCore::DaemonLauncherOptions Options;
@@ -35,6 +37,9 @@ void UFacePlexSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 	{
 		Options.Command.push_back(TCHAR_TO_UTF8(*Arg));
 	}
+	// The daemon's stderr (its log and any traceback) goes to Saved/Logs/FacePlexDaemon.log: a
+	// Windows game has no stderr of its own to inherit.
+	Options.StderrPath = TCHAR_TO_UTF8(*FPaths::ConvertRelativePathToFull(FPaths::ProjectLogDir() / TEXT("FacePlexDaemon.log")));
 	Launcher = MakeShared<FacePlexCore::DaemonLauncher>(Options);
 	if (!Launcher->Start(NowMs()))
 	{
@@ -52,6 +57,7 @@ void UFacePlexSubsystem::Tick(float DeltaTime)
 	if (Launcher->Tick(NowMs()))
 	{
 		DaemonUrl = UTF8_TO_TCHAR(Launcher->Ready().Url.c_str());
+		DaemonToken = UTF8_TO_TCHAR(Launcher->Ready().Token.c_str());  // never logged
 		UE_LOG(LogTemp, Log, TEXT("FacePlex: daemon ready at %s"), *DaemonUrl);
 		OnDaemonReady.Broadcast(DaemonUrl);
 	}

@@ -1,9 +1,17 @@
 // Plays a FacePlex session's speech: a USoundWaveProcedural whose underflow callback pulls PCM
 // from the session timeline (silence where none is buffered), and reports the sample being heard.
+//
+// Threads: OnSoundWaveProceduralUnderflow runs on the audio render thread
+// (Engine/Source/Runtime/Engine/Classes/Sound/SoundWaveProcedural.h, FOnSoundWaveProceduralUnderflow,
+// called from GeneratePCMData). StopStreaming therefore never unbinds the delegate nor resets the
+// wave from the game thread while that thread may be inside it: it clears the session under
+// StreamLock, which OnUnderflow holds while it reads the timeline, so after StopStreaming returns
+// no callback touches the old session; a late callback finds no session and queues silence.
 #pragma once
 
 #include "CoreMinimal.h"
 #include "Components/AudioComponent.h"
+#include "HAL/CriticalSection.h"
 #include "FacePlexAudioComponent.generated.h"
 
 class USoundWaveProcedural;
@@ -36,7 +44,9 @@ private:
 	UPROPERTY(Transient)
 	TObjectPtr<USoundWaveProcedural> Wave;
 
+	/** Guards Session between the game thread (Start/Stop) and the audio render thread. */
+	mutable FCriticalSection StreamLock;
 	TSharedPtr<FacePlexCore::ClientSession, ESPMode::ThreadSafe> Session;
 	int32 Rate = 48000;
-	TArray<int16> Scratch;
+	TArray<int16> Scratch;  // audio render thread only
 };

@@ -27,6 +27,11 @@ public:
 	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "!bLaunchDaemon"))
 	FString DaemonUrl = TEXT("ws://127.0.0.1:8765/");
 
+	/** The token of that daemon (its ready line's "token", or FACEPLEX_TOKEN it was started
+	 *  with), sent as hello.token. Empty for a daemon started without one. */
+	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "!bLaunchDaemon"))
+	FString DaemonToken;
+
 	/** Output audio rate in Hz (16000, 22050, 24000, 44100, 48000). */
 	UPROPERTY(Config, EditAnywhere, Category = "Playback")
 	int32 SampleRate = 48000;

@@ -25,6 +25,10 @@ public:
 	UFUNCTION(BlueprintPure, Category = "FacePlex")
 	FString GetDaemonUrl() const { return DaemonUrl; }
 
+	/** The daemon's per-launch secret for hello.token: from the launched daemon's ready line, or
+	 *  the DaemonToken setting for a daemon the game did not launch. Never log it. */
+	FString GetDaemonToken() const { return DaemonToken; }
+
 	/** Broadcast whenever a daemon became ready (again): components (re)connect. */
 	FOnFacePlexDaemonReady OnDaemonReady;
 
@@ -43,4 +47,5 @@ private:
 	TSharedPtr<FFacePlexLiveLinkSource> LiveLinkSource;
 	FGuid LiveLinkSourceGuid;
 	FString DaemonUrl;
+	FString DaemonToken;
 };
