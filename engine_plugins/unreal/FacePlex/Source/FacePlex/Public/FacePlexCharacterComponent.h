@@ -12,6 +12,7 @@
 
 class IWebSocket;
 class UFacePlexAudioComponent;
+class USoundWave;
 namespace FacePlexCore { class ClientSession; }
 
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(FFacePlexUtteranceEvent, const FString&, UtteranceId);
