@@ -22,6 +22,22 @@ from websockets.protocol import State
 
 log = logging.getLogger("faceplex.daemon")
 
+#: Seconds a close frame may take to go out before the connection is dropped.
+CLOSE_SEND_TIMEOUT_S = 0.5
+
+
+async def close_or_drop(ws: ServerConnection, code: int, reason: str, timeout_s: float = CLOSE_SEND_TIMEOUT_S) -> None:
+    """Close with ``code``/``reason``; drop the TCP connection if that takes over ``timeout_s``.
+
+    websockets' ``close()`` waits for the send buffer to drain with no time limit, so for a
+    client that never reads it would never return; here it is bounded."""
+    try:
+        await asyncio.wait_for(ws.close(code, reason), timeout_s)
+    except (asyncio.TimeoutError, OSError):
+        pass
+    finally:
+        ws.transport.abort()
+
 
 class Admission:
     """Pending connections (in accept order) and open sessions of one daemon."""
@@ -60,7 +76,7 @@ class Admission:
 
     def _drop(self, conn: ServerConnection) -> None:
         if conn.protocol.state is State.OPEN:
-            task = asyncio.get_running_loop().create_task(conn.close(1013, "too many connections without hello"))
+            task = asyncio.get_running_loop().create_task(close_or_drop(conn, 1013, "too many connections without hello"))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:

@@ -30,7 +30,7 @@ from faceplex.protocol.codec import unpack_map
 from faceplex.protocol.connection import ServerConnection
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .admission import Admission
+from .admission import Admission, close_or_drop
 from .gate import Gate, is_loopback, new_token, token_from_env
 from .limits import (CLOSE_TIMEOUT_S, HELLO_TIMEOUT_S, MAX_MESSAGES_PER_S, SHUTDOWN_S, RateBucket, connection_caps,
                      raise_fd_limit)
@@ -199,12 +199,12 @@ class Daemon:
                 async with asyncio.timeout(HELLO_TIMEOUT_S):
                     hello = await self._await_hello(ws, conn, bucket)
             except TimeoutError:
-                await ws.close(1008, f"no hello within {HELLO_TIMEOUT_S:g} s")
+                await close_or_drop(ws, 1008, f"no hello within {HELLO_TIMEOUT_S:g} s")
                 return
             if hello is None:
                 return
             if not self.admission.opened(ws):
-                await ws.close(1013, "too many sessions; retry later")
+                await close_or_drop(ws, 1013, "too many sessions; retry later")
                 return
             session = Session(conn, ws.send, self.voices, self.scheduler,
                               sample_rate=hello.audio.sample_rate, fps=hello.face.fps,
@@ -220,6 +220,8 @@ class Daemon:
                 if msg is not None:
                     session.handle(msg)
                 session._flush(None)
+                if session.closed:  # closed by a limit (outgoing queue): read nothing more
+                    break
                 wait = bucket.spend()
                 # A flood: read this socket more slowly, nobody else's. Otherwise still yield: a
                 # burst of buffered messages (e.g. a recorded line sent as lipsync at once) would
@@ -242,7 +244,7 @@ class Daemon:
                                 "from the daemon's ready line (PROTOCOL.md §12)", _id_of(data))
                 for out in conn.data_to_send():
                     await ws.send(out)
-                await ws.close(1008, "unauthorized")
+                await close_or_drop(ws, 1008, "unauthorized")
                 return None
             msg = conn.receive(data)
             if isinstance(msg, m.Hello):
@@ -257,7 +259,7 @@ class Daemon:
     def _kick(self, ws: WsConnection, reason: str) -> None:
         """Close a session that broke a limit it cannot be answered for (its outgoing queue)."""
         log.warning("closing a session: %s", reason)
-        task = asyncio.get_running_loop().create_task(ws.close(1008, reason))
+        task = asyncio.get_running_loop().create_task(close_or_drop(ws, 1008, reason))
         self._kicks.add(task)
         task.add_done_callback(self._kicks.discard)
 
