@@ -182,8 +182,9 @@ void RingAcrossThreads()
     producer.join();
     while (take(true)) {}
     const int64_t dropped = static_cast<int64_t>(ring.DroppedFrames());
-    Check(ordered && (step1 || dropped > 0) && received + dropped == total &&
-              received == static_cast<int64_t>(ring.PushedFrames()),
+    // (On a loaded machine the network side may stall: then the ring drops new audio when full or
+    // skips the oldest beyond MaxBacklogMs -- counted either way, never reordered or duplicated.)
+    Check(ordered && (step1 || dropped > 0) && received + dropped == total,
           "mic_ring_across_threads", S(received) + " received, " + S(dropped) + " dropped");
 }
 
