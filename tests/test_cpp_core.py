@@ -206,7 +206,10 @@ def test_live_full_duplex_against_real_daemon(build, daemon, tmp_path):
     next say plays normally; then a recorded line (22050 Hz) sent as lipsync comes back as exactly
     its resampled length (plus any inserted silence the daemon reports) with a frame at every
     frame position of it."""
-    partner = (partner_speech("Wait, wait. Stop for a second, please, I have a question.", 48000)
+    # Two sentences: on a starved machine mic chunks may arrive past the daemon's 300 ms
+    # re-anchoring gap, and the second sentence still gives the VAD enough speech to interrupt.
+    partner = (partner_speech("Wait, wait. Stop for a second, please, I have a question. "
+                              "Tell me more about the keeper of the lighthouse.", 48000)
                * 32767).astype(np.int16)
     _write_wav(tmp_path / "partner.wav", partner, 48000)
     line = np.concatenate([c.audio for c in Voice.default().synthesize("Bob, my mum bought a big map.", speed=0.9,
