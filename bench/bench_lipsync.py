@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
 import numpy as np
 import soxr
@@ -271,8 +272,27 @@ def main() -> None:
         "onset_jump": round(onset, 3), "onset_jump_channel": onset_ch,
         "cut_jump": round(cut_jump, 3), "cut_jump_channel": cut_ch, "speech_max_step": round(speech_step, 3),
         "piper_offset_ms": round(float(np.median(piper_off)), 1) if piper_off else None,
+        "animator_cost_ms_per_frame": animator_cost_ms(voice),
     }
     print(json.dumps(out))
+
+
+def animator_cost_ms(voice: Voice) -> float:
+    """Thread CPU (ms) per 60 fps frame of the rule animator streaming 60 s, 2 frames per call
+    (two clauses placed, the rest idle): the figure tests/test_face_animator.py used to bound
+    with a wall clock (< 0.2 ms)."""
+    from faceplex.models.face.animator import FaceAnimator
+
+    anim = FaceAnimator(60, seed=0)
+    start = 0.5
+    for text in LINES[:2]:
+        for ch in voice.synthesize(text, noise=False):
+            anim.add_speech(ch, start)
+            start += ch.num_samples / ch.sample_rate
+    t0 = time.thread_time()
+    for i in range(0, 3600, 2):
+        anim.frames(i, 2)
+    return round((time.thread_time() - t0) / 3600 * 1e3, 4)
 
 
 if __name__ == "__main__":
