@@ -38,6 +38,11 @@ from faceplex.protocol.errors import ErrorCode, ProtocolError
 GAP_S = 0.3
 CADENCE_MIN_S = 1.0
 CADENCE_TOLERANCE = (0.7, 1.4)
+#: Audio (s) that may arrive at once on top of real time without failing the upper bound: when
+#: the daemon's loop (or the client) stalls past GAP_S, the chunks queued meanwhile arrive in a
+#: burst right after the re-anchor and would read as a too-high rate (seen at load ~15: 1.44x,
+#: 1.58x, 1.70x, the stream then ignored and no barge-in). A real 2x mismatch still fails.
+CADENCE_BURST_S = 0.5
 ECHO_GATE_DB = 12.0
 ECHO_LOOKBACK_S = 0.6
 ECHO_BEFORE_S = 0.12
@@ -305,7 +310,8 @@ class MicListener:
             return
         rate, channels = self._fmt
         ratio = self._frames_after_first / (elapsed * rate)
-        if not CADENCE_TOLERANCE[0] <= ratio <= CADENCE_TOLERANCE[1]:
+        ratio_beyond_burst = max(0.0, self._frames_after_first - CADENCE_BURST_S * rate) / (elapsed * rate)
+        if ratio < CADENCE_TOLERANCE[0] or ratio_beyond_burst > CADENCE_TOLERANCE[1]:
             self._faulted = self._fmt
             self._rs = None
             raise ProtocolError(
