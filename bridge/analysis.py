@@ -205,6 +205,7 @@ class AnalysisPool:
         self._cv = threading.Condition()
         self._closed = False
         self._thread: Optional[threading.Thread] = None
+        self._last_key: Optional[Hashable] = None   # the session served last
         self.steps_run = 0
 
     def start(self) -> Future:
@@ -244,7 +245,14 @@ class AnalysisPool:
                 self._cv.wait()
             if self._closed:
                 return None
-            key, q = next(iter(self._queues.items()))
+            key = next(iter(self._queues))
+            if key == self._last_key and len(self._queues) > 1:
+                # Its queue ran empty while its last step ran and was opened again at the
+                # front: the others still go first (seen: a0 a1 b0 c0 on a quiet machine).
+                self._queues.move_to_end(key)
+                key = next(iter(self._queues))
+            q = self._queues[key]
+            self._last_key = key
             job = q.popleft()
             del self._queues[key]
             if q:

@@ -37,11 +37,17 @@ def test_steps_are_round_robin_across_sessions_and_close_cancels_and_joins():
     assert order[:4] == ["a0", "b0", "c0", "a1"], order
     held = threading.Event()
     running = pool.submit("A", lambda al: held.wait(10))
-    queued = [pool.submit("B", job("late")) for _ in range(3)]
     while not running.running():
         pass
+    queued = [pool.submit("B", job("late")) for _ in range(3)]
+    # Release the running step only once close() has taken the queue (releasing it first let
+    # the dispatcher start a queued step before close() ran: seen on a quiet machine).
+    closer = threading.Thread(target=pool.close, args=(5.0,))
+    closer.start()
+    while not pool._closed:
+        pass
     held.set()
-    pool.close(5.0)
+    closer.join()
     assert all(f.cancelled() for f in queued)
     assert pool.submit("A", job("after")).cancelled()
     assert pool._thread is not None and not pool._thread.is_alive()
