@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import sys
+import wave
 from pathlib import Path
 
 from faceplex.protocol.messages import EMOTIONS, SUPPORTED_SAMPLE_RATES
@@ -65,7 +66,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     figures = asyncio.run(run_demo(args.text, Path(args.output), sample_rate=args.sample_rate, fps=args.fps))
-    print(json.dumps(figures, indent=1))
+    print(json.dumps(figures))   # one line (README), so a script can read it line by line
     return 0
 
 
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the daemon (first stdout line: JSON with port and pid)")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one (default 8765)")
+    serve.add_argument("--port", type=_port, default=8765, help="TCP port 0-65535; 0 picks a free one (default 8765)")
     serve.add_argument("--exit-on-stdin-eof", action="store_true",
                        help="exit when stdin closes (engine plugins launch the daemon this way)")
     serve.add_argument("--livelink-udp", metavar="HOST:PORT",
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                        help="also accept WebSockets from this browser origin (e.g. http://localhost:3000; "
                             "repeatable); by default only the daemon's own preview page")
-    serve.add_argument("--max-sessions", type=int, default=None, metavar="N",
+    serve.add_argument("--max-sessions", type=_positive_int, default=None, metavar="N",
                        help="cap on open sessions (default 64, lower if the descriptor limit needs it)")
     serve.add_argument("--no-token", action="store_true",
                        help="accept a hello without the launch token (loopback only; refused with --host beyond it)")
@@ -240,6 +241,20 @@ def _speed(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, not {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -251,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     ws_log.setLevel(max(ws_log.getEffectiveLevel(), logging.INFO))
     try:
         return args.func(args)
-    except (ValueError, OSError) as exc:
-        # Bad input or an unusable path/port: one clear line, not a traceback (--log-level DEBUG
+    except (ValueError, OSError, OverflowError, wave.Error) as exc:
+        # Bad input (wave.Error: a file given as WAV that is not one) or an unusable path/port: one clear line, not a traceback (--log-level DEBUG
         # shows the traceback).
         logging.getLogger("faceplex").debug("command failed", exc_info=True)
         parser.exit(2, f"faceplex {args.command}: error: {exc}\n")
