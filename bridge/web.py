@@ -79,8 +79,11 @@ def content_security_policy(host: Optional[str]) -> str:
 def plain_response(status: HTTPStatus, text: str, extra: tuple = ()) -> Response:
     """A short text/plain answer that closes the connection (refusals)."""
     body = f"FacePlex: {text}\n".encode()
+    # The same protective headers as the page (PROTOCOL.md §12: every response carries them).
     headers = Headers([("Content-Type", CONTENT_TYPES[".txt"]), ("Content-Length", str(len(body))),
-                       ("Connection", "close"), *extra])
+                       ("Connection", "close"), ("X-Content-Type-Options", "nosniff"),
+                       ("Content-Security-Policy", content_security_policy(None)),
+                       ("Referrer-Policy", "no-referrer"), *extra])
     return Response(status.value, status.phrase, headers, body)
 
 

@@ -129,6 +129,7 @@ def test_only_get_and_head_and_the_page_has_a_content_security_policy(daemon):
     for method in ("POST", "PUT", "DELETE", "OPTIONS", "PATCH"):
         data = _raw(daemon.port, f"{method} / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n".encode())
         assert _status(data) == 405 and b"Allow: GET, HEAD" in data, method
+        assert b"Content-Security-Policy: default-src 'none'" in data and b"X-Content-Type-Options: nosniff" in data
     head = _raw(daemon.port, f"HEAD / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     assert _status(head) == 200
     with urllib.request.urlopen(f"http://{host}/", timeout=10) as r:
