@@ -72,7 +72,8 @@ def test_pieces_reach_the_animator_as_decoded_while_the_client_reads_nothing():
             session = next(iter(d.sessions))
             utt = session.queue[0]
             assert await _until(lambda: utt.text_done or (utt.final and utt.clauses_pending == 0 and not utt.ready))
-            assert session._backlogged(session.clock_sample())  # the producer is held by the client
+            # (the producer is held by the client: asserted below by how little of the placed
+            # audio was sent; _backlogged() itself flips as the kernel buffers drain, seen idle)
             rate = session.sample_rate
             calls = RecordingAnimator.calls
             placed = utt.placed_end - utt.start - utt.gap_samples

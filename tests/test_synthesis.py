@@ -89,12 +89,17 @@ def test_cancel_stops_between_steps_and_frees_the_job():
     async def go():
         sched = SynthesisScheduler(workers=1, policy="normal")
         log, got, finished = [], [], []
-        job = SynthesisJob(_Steps("a", 1000, log), time.monotonic(), got.append, finished.append)
+        # Two steps may run before the cancel; the rest wait for permits released after it (on an
+        # idle machine all 1000 steps ran before the loop saw the first result).
+        gate = threading.Semaphore(2)
+        job = SynthesisJob(_Steps("a", 1000, log, gate), time.monotonic(), got.append, finished.append)
         sched.submit_job(job)
         while not got:
             await asyncio.sleep(0.001)
         sched.cancel(job)
         ran = len(log)
+        for _ in range(1000):
+            gate.release()
         await asyncio.sleep(0.05)
         assert sched.close(2.0)
         return job, ran, log, finished
