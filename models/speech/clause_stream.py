@@ -2,15 +2,18 @@
 
 :class:`ClauseStream` is a step-wise job (the synthesis scheduler runs one step at a time, so a
 step is the unit of preemption, cancellation and fairness): the first step phonemizes the clause,
-runs the text -> latent part of the graph for its first sentence and decodes the first piece; each
-later step decodes one more piece (or starts the next sentence). Pieces are cut on phone
+runs the text encoder and durations of its first sentence, then the flow and the decoder over the
+first piece only (``streaming.Latent.ensure``: the flow is convolutional as well, so the first
+audio does not wait for the whole sentence's flow); each later step runs the flow and the decoder
+over one more piece (or starts the next sentence). Pieces are cut on phone
 boundaries (whole latent frames), at a word boundary when one lies near the target size
 (:func:`plan_cuts`), and carry their phones (clipped to the piece) and the words that start in
 them (whole: a word's end may lie in a later piece) (``SpeechChunk.offset/total/last``).
 
-Work bound of one step: the text -> latent run of one sentence (bounded by the caller's clause
-length, see ``bridge.synthesis.split_long``) or one decoder window of at most
-``window_frames * 1.5 + 2 * CONTEXT_FRAMES`` latent frames.
+Work bound of one step: the text encoder and durations of one sentence (bounded by the caller's
+clause length, see ``bridge.synthesis.split_long``), plus one window of at most
+``window_frames * 1.5 + 2 * CONTEXT_FRAMES`` latent frames through the decoder and
+``window_frames * 1.5 + CONTEXT_FRAMES + 2 * FLOW_CONTEXT_FRAMES`` through the flow.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ class ClauseStream:
         self._sentences: Optional[list] = None
         self._spans: list = []    # exact word marks on the sentences' symbols (models/speech/words.py)
         self._index = -1          # sentence being decoded
-        self._z = None            # its latent (1, 192, T)
+        self._lat = None          # its streaming.Latent (z (1, 192, T), computed by blocks)
         self._phones: list[TimedPhoneme] = []
         self._twords: list[TimedWord] = []
         self._cuts: list[int] = []
@@ -105,7 +108,7 @@ class ClauseStream:
         return self.pieces_done == 0
 
     def close(self) -> None:
-        self._z, self._sentences, self._phones, self._twords, self._spans, self.done = None, [], [], [], [], True
+        self._lat, self._sentences, self._phones, self._twords, self._spans, self.done = None, [], [], [], [], True
 
     def step(self, wide: bool = False) -> list[SpeechChunk]:
         """Run one bounded piece of work; returns the pieces it finished (zero or one).
@@ -122,7 +125,7 @@ class ClauseStream:
             spoken, words = normalize(self.text)
             self._sentences = self.voice.sentences(spoken)
             self._spans = self._align_words(words)
-        if self._z is None or self._piece >= len(self._cuts) - 1:
+        if self._lat is None or self._piece >= len(self._cuts) - 1:
             if self._index + 1 >= len(self._sentences):
                 self.close()
                 return []
@@ -131,9 +134,11 @@ class ClauseStream:
         a, b = self._cuts[self._piece], self._cuts[self._piece + 1]
         fa, fb = a // HOP, -(-b // HOP)
         if self.one_pass:
-            audio = graphs.decode_all(self._z)[a:b]
+            audio = graphs.decode_all(self._lat.z)[a:b]
         else:
-            audio = graphs.decode_window(self._z, fa, fb, CONTEXT_FRAMES)[a - fa * HOP:b - fa * HOP]
+            # The flow runs block by block too: this window's frames and the decoder's context.
+            z = self._lat.ensure(graphs, fb + CONTEXT_FRAMES)
+            audio = graphs.decode_window(z, fa, fb, CONTEXT_FRAMES)[a - fa * HOP:b - fa * HOP]
         phones, words = _clip_piece(self._phones, self._twords, a, b)
         s0, s1 = self._cuts[0], self._cuts[-1]
         self._piece += 1
@@ -141,7 +146,7 @@ class ClauseStream:
         piece = SpeechChunk(text=self.text, sample_rate=self.voice.sample_rate, audio=decoder_to_pcm16(audio),
                             phonemes=phones, words=words, offset=a - s0, total=s1 - s0, last=last)
         if last:
-            self._z = None  # the latent is not needed any more
+            self._lat = None  # the latent is not needed any more
             if self._index + 1 >= len(self._sentences):
                 self.close()
         self.pieces_done += 1
@@ -162,7 +167,8 @@ class ClauseStream:
         graphs = voice.graphs_wide if wide else voice.graphs
         phonemes, ids = self._sentences[i]
         rng = noise_rng(self.seed, zlib.crc32(self.text.encode("utf-8")), i)
-        latent = graphs.latent(ids, voice.scales(self.speed, self.noise), rng)
+        scales = voice.scales(self.speed, self.noise)
+        latent = graphs.latent(ids, scales, rng) if self.one_pass else graphs.prior(ids, scales, rng)
         if latent.frames == 0:
             raise RuntimeError(f"voice {voice.name} produced no audio for {self.text!r}")
         symbols, counts = voice.alignment(phonemes, ids, latent.frames_per_id)
@@ -176,6 +182,6 @@ class ClauseStream:
             s0 = max(0, phones[0].end - self.trim_lead)
         if self.trim_tail is not None and last_sentence and phones and phones[-1].phoneme == "_":
             s1 = min(n, max(phones[-1].start + self.trim_tail, s0 + 1))
-        self._index, self._z, self._piece = i, latent.z, 0
+        self._index, self._lat, self._piece = i, latent, 0
         self._phones, self._twords = phones, twords
         self._cuts = [s0, s1] if self.one_pass else plan_cuts(phones, twords, s0, s1, self.first, self.window)
