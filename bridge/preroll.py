@@ -20,24 +20,37 @@ PIECE_S = 64 * 256 / 22050
 
 
 def may_start(ready_s: float, remaining_s: Optional[float], speed: Optional[float], slack_s: float,
-              piece_s: float = PIECE_S) -> bool:
+              piece_s: float = PIECE_S, pieces_ready: int = 1, contended: bool = False) -> bool:
     """True when an utterance with ``ready_s`` seconds of decoded audio may start.
 
     Args:
         ready_s: audio ready to place (s).
         remaining_s: audio of the first sentence still to decode (s); None when unknown
             (start at once, as before streaming).
-        speed: measured synthesis speed, audio s per wall s (None: not measured yet, start).
+        speed: synthesis speed this utterance can expect, audio s per wall s
+            (``SynthesisScheduler.speed_per_job``: the measured step speed shared among the jobs in
+            flight); None: not measured yet, start.
         slack_s: how long the session can wait past the ready audio before it must insert
             silence (half the lead: ``session._produce``'s gap rule).
-        piece_s: length of the next piece (s).
+        piece_s: length of the next piece (s), the planned cut when known.
+        pieces_ready: decoded pieces not yet placed.
+        contended: more clauses in flight than synthesis workers.
 
-    The next piece arrives ``piece / speed`` after now (``speed`` divided by :data:`SAFETY`) and must come before the ready audio plus
-    the slack has played; with ``speed < 1`` the whole rest must, which gives
-    ``ready >= remaining (1 / speed - 1) - slack``. Both conditions hold at any speed once the
-    whole sentence is ready.
+    Under contention at least two pieces must be ready: the next piece then waits behind other
+    sessions' steps (several NPCs starting at once, a game's load), a wait no speed measured a
+    moment ago foresees; measured beside a 2 x 50 % load with four sessions starting together,
+    one piece ready left 4 of 12 starts short of audio, two pieces none.
+
+    Then the next piece arrives ``piece / speed`` after now (``speed`` divided by :data:`SAFETY`)
+    and must come before the ready audio plus the slack has played; with ``speed < 1`` the whole
+    rest must, which gives ``ready >= remaining (1 / speed - 1) - slack``. Every condition holds
+    at any speed once the whole sentence is ready.
     """
-    if remaining_s is None or remaining_s <= 0 or speed is None or speed <= 0:
+    if remaining_s is None or remaining_s <= 0:
+        return True
+    if contended and pieces_ready < 2:
+        return False
+    if speed is None or speed <= 0:
         return True
     speed = speed / SAFETY
     need = min(piece_s, remaining_s) / speed - slack_s

@@ -32,7 +32,7 @@ from faceplex.protocol.names import FRAME_CHANNELS
 from .config import SessionConfig
 from .duplex import DuplexMixin
 from .limits import MAX_APPENDS_PER_S, MAX_OUTGOING_BYTES, MAX_SESSION_PENDING_CHARS, RateBucket
-from .preroll import may_start
+from .preroll import PIECE_S, may_start
 from .synthesis import SynthesisJob, SynthesisScheduler, estimate_seconds, now_s, split_long
 from .utterance import PieceResampler, Utterance
 
@@ -425,7 +425,12 @@ class Session(DuplexMixin):
         if utt.clauses_submitted - utt.clauses_pending >= utt.head_runs:
             return True  # the whole first sentence is decoded
         remaining = max(0.0, utt.head_total_s + utt.head_rest_s - utt.head_ready_s)
-        return may_start(utt.head_ready_s, remaining, self.scheduler.speed, self.config.lead_ms / 2000)
+        job = utt.job
+        nxt = job.stream.stream.next_piece_samples if job is not None else None
+        jobs = self.scheduler.jobs_in_flight()
+        return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs), self.config.lead_ms / 2000,
+                         nxt / self.voices[utt.voice].sample_rate if nxt else PIECE_S,
+                         pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
 
     # ------------------------------------------------------------------ pacing
     async def _producer(self) -> None:

@@ -201,6 +201,23 @@ class SynthesisScheduler:
         job._queued = True
         heapq.heappush(self._heap, (job.deadline, next(self._order), job._version, job))
 
+    def speed_per_job(self, jobs: Optional[int] = None) -> Optional[float]:
+        """Audio seconds per wall second one job can expect now: the measured step speed shared
+        among the jobs waiting or running when there are more of them than ``workers`` (None:
+        not measured yet). The start rule (``bridge.preroll``) sizes the pre-roll from it: with
+        four sessions starting at once on two workers, each one's next piece comes after the
+        others' steps, not right after its own first piece. ``jobs``: :meth:`jobs_in_flight`
+        when the caller has it."""
+        if self.speed is None:
+            return None
+        jobs = self.jobs_in_flight() if jobs is None else jobs
+        return self.speed * min(1.0, self.workers / max(1, jobs))
+
+    def jobs_in_flight(self) -> int:
+        """Jobs waiting for a worker or running a step now."""
+        with self._cond:
+            return len({id(entry[-1]) for entry in self._heap if not entry[-1].cancelled}) + self._running
+
     def urgent_horizon_s(self) -> float:
         return URGENT_S + 2.0 * self.step_s
 

@@ -184,3 +184,26 @@ def test_split_long_bounds_every_voice_run():
     assert " ".join(runs).split() == clause.split()
     assert split_long("short one") == ["short one"]
     assert all(len(r) <= 10 for r in split_long("x" * 35, 10))
+
+
+def test_jobs_in_flight_and_the_speed_each_can_expect():
+    """The start rule's inputs: distinct jobs waiting or running, and the measured step speed
+    shared among them when there are more than workers (bridge/preroll.py)."""
+    async def go():
+        sched = SynthesisScheduler(workers=2, policy="normal")
+        assert sched.jobs_in_flight() == 0 and sched.speed_per_job() is None
+        gate, log, done = threading.Event(), [], []
+        for name in "abcd":
+            sched.submit_job(SynthesisJob(_Steps(name, 2, log, gate), time.monotonic(), lambda item: None,
+                                          done.append))
+        assert sched.jobs_in_flight() == 4  # two running (blocked on the gate), two waiting
+        sched.speed = 8.0
+        assert sched.speed_per_job() == pytest.approx(4.0)
+        assert sched.speed_per_job(jobs=1) == pytest.approx(8.0)
+        gate.set()
+        while len(done) < 4:
+            await asyncio.sleep(0.01)
+        assert sched.jobs_in_flight() == 0 and sched.speed_per_job() == pytest.approx(8.0)
+        sched.close()
+
+    asyncio.run(go())

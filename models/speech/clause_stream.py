@@ -107,6 +107,16 @@ class ClauseStream:
     def first_piece_next(self) -> bool:
         return self.pieces_done == 0
 
+    @property
+    def next_piece_samples(self) -> Optional[int]:
+        """Voice samples of the piece the next step decodes in the current sentence (None: the
+        next step starts a sentence, or the clause is done). Read by the start rule
+        (``bridge.preroll``) from another thread: a snapshot, never a promise."""
+        cuts, k = self._cuts, self._piece
+        if self._lat is None or k + 1 >= len(cuts):
+            return None
+        return cuts[k + 1] - cuts[k]
+
     def close(self) -> None:
         self._lat, self._sentences, self._phones, self._twords, self._spans, self.done = None, [], [], [], [], True
 
