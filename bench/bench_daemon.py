@@ -7,7 +7,9 @@ Prints progress lines, then ONE JSON line with:
 - audio-face alignment: distance from each aligned p/b/m centre to the nearest lips-shut frame (ms);
 - the largest number of sessions speaking at once with no underrun at the client (a client that
   starts playback one pre-roll after its first audio and then needs each chunk by its timeline
-  position), and the daemon's resident memory with the voice loaded and 20 sessions open.
+  position), the largest with no silence inserted by the daemon either, each step's say -> first
+  audio p50/p95 with N sessions starting at once, and the daemon's resident memory with the
+  voice loaded and 20 sessions open.
 
 - plain Piper's first chunk (``PiperVoice.synthesize``, same voice, one thread) p50/p95 on the
   same sentences, measured beside FacePlex's figures (target: FacePlex p95 <= 0.3 x Piper's);
@@ -101,16 +103,18 @@ def alignment_errors_ms(rec, sr=48000, fps=60):
 
 
 async def _clients_run(url: str, indices: list[int], preroll_s: float, start_at: float):
-    """Sessions ``indices`` say a ~3 s line each at wall time ``start_at``; returns (underruns, late ms list)."""
+    """Sessions ``indices`` say a ~3 s line each at wall time ``start_at``; returns (underruns,
+    late ms list, inserted silence in samples, say -> first audio ms list)."""
     clients = [FacePlexClient(url, sample_rate=48000, fps=60, validate=False) for _ in indices]
     await asyncio.gather(*(c.connect() for c in clients))
     await asyncio.sleep(max(0.0, start_at - time.time()))
     try:
         recs = await asyncio.gather(*(c.speak(SENTENCES[(i * 5) % len(SENTENCES)] + " " + SENTENCES[(i * 7 + 3) % len(SENTENCES)])
                                       for i, c in zip(indices, clients)))
-        underruns, late_ms, inserted = 0, [], 0
+        underruns, late_ms, inserted, first_ms = 0, [], 0, []
         for c, rec in zip(clients, recs):
             inserted += _inserted(c, rec.utt)
+            first_ms.append((rec.t_first_audio - rec.t_say) * 1000)
             # A client that starts playback one pre-roll after its first audio needs chunk s at
             # t0 + (s - start) / rate.
             chunks = [r for r in c.log if isinstance(r.msg, m.Audio) and r.msg.utt == rec.utt]
@@ -119,7 +123,7 @@ async def _clients_run(url: str, indices: list[int], preroll_s: float, start_at:
                 need = t0 + (r.msg.sample - rec.start) / 48000
                 late_ms.append((r.t - need) * 1000)
                 underruns += r.t > need
-        return underruns, late_ms, inserted
+        return underruns, late_ms, inserted, first_ms
     finally:
         await asyncio.gather(*(c.close() for c in clients))
 
@@ -135,8 +139,9 @@ def concurrent_run(url: str, n: int, preroll_s: float, processes: int = 4):
     groups = [list(range(k, n, processes)) for k in range(processes) if k < n]
     with multiprocessing.get_context("spawn").Pool(len(groups)) as pool:
         results = pool.map(_client_process, [(url, g, preroll_s, start_at) for g in groups])
-    late = [x for _, lst, _ in results for x in lst]
-    return sum(u for u, _, _ in results), max(late), sum(g for _, _, g in results) / 48.0
+    late = [x for _, lst, _, _ in results for x in lst]
+    first = [x for _, _, _, lst in results for x in lst]
+    return sum(u for u, _, _, _ in results), max(late), sum(g for _, _, g, _ in results) / 48.0, first
 
 
 def rss_mb(pid: int) -> float:
@@ -197,12 +202,16 @@ async def measure(args) -> dict:
         long = [r for r in rows if r["words"] >= 30]
         print(f"latency: {len(rows)} utterances done", file=sys.stderr)
         align = [e for r in rows for e in alignment_errors_ms(r["rec"])]
-        max_ok, results = 0, {}
+        max_ok, max_no_gap, gapped, results = 0, 0, False, {}
         for n in range(4, args.max_sessions + 1, 4):
-            under, worst, inserted = concurrent_run(daemon.url, n, args.preroll_ms / 1000)
-            results[n] = {"underruns": under, "worst_late_ms": round(worst, 1), "inserted_silence_ms": round(inserted, 1)}
-            print(f"sessions={n}: underruns={under} worst chunk margin={worst:.1f} ms inserted={inserted:.0f} ms",
-                  file=sys.stderr)
+            under, worst, inserted, first = concurrent_run(daemon.url, n, args.preroll_ms / 1000)
+            results[n] = {"underruns": under, "worst_late_ms": round(worst, 1), "inserted_silence_ms": round(inserted, 1),
+                          "say_to_first_audio_ms": {"p50": pct(first, 50), "p95": pct(first, 95)}}
+            print(f"sessions={n}: underruns={under} worst chunk margin={worst:.1f} ms inserted={inserted:.0f} ms "
+                  f"first audio p95={pct(first, 95)} ms", file=sys.stderr)
+            gapped = gapped or inserted > 0
+            if not gapped:
+                max_no_gap = n
             if under:
                 break
             max_ok = n
@@ -228,6 +237,9 @@ async def measure(args) -> dict:
         "voice_real_time_factor": round(rtf, 4),
         "pbm_lips_shut_error_ms": {"p50": pct(align, 50), "p95": pct(align, 95), "max": round(max(align), 1), "count": len(align)},
         "max_sessions_no_underrun": max_ok,
+        # The daemon inserts silence (at a piece boundary) rather than let a client underrun, so
+        # sessions with no underrun may still hear a pause: this counts sessions with neither.
+        "max_sessions_no_inserted_silence": max_no_gap,
         "sessions": results,
         "preroll_ms": args.preroll_ms,
         "rss_mb_20_sessions": round(mem, 1),
@@ -271,6 +283,8 @@ async def main_async(args):
             "say_to_first_audio_p95": ratio(loaded["say_to_first_audio_ms"]["p95"], idle["say_to_first_audio_ms"]["p95"]),
             "hundred_words_first_audio": ratio(loaded["hundred_words_first_audio_ms"], idle["hundred_words_first_audio_ms"]),
             "max_sessions_no_underrun": ratio(loaded["max_sessions_no_underrun"], idle["max_sessions_no_underrun"]),
+            "max_sessions_no_inserted_silence": ratio(loaded["max_sessions_no_inserted_silence"],
+                                                      idle["max_sessions_no_inserted_silence"]),
         },
     })
     print(json.dumps(result))

@@ -110,7 +110,7 @@ def test_cancel_stops_synthesis_of_the_clause_in_progress_and_frees_it():
                 assert job is not None and job.cancelled
                 stream = job.stream.stream
                 assert await _until(lambda: stream.done)
-                assert stream._z is None  # the latent of the cancelled run is released
+                assert stream._lat is None  # the latent of the cancelled run is released
                 # The rest was never synthesized: the run in progress stopped between windows
                 # (its ~19 s of audio were not all decoded) and no later run started.
                 run_s = len(ONE_CLAUSE) / u.clauses_submitted * 0.064
