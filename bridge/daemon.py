@@ -111,14 +111,22 @@ class Daemon:
             for wide in (False, True):  # both session sets, the split graph's window path included
                 stream = ClauseStream(voice, "Ready, steady, go on then.")
                 while not stream.done:
-                    t = time.perf_counter()
-                    first = stream.first_piece_next
-                    pieces = stream.step(wide=wide)
-                    if pieces and not first:  # seeds the scheduler's speeds (width choice, start rule)
-                        speed = pieces[0].num_samples / pieces[0].sample_rate / (time.perf_counter() - t)
-                        setattr(self.scheduler, "speed_wide" if wide else "speed", speed)
+                    stream.step(wide=wide)
         lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
         language_warm_up()  # ... and is loaded before the ready line (say.text that is not English warns)
+        # Seed the scheduler's speeds (width choice, start rule) once nothing else is loading: a
+        # wide step measured beside the analysis worker's start came out slower than a narrow
+        # one, and the first lines then ran narrow.
+        voice = next(iter(self.voices.values()))
+        for wide in (False, True):
+            stream = ClauseStream(voice, "Ready, steady, go on then.")
+            stream.step(wide=wide)  # the first piece also runs the text encoder: not measured
+            t = time.perf_counter()
+            pieces = stream.step(wide=wide)
+            if pieces:
+                speed = pieces[0].num_samples / pieces[0].sample_rate / (time.perf_counter() - t)
+                setattr(self.scheduler, "speed_wide" if wide else "speed", speed)
+            stream.close()
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""

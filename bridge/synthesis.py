@@ -71,6 +71,8 @@ class SynthesisJob:
     _version: int = 0
     _queued: bool = False
     _running: bool = False
+    #: The step just run gave a clause's first piece: the next one runs narrow (see ``_work``).
+    _after_first: bool = False
     stats: dict = field(default_factory=lambda: {"steps": 0, "cpu_s": 0.0, "audio_s": 0.0})
 
     @property
@@ -224,14 +226,19 @@ class SynthesisScheduler:
     def _is_urgent(self, job: SynthesisJob, now: float) -> bool:
         return job.deadline <= now + self.urgent_horizon_s()
 
-    def _wide_ok(self) -> bool:
-        """Run a lone step wide? Narrow first; wide once measured faster (re-probed every 16th)."""
-        self._alone_steps += 1
+    def _wide_ok(self, first: bool) -> bool:
+        """Run a lone step wide? Narrow first; wide once measured faster, re-probed every 16th
+        lone window step. Only window steps are measured (a clause's first step also runs the
+        text encoder), so a first step follows the measurement and never probes: probing on first
+        steps left the wide speed at its one cold measurement and first steps narrow for good."""
         if self.speed is None:
             return False
         if self.speed_wide is None:
-            return True
+            return not first
         better = self.speed_wide > self.speed
+        if first:
+            return better
+        self._alone_steps += 1
         return better != (self._alone_steps % 16 == 0)
 
     def _pick(self, kind: str) -> Optional[SynthesisJob]:
@@ -251,6 +258,11 @@ class SynthesisScheduler:
             return None  # an idle urgent worker runs it at normal priority
         heapq.heappop(self._heap)
         return job
+
+    def _waiting(self) -> bool:
+        """A job is waiting for a worker (the heap also holds superseded entries of rescheduled
+        jobs, dropped lazily: they do not count; caller holds the lock)."""
+        return any(e[-1]._queued and not e[-1].cancelled and e[2] == e[-1]._version for e in self._heap)
 
     def _wait_s(self) -> Optional[float]:
         """How long an urgent worker may sleep before the head job becomes urgent."""
@@ -273,9 +285,14 @@ class SynthesisScheduler:
                     self._idle_urgent -= kind == "urgent"
                 job._queued = False
                 job._running = True
-                wide = kind != "background" and self._running == 0 and not self._heap and self._wide_ok()
+                # Not wide right after a clause's first piece: the event loop then sends the
+                # first audio and its face frames, and a two-thread step beside it on two cores
+                # delayed that by 5-15 ms (measured, idle machine).
+                wide = (kind != "background" and self._running == 0 and not self._waiting() and not job._after_first
+                        and self._wide_ok(job.urgent_step))
                 self._running += 1
             first = job.urgent_step  # a clause's first step also runs its text -> latent part
+            job._after_first = first
             items, exc, t0 = [], None, time.perf_counter()
             try:
                 items = job.stream.step(wide=wide)
@@ -303,7 +320,7 @@ class SynthesisScheduler:
                 else:
                     job.deadline += audio  # the next piece plays right after this one
                     self._push(job)
-                idle = self._running == 0 and not self._heap
+                idle = self._running == 0 and not self._waiting()
                 self._cond.notify_all()
             if not job.cancelled and job.loop is not None:
                 try:

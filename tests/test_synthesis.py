@@ -207,3 +207,59 @@ def test_jobs_in_flight_and_the_speed_each_can_expect():
         sched.close()
 
     asyncio.run(go())
+
+
+def test_widths_first_step_wide_the_next_narrow_then_wide():
+    """A lone job: its first step runs wide (measured faster), the step after a first piece runs
+    narrow (the event loop is sending the first audio then), later lone steps wide again."""
+    async def go():
+        sched = SynthesisScheduler(workers=1, policy="normal")
+        sched.speed, sched.speed_wide = 1.0, 2.0
+        widths, done = [], asyncio.get_running_loop().create_future()
+
+        class Stream:
+            i, done = 0, False
+
+            @property
+            def first_piece_next(self):
+                return self.i == 0
+
+            def step(self, wide=False):
+                widths.append(wide)
+                self.i += 1
+                self.done = self.i >= 4
+                return []
+
+        sched.submit_job(SynthesisJob(Stream(), time.monotonic() + 100, lambda item: None, done.set_result))
+        await asyncio.wait_for(done, 10)
+        sched.close()
+        return widths
+
+    assert asyncio.run(go()) == [True, False, True, True]
+
+
+def test_a_first_step_never_probes_the_slower_width():
+    """Only window steps are measured, so only they probe (every 16th lone one): a first step
+    follows the measurement."""
+    sched = SynthesisScheduler(workers=1, policy="normal")
+    sched.speed, sched.speed_wide = 2.0, 1.0  # narrow measured faster
+    assert not any(sched._wide_ok(first=True) for _ in range(40))
+    assert sum(sched._wide_ok(first=False) for _ in range(32)) == 2  # the probes
+    sched.speed_wide = None
+    assert sched._wide_ok(first=False) and not sched._wide_ok(first=True)
+    sched.close()
+
+
+def test_superseded_heap_entries_are_not_waiting_jobs():
+    """reschedule() leaves the old entries in the heap (dropped lazily); they must not make a lone
+    step look crowded (it would then never run wide, nor release memory when idle)."""
+    sched = SynthesisScheduler(workers=1, policy="normal")
+    sched.close()  # no workers: the heap is inspected as it is
+    job = SynthesisJob(_Steps("a", 1, []), 1.0, lambda item: None, lambda exc: None)
+    with sched._cond:
+        sched._push(job)
+    for k in range(4):
+        sched.reschedule(job, 2.0 + k)
+    assert len(sched._heap) == 5 and sched._waiting()
+    job._queued = False  # taken by a worker: every entry is superseded
+    assert len(sched._heap) == 5 and not sched._waiting()
