@@ -391,14 +391,19 @@ class Session(DuplexMixin):
     def _next_deadline(self, utt: Utterance, planned: Optional[float]) -> float:
         """Wall time (``time.monotonic``) by which the next piece of ``utt`` must be decoded: its
         playback time - lead - the animator's look-ahead (contract 3). Before the utterance plays:
-        now if it is next in the queue (with its ready audio's length added), else ``planned``."""
+        now if it is next in the queue (with its ready audio's length added), else ``planned``.
+
+        The look-ahead is not taken off an utterance that has not started: nothing of it plays
+        yet, so nothing can run out. With it taken off, four sessions whose lines arrived 100-200
+        ms apart had the later ones' first pieces served before the next piece of one that had
+        started, which then had silence inserted (beside stress-ng 2 x 50 %)."""
         look = float(getattr(self.animator, "lookahead_s", 0.0) or 0.0)
         lead = self.config.lead_ms / 1000
         if utt.started:
             wall = self._t0_ns / 1e9 + utt.placed_end / self.sample_rate
             return wall - lead - look
         if self.queue and self.queue[0] is utt:
-            return now_s() + sum(c.pcm.shape[0] for c in utt.ready) / self.sample_rate - look
+            return now_s() + sum(c.pcm.shape[0] for c in utt.ready) / self.sample_rate
         return planned if planned is not None else now_s()
 
     def _place_ready(self, utt: Utterance) -> None:
