@@ -54,6 +54,9 @@ SENTENCES = [
     "Be careful on the mountain road after dark.", "Thanks.", "What a strange thing to say.",
     "The king will see you now.", "Pick up the map, and meet me by the gate.", "Yes.", "I don't trust him.",
 ]
+#: One-sentence lines per pass (each bench sentence twice): a p95 of 20 values moved 190-290 ms
+#: between runs for plain Piper on this shared machine.
+LINES = 2 * len(SENTENCES)
 HUNDRED_WORDS = (
     "Long ago, before the river changed its course, this valley was home to a small village of potters and "
     "weavers. Every spring they would carry their work to the market in the capital, a journey of nine days "
@@ -74,7 +77,7 @@ def _inserted(client, utt) -> int:
 
 
 async def latency_run(url: str):
-    lines = [SENTENCES[i % len(SENTENCES)] for i in range(20)] + [HUNDRED_WORDS]
+    lines = [SENTENCES[i % len(SENTENCES)] for i in range(LINES)] + [HUNDRED_WORDS]
     rows = []
     async with FacePlexClient(url, sample_rate=48000, fps=60) as client:
         await asyncio.sleep(0.3)
@@ -219,7 +222,7 @@ async def measure(args) -> dict:
     finally:
         daemon.stop()
     rtf = voice_rtf(SENTENCES[:6] + [HUNDRED_WORDS])
-    piper = plain_piper_first_chunk_ms([SENTENCES[i % len(SENTENCES)] for i in range(20)])  # the same lines
+    piper = plain_piper_first_chunk_ms([SENTENCES[i % len(SENTENCES)] for i in range(LINES)])  # the same lines
     piper_long = plain_piper_first_chunk_ms([HUNDRED_WORDS])[0]
     one_p95 = pct([r["audio_ms"] for r in one], 95)
     long_ms = [r["audio_ms"] for r in long]
