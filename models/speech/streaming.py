@@ -19,7 +19,10 @@ split between ``durations`` and ``flow`` (the encoder still runs once).
 The decoder is convolutional with a finite receptive field, so a window of latent frames
 ``[a, b)`` decoded with ``context`` frames of latent on each side gives the samples
 ``[256 a, 256 b)`` of one-pass decoding up to float rounding (:data:`CONTEXT_FRAMES`, measured
-bound in :func:`decode_window`'s docstring; ``tests/test_streaming_voice.py`` checks it).
+bound in :func:`decode_window`'s docstring; ``tests/test_streaming_voice.py`` checks it). The
+flow (residual coupling layers of WaveNet convolutions) is local too: :meth:`Latent.ensure`
+runs it block by block with :data:`FLOW_CONTEXT_FRAMES` of input on each side, so a clause's
+first audio waits for its first frames only, not for the whole sentence's flow (~0.2 ms a frame).
 """
 
 from __future__ import annotations
