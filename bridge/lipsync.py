@@ -293,12 +293,19 @@ class LipsyncStream:
             self.words_left = []
             return limit, _shift(phones, c), [(w, s + c, e + c) for w, s, e in words]
         hyp = al.prefix_words(window, self.words_left)   # [(word, start, end)] relative to c
+        if not hyp and limit - c > 0.5 * ALIGN_RATE:
+            hyp = self._resync(al, window)
         done = [(w, s, e) for w, s, e in hyp if e + c <= limit]
         if len(done) == len(hyp) and hyp:
             done = done[:-1]     # the last word may still be running: it waits
         if not done:
-            if not hyp and limit - c > 0.5 * ALIGN_RATE:   # no word yet: silence, commit it
-                return limit - int(0.2 * ALIGN_RATE), [], []
+            if not hyp and limit - c > 0.5 * ALIGN_RATE:
+                end = limit - int(0.2 * ALIGN_RATE)
+                if _quiet(a16[c:end]):   # no word yet: silence, commit it
+                    return end, [], []
+                # Speech that matches none of the next words (a word the decoder missed, or
+                # speech off the transcript): its phones, so the mouth keeps moving with it.
+                return end, self._step_phones(al, a16, c, end, False), []
             if limit - c >= MAX_WINDOW_S * ALIGN_RATE:   # no word ends in 3 s: commit by phones
                 return limit, self._step_phones(al, a16, c, limit, False), []
             return c, [], []
@@ -307,6 +314,20 @@ class LipsyncStream:
         phones, wts = al.align(a16[c:end], " ".join(words))
         self.words_left = self.words_left[len(words):]
         return end, _shift(phones, c), [(w, s + c, e + c) for w, s, e in wts]
+
+    def _resync(self, al, window) -> list:
+        """The word tracker lost its place (the next transcript word is not found, e.g. PocketSphinx
+        missed a reduced "of"): look for the words after the next :data:`RESYNC_WORDS` and skip
+        the ones passed. Without this the tracker waited for the missed word for good and the rest
+        of the line got no words (seen: a line's words stopped after "map" in "map of Bombay")."""
+        for skip in range(1, RESYNC_WORDS + 1):
+            if skip >= len(self.words_left):
+                break
+            hyp = al.prefix_words(window, self.words_left[skip:])
+            if hyp:
+                self.words_left = self.words_left[skip:]
+                return hyp
+        return []
 
     def _commit(self, a16, c, end, phones, words, last, end_out=None) -> Clause:
         rel = [AlignedPhone(p.phone, p.start - c, p.end - c) for p in phones]
@@ -352,6 +373,21 @@ class _Buffer:
 
     def view(self) -> np.ndarray:
         return self._a[:self._n]
+
+
+#: Transcript words the tracker may skip to find its place again (``LipsyncStream._resync``).
+RESYNC_WORDS = 3
+#: Audio whose 20 ms RMS stays below this (int16 units; -40 dBFS) is silence for the word tracker.
+QUIET_RMS = 328
+
+
+def _quiet(a16: np.ndarray) -> bool:
+    """True when no 20 ms frame of ``a16`` (16 kHz int16) reaches :data:`QUIET_RMS`."""
+    n = len(a16) // 320 * 320
+    if n == 0:
+        return True
+    frames = a16[:n].astype(np.float32).reshape(-1, 320)
+    return float(np.sqrt((frames ** 2).mean(axis=1)).max()) < QUIET_RMS
 
 
 def _shift(phones, c):

@@ -71,10 +71,11 @@ def test_lips_shut_on_pbm_within_one_frame_of_the_aligned_phone(daemon, pace):
         words = [mk.text for mk in rec.marks if mk.kind == "word"]
         script = ["bob", "my", "mum", "bought", "a", "big", "map", "of", "bombay", "maybe", "pop", "by"]
         it = iter(script)
-        # in the transcript's order. Since the streamed voice (c8ab003) changed this recording,
-        # PocketSphinx's word alignment stops after "map" on it (6 of 12 words; the closing note
-        # of issues 12/14 records it as open): at least the first clause's six words.
-        assert len(words) >= 6 and all(w in it for w in words), words
+        # in the transcript's order, to the line's end: a word PocketSphinx misses (a reduced "of")
+        # must not stop the tracker for good (it did: words stopped after "map", 6 of 12; now
+        # 8-12 of 12 in 6 runs, the last two always found)
+        assert len(words) >= 8 and all(w in it for w in words), words
+        assert words[-2:] == ["pop", "by"], words
     run(go())
 
 
@@ -156,3 +157,21 @@ def test_say_audio_bakes_a_take_from_a_recorded_line(tmp_path):
     assert (out / "take.wav").exists() and (out / "take.csv").exists()
     marks = json.loads((out / "take.marks.json").read_text())
     assert paths and marks
+
+
+def test_word_tracker_silence_is_quiet_audio_only():
+    """Audio that matches no transcript word is committed as silence only when it is quiet;
+    speech gets its recognized phones (the mouth keeps moving with it)."""
+    from faceplex.bridge.lipsync import _quiet
+
+    rng = np.random.default_rng(0)
+    speech = soxr_16k(_recording("Maybe pop by."))
+    assert _quiet(np.zeros(16000, np.int16))
+    assert _quiet((rng.standard_normal(16000) * 100).astype(np.int16))  # a -50 dBFS noise floor
+    assert not _quiet(speech)
+
+
+def soxr_16k(audio22050):
+    import soxr
+
+    return soxr.resample(audio22050.astype(np.float32), 22050, 16000).astype(np.int16)
