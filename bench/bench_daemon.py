@@ -2,7 +2,7 @@
 
 Prints progress lines, then ONE JSON line with:
 - say -> first audio chunk / first speech face frame, p50/p95 (ms), for one-sentence lines and for
-  a 100-word reply (21 utterances, one word to 100 words);
+  a 100-word reply (37 utterances: each bench sentence twice, one word to 100 words);
 - the voice's real-time factor (synthesis seconds / audio seconds, this machine);
 - audio-face alignment: distance from each aligned p/b/m centre to the nearest lips-shut frame (ms);
 - the largest number of sessions speaking at once with no underrun at the client (a client that

@@ -27,7 +27,11 @@ Why two widths: Piper's graph runs a short step ~1.5x faster with two intra-op t
 one, while two one-thread steps side by side give the best throughput; a worker that finds itself
 alone (no other step running or waiting) runs its step wide - unless wide steps measured slower
 than narrow ones (a busy machine: two threads must both get a core; measured 2-4x slower beside
-a load of 11 on 2 cores).
+a load of 11 on 2 cores). Only workers at normal priority run wide (urgent ones, or all under
+``normal``): onnxruntime's second pool thread runs at the nice value it was created with (0), so
+a wide step would take part of its work out of ``background``'s SCHED_IDLE. A clause's first
+step follows the measured widths; the step after it runs narrow (the event loop is sending the
+first audio). The voice's pools do not spin (``piper_voice.Voice.load``).
 """
 
 from __future__ import annotations
@@ -259,6 +263,11 @@ class SynthesisScheduler:
         heapq.heappop(self._heap)
         return job
 
+    def _wide_kind(self, kind: str) -> bool:
+        """May a worker of ``kind`` run a step with the two-thread sessions? Only the workers at
+        normal priority: ``urgent`` ones, or every one under ``normal``."""
+        return kind == "urgent" or (kind == "any" and self.policy == "normal")
+
     def _waiting(self) -> bool:
         """A job is waiting for a worker (the heap also holds superseded entries of rescheduled
         jobs, dropped lazily: they do not count; caller holds the lock)."""
@@ -288,7 +297,10 @@ class SynthesisScheduler:
                 # Not wide right after a clause's first piece: the event loop then sends the
                 # first audio and its face frames, and a two-thread step beside it on two cores
                 # delayed that by 5-15 ms (measured, idle machine).
-                wide = (kind != "background" and self._running == 0 and not self._waiting() and not job._after_first
+                # Wide only at normal priority: onnxruntime's extra pool thread was created at
+                # load, at nice 0, so a wide step under ``background`` ran half of its work
+                # outside SCHED_IDLE (a newcomer's per-thread CPU count found it).
+                wide = (self._wide_kind(kind) and self._running == 0 and not self._waiting() and not job._after_first
                         and self._wide_ok(job.urgent_step))
                 self._running += 1
             first = job.urgent_step  # a clause's first step also runs its text -> latent part

@@ -263,3 +263,30 @@ def test_superseded_heap_entries_are_not_waiting_jobs():
     assert len(sched._heap) == 5 and sched._waiting()
     job._queued = False  # taken by a worker: every entry is superseded
     assert len(sched._heap) == 5 and not sched._waiting()
+
+
+@pytest.mark.parametrize("policy,wide", [("background", False), ("normal", True)])
+def test_background_policy_never_runs_wide(policy, wide):
+    """Under ``background`` no step uses the two-thread sessions: onnxruntime's second pool thread
+    runs at nice 0, outside SCHED_IDLE."""
+    async def go():
+        sched = SynthesisScheduler(workers=1, policy=policy)
+        sched.speed, sched.speed_wide = 1.0, 2.0  # wide measured faster
+        widths, done = [], asyncio.get_running_loop().create_future()
+
+        class Stream:
+            i, done = 0, False
+            first_piece_next = False
+
+            def step(self, wide=False):
+                widths.append(wide)
+                self.i += 1
+                self.done = self.i >= 3
+                return []
+
+        sched.submit_job(SynthesisJob(Stream(), time.monotonic(), lambda item: None, done.set_result))
+        await asyncio.wait_for(done, 10)
+        sched.close()
+        return widths
+
+    assert asyncio.run(go()) == [wide] * 3
