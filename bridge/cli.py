@@ -131,9 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8765, help="TCP port 0-65535; 0 picks a free one (default 8765)")
     serve.add_argument("--exit-on-stdin-eof", action="store_true",
                        help="exit when stdin closes (engine plugins launch the daemon this way)")
-    serve.add_argument("--livelink-udp", metavar="HOST:PORT",
+    serve.add_argument("--livelink-udp", metavar="HOST:PORT", type=_livelink_target,
                        help="also send every session's face frames as Live Link Face UDP packets (Unreal listens on 11111)")
-    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN", type=_origin,
                        help="also accept WebSockets from this browser origin (e.g. http://localhost:3000; "
                             "repeatable); by default only the daemon's own preview page")
     serve.add_argument("--max-sessions", type=_positive_int, default=None, metavar="N",
@@ -246,6 +246,35 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0-65535, not {value}")
     return value
+
+
+def _livelink_target(text: str) -> str:
+    """``--livelink-udp`` value: ``HOST[:PORT]`` or ``[IPv6]:PORT`` (``livelink_udp.parse_target``),
+    checked here so a typo is a one-line error at launch rather than packets sent nowhere."""
+    from .livelink_udp import parse_target
+
+    try:
+        parse_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (port 1-65535): {exc}") from None
+    return text
+
+
+def _origin(text: str) -> str:
+    """``--allow-origin`` value: a browser origin as its ``Origin`` header spells it,
+    ``http(s)://host[:port]`` with no path (RFC 6454 section 6.1)."""
+    from urllib.parse import urlsplit
+
+    try:
+        u = urlsplit(text.strip())
+        u.port  # a malformed port raises ValueError
+    except ValueError:
+        u = None
+    if u is None or u.scheme not in ("http", "https") or not u.hostname or u.path not in ("", "/") \
+            or u.query or u.fragment or u.username or u.password:
+        raise argparse.ArgumentTypeError(f"expected an origin such as http://localhost:3000 (scheme, host and "
+                                         f"optional port, no path), not {text!r}")
+    return text.strip()
 
 
 def _positive_int(text: str) -> int:

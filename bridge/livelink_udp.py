@@ -108,7 +108,10 @@ def parse_target(text: str) -> tuple[str, int]:
         host, port = text, ""
     if not host:
         raise ValueError(f"no host in {text!r}")
-    port_n = int(port) if port else DEFAULT_PORT
+    try:
+        port_n = int(port) if port else DEFAULT_PORT
+    except ValueError:
+        raise ValueError(f"bad port in {text!r}") from None
     if not 0 < port_n < 65536:
         raise ValueError(f"bad port in {text!r}")
     return host, port_n

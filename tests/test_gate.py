@@ -192,3 +192,17 @@ def test_no_token_on_loopback_accepts_a_hello_without_one():
 def test_ready_line_is_one_json_object(daemon):
     assert json.loads(json.dumps(daemon.ready))["event"] == "ready"
     assert daemon.ready["token"] == TOKEN
+
+
+@pytest.mark.parametrize("args", [["--allow-origin", "notaurl"], ["--allow-origin", "http://x:3000/path"],
+                                  ["--allow-origin", "ftp://x"], ["--allow-origin", "http://x:99999"],
+                                  ["--livelink-udp", "host:notaport"], ["--livelink-udp", ":11111"],
+                                  ["--livelink-udp", "h:70000"]])
+def test_bad_origin_or_livelink_target_is_a_one_line_error_at_launch(args):
+    """A typo in --allow-origin or --livelink-udp is refused before the daemon starts (it used to
+    start and admit nothing, or send packets nowhere), as one line, no traceback."""
+    res = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "serve", "--port", "0", *args],
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert res.returncode == 2 and res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert "Traceback" not in res.stderr and lines[-1].startswith("faceplex serve: error: argument " + args[0])
