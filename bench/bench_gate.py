@@ -37,7 +37,7 @@ import msgpack
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import TOKEN  # noqa: E402  (sets FACEPLEX_TOKEN for the daemons and the clients)
+from conftest import TOKEN, silent_client  # noqa: E402  (sets FACEPLEX_TOKEN for the daemons and the clients)
 
 from faceplex.bridge.client import FacePlexClient  # noqa: E402
 from faceplex.protocol import messages as m  # noqa: E402
@@ -216,26 +216,9 @@ async def non_reader(d: Daemon, mbytes: int = 64) -> dict:
             "rss_growth_after_mb": round(d.rss_mb() - base, 1)}
 
 
-def _silent(port, read):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if not read:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", port))
-    s.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    s.recv(4096)
-    for msg in (m.Hello(id="h", token=TOKEN), m.Say(utt="deaf", text=LINE + " " + LINE)):
-        p = encode(msg)
-        hdr = bytes([0x82, 0x80 | 126]) + len(p).to_bytes(2, "big") if len(p) >= 126 else bytes([0x82, 0x80 | len(p)])
-        s.sendall(hdr + b"\0\0\0\0" + p)
-    if read:
-        threading.Thread(target=lambda: [None for _ in iter(lambda: s.recv(65536), b"")], daemon=True).start()
-    return s
-
-
 async def shutdown_run(how: str) -> dict:
     d = Daemon("--exit-on-stdin-eof")
-    socks = [_silent(d.port, False), _silent(d.port, True)]
+    socks = [silent_client(d.port, LINE + " " + LINE, False), silent_client(d.port, LINE + " " + LINE, True)]
     c = FacePlexClient(d.url, validate=False)
     await c.connect()
     await c.say("Hello there, traveller, I have a very long story to tell you about the sea.")

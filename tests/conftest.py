@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -73,3 +75,35 @@ def assert_lips_shut_near_pbm(rec, sr: int, fps: int) -> int:
         assert any(lips_shut(np.asarray(v)) for v in near), f"lips open around {mk.text} at {centre}"
         checked += 1
     return checked
+
+
+def silent_client(port: int, text: str, read: bool) -> socket.socket:
+    """A raw WebSocket client that says ``text`` and then never reads (``read=False``) or
+    reads everything but never answers a close frame (``read=True``)."""
+    from faceplex.protocol import messages as m
+    from faceplex.protocol.codec import encode
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if not read:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    assert s.recv(4096).startswith(b"HTTP/1.1 101")
+    for msg in (m.Hello(id="h", token=TOKEN), m.Say(utt="deaf", text=text)):
+        payload = encode(msg)
+        mask = b"\x00\x00\x00\x00"  # masked with zeros: the bytes go as they are
+        header = bytes([0x82, 0x80 | 126]) + len(payload).to_bytes(2, "big") if len(payload) >= 126 \
+            else bytes([0x82, 0x80 | len(payload)])
+        s.sendall(header + mask + payload)
+    if read:
+        threading.Thread(target=_drain, args=(s,), daemon=True).start()
+    return s
+
+
+def _drain(s: socket.socket) -> None:
+    try:
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import threading
 import time
 
 import msgpack
 import pytest
 from websockets.asyncio.client import connect
 
-from conftest import TOKEN, DaemonProcess
+from conftest import TOKEN, DaemonProcess, silent_client
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import encode
 
@@ -54,40 +52,11 @@ class Recorder:
         return [x for x in self.msgs if x["type"] == t]
 
 
-def _silent_client(port: int, read: bool) -> socket.socket:
-    """A raw WebSocket client that says a long line and then never reads (``read=False``) or
-    reads everything but never answers a close frame (``read=True``)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if not read:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", port))
-    s.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    assert s.recv(4096).startswith(b"HTTP/1.1 101")
-    for msg in (m.Hello(id="h", token=TOKEN), m.Say(utt="deaf", text=LONG + ". " + LONG)):
-        payload = encode(msg)
-        mask = b"\x00\x00\x00\x00"  # masked with zeros: the bytes go as they are
-        header = bytes([0x82, 0x80 | 126]) + len(payload).to_bytes(2, "big") if len(payload) >= 126 \
-            else bytes([0x82, 0x80 | len(payload)])
-        s.sendall(header + mask + payload)
-    if read:
-        threading.Thread(target=_drain, args=(s,), daemon=True).start()
-    return s
-
-
-def _drain(s: socket.socket) -> None:
-    try:
-        while s.recv(65536):
-            pass
-    except OSError:
-        pass
-
-
 @pytest.mark.parametrize("how", ["sigterm", "stdin_eof"] * 3)
 def test_shutdown_mid_synthesis_cancels_closes_and_exits_0_within_the_bound(how):
     d = DaemonProcess("--exit-on-stdin-eof")
-    deaf = _silent_client(d.port, read=False)
-    stubborn = _silent_client(d.port, read=True)
+    deaf = silent_client(d.port, LONG + ". " + LONG, read=False)
+    stubborn = silent_client(d.port, LONG + ". " + LONG, read=True)
     try:
         async def go():
             a = await _session(d.port)
