@@ -107,23 +107,24 @@ class Daemon:
 
         lipsync_warm_up()   # the analysis worker process starts and loads its decoders meanwhile
         language_warm_up(wait=False)  # the language identifier's model loads beside the voices
+        # The first piece of each voice at both widths: every graph's first run (and the text
+        # encoder, which a speed measure must not include) while the other models load.
+        started = []
         for voice in self.voices.values():
-            for wide in (False, True):  # both session sets, the split graph's window path included
+            for wide in (False, True):
                 stream = ClauseStream(voice, "Ready, steady, go on then.")
-                while not stream.done:
-                    stream.step(wide=wide)
+                stream.step(wide=wide)
+                started.append((voice, wide, stream))
         lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
         language_warm_up()  # ... and is loaded before the ready line (say.text that is not English warns)
-        # Seed the scheduler's speeds (width choice, start rule) once nothing else is loading: a
-        # wide step measured beside the analysis worker's start came out slower than a narrow
-        # one, and the first lines then ran narrow.
-        voice = next(iter(self.voices.values()))
-        for wide in (False, True):
-            stream = ClauseStream(voice, "Ready, steady, go on then.")
-            stream.step(wide=wide)  # the first piece also runs the text encoder: not measured
+        # Their next window seeds the scheduler's speeds (width choice, start rule) once nothing
+        # else is loading: a wide step measured beside the analysis worker's start came out
+        # slower than a narrow one, and the first lines then ran narrow.
+        first_voice = next(iter(self.voices.values()))
+        for voice, wide, stream in started:
             t = time.perf_counter()
             pieces = stream.step(wide=wide)
-            if pieces:
+            if pieces and voice is first_voice:
                 speed = pieces[0].num_samples / pieces[0].sample_rate / (time.perf_counter() - t)
                 setattr(self.scheduler, "speed_wide" if wide else "speed", speed)
             stream.close()

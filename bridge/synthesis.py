@@ -222,7 +222,7 @@ class SynthesisScheduler:
     def jobs_in_flight(self) -> int:
         """Jobs waiting for a worker or running a step now."""
         with self._cond:
-            return len({id(entry[-1]) for entry in self._heap if not entry[-1].cancelled}) + self._running
+            return sum(map(_live, self._heap)) + self._running
 
     def urgent_horizon_s(self) -> float:
         return URGENT_S + 2.0 * self.step_s
@@ -247,7 +247,7 @@ class SynthesisScheduler:
 
     def _pick(self, kind: str) -> Optional[SynthesisJob]:
         """Pop the earliest valid job this worker may run, or None (caller holds the lock)."""
-        while self._heap and (self._heap[0][-1].cancelled or self._heap[0][2] != self._heap[0][-1]._version):
+        while self._heap and not _live(self._heap[0]):
             job = heapq.heappop(self._heap)[-1]
             if job.cancelled and not job._running:
                 _close(job)
@@ -269,9 +269,8 @@ class SynthesisScheduler:
         return kind == "urgent" or (kind == "any" and self.policy == "normal")
 
     def _waiting(self) -> bool:
-        """A job is waiting for a worker (the heap also holds superseded entries of rescheduled
-        jobs, dropped lazily: they do not count; caller holds the lock)."""
-        return any(e[-1]._queued and not e[-1].cancelled and e[2] == e[-1]._version for e in self._heap)
+        """A job is waiting for a worker (caller holds the lock)."""
+        return any(map(_live, self._heap))
 
     def _wait_s(self) -> Optional[float]:
         """How long an urgent worker may sleep before the head job becomes urgent."""
@@ -345,6 +344,14 @@ class SynthesisScheduler:
             del items
             if idle:
                 release_free_memory()
+
+
+def _live(entry: tuple) -> bool:
+    """A heap entry ``(deadline, order, version, job)`` of a job waiting for a worker. The heap
+    also holds superseded entries (a rescheduled job is pushed again; the old entry is dropped
+    lazily) and entries of cancelled jobs: those do not count."""
+    job = entry[-1]
+    return job._queued and not job.cancelled and entry[2] == job._version
 
 
 def _deliver(job: SynthesisJob, item: Any) -> None:

@@ -213,9 +213,7 @@ class StreamingGraphs:
     def latent(self, ids: list[int], scales: np.ndarray, rng: np.random.Generator) -> Latent:
         """:meth:`prior` and the flow over the whole sentence in one run (one-pass synthesis)."""
         lat = self.prior(ids, scales, rng)
-        if lat.frames:
-            lat.z = self.flow.run(None, lat.feeds)[0]
-        lat.done, lat.feeds = lat.frames, None
+        lat.ensure(self, lat.frames)  # one block: the whole sentence, no context to cut
         return lat
 
     def decode_window(self, z: np.ndarray, a: int, b: int, context: int = CONTEXT_FRAMES) -> np.ndarray:
