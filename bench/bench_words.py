@@ -34,7 +34,8 @@ from long_text import long_text  # noqa: E402
 
 from faceplex.models.speech.align import ALIGN_RATE, aligner  # noqa: E402
 from faceplex.models.speech.normalize import normalize  # noqa: E402
-from faceplex.models.speech.piper_voice import PAUSE_SYMBOLS, Voice  # noqa: E402
+from faceplex.models.speech.contract import PAUSE_SYMBOLS
+from faceplex.models.speech.piper_voice import Voice  # noqa: E402
 from faceplex.models.speech.text import split_clauses  # noqa: E402
 
 _OLD_WORD = re.compile(r"[\w'’]+(?:[-‑][\w'’]+)*", re.UNICODE)

@@ -15,15 +15,15 @@ from pathlib import Path
 
 from faceplex.protocol.messages import EMOTIONS, SUPPORTED_SAMPLE_RATES
 
-from .motion import MOTION_BACKENDS
+from faceplex.bridge.session.motion import MOTION_BACKENDS
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .daemon import run_daemon
+    from faceplex.bridge.server.daemon import run_daemon
 
     sink_factory = None
     if args.livelink_udp:
-        from .livelink_udp import parse_target, sink_factory as make_factory
+        from faceplex.bridge.outputs.livelink_udp import parse_target, sink_factory as make_factory
 
         sink_factory = make_factory(*parse_target(args.livelink_udp))
     joined = asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
@@ -31,15 +31,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                            allow_origins=tuple(args.allow_origin), max_sessions=args.max_sessions,
                            synthesis_priority=args.synthesis_priority))
     if not joined:  # a worker is still inside native code: leave without finalization
-        from .shutdown import hard_exit
+        from faceplex.bridge.server.shutdown import hard_exit
 
         hard_exit(0)
     return 0
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
-    from .bake import bake_audio, bake_text
-    from .take import write_take
+    from faceplex.bridge.outputs.bake import bake_audio, bake_text
+    from faceplex.bridge.outputs.take import write_take
 
     if args.audio:  # a recorded line: its audio, a face from PocketSphinx phone timing
         take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate,
@@ -63,7 +63,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from faceplex.bridge.demo import run_demo
 
     figures = asyncio.run(run_demo(args.text, Path(args.output), sample_rate=args.sample_rate, fps=args.fps))
     print(json.dumps(figures))   # one line (README), so a script can read it line by line
@@ -251,7 +251,7 @@ def _port(text: str) -> int:
 def _livelink_target(text: str) -> str:
     """``--livelink-udp`` value: ``HOST[:PORT]`` or ``[IPv6]:PORT`` (``livelink_udp.parse_target``),
     checked here so a typo is a one-line error at launch rather than packets sent nowhere."""
-    from .livelink_udp import parse_target
+    from faceplex.bridge.outputs.livelink_udp import parse_target
 
     try:
         parse_target(text)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .client import FacePlexClient
-from .daemon import Daemon
-from .take import Take, write_take
-from .take_gaps import drop_inserted_silence
+from faceplex.bridge.client import FacePlexClient
+from faceplex.bridge.server.daemon import Daemon
+from faceplex.bridge.outputs.take import Take, write_take
+from faceplex.bridge.outputs.take_gaps import drop_inserted_silence
 
 
 async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int = 60) -> dict:

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from faceplex.bridge.analysis import AnalysisPool
-from faceplex.bridge.lipsync import STEP_MAX_S, LipsyncStream
+from faceplex.bridge.listening.analysis import AnalysisPool
+from faceplex.bridge.listening.lipsync import STEP_MAX_S, LipsyncStream
 from faceplex.models.speech.piper_voice import Voice
 
 TEXT = ("Bob, my mum bought a big map of Bombay, and maybe we could pop by the market on the way back. "

@@ -289,7 +289,7 @@ def test_a_microphone_that_stops_mid_speech_does_not_hold_later_says(daemon):
 
 
 def test_decimator_returns_nothing_for_an_empty_chunk_and_stays_continuous():
-    from faceplex.bridge.listener import _Decimator
+    from faceplex.bridge.listening.listener import _Decimator
 
     x = np.sin(np.arange(48000) * 2 * np.pi * 440 / 48000).astype(np.float32)
     one = _Decimator(3).resample_chunk(x)

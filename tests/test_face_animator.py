@@ -333,7 +333,8 @@ def test_viseme_table():
 def test_back_to_back_commits_without_pauses_do_not_keep_the_eyes_shut():
     """Lip sync commits arrive every ~40 ms, cut mid-word: none is a clause boundary."""
     from faceplex.models.face.animator import FaceAnimator
-    from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme, Voice
+    from faceplex.models.speech.contract import SpeechChunk, TimedPhoneme
+    from faceplex.models.speech.piper_voice import Voice
 
     chunk = next(iter(Voice.default().synthesize("Well I think we should go now and see what happens over there")))
     sr, step = chunk.sample_rate, int(0.04 * chunk.sample_rate)
@@ -352,7 +353,7 @@ def test_back_to_back_commits_without_pauses_do_not_keep_the_eyes_shut():
 def _sub_chunks(chunk, cuts_at_words: int = 3):
     """Split ``chunk`` into consecutive sub-chunks cut on phone boundaries at word starts (the way a
     streaming voice delivers a clause): [(sub_chunk, offset_samples)]."""
-    from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme, TimedWord
+    from faceplex.models.speech.contract import SpeechChunk, TimedPhoneme, TimedWord
 
     bounds = {p.start for p in chunk.phonemes}
     word_starts = [w.start for w in chunk.words if w.start in bounds and w.start > 0]

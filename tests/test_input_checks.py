@@ -10,8 +10,8 @@ import pytest
 import soxr
 
 from faceplex.bridge.client import FacePlexClient
-from faceplex.bridge.input_limits import MAX_SESSION_LIPSYNC_S, MicRateLimit
-from faceplex.bridge.listener import float32_suspect
+from faceplex.bridge.listening.input_limits import MAX_SESSION_LIPSYNC_S, MicRateLimit
+from faceplex.bridge.listening.listener import float32_suspect
 from faceplex.models.speech.piper_voice import Voice
 from faceplex.protocol import messages as m
 

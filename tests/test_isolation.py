@@ -3,7 +3,7 @@
 PocketSphinx holds Python's interpreter lock while it decodes, so run in the daemon's process it
 froze every session's event loop (a 10 s ``lipsync`` sent at once: another session's audio
 561 ms late, its face frozen 700 ms). The daemon now runs it in a worker process, one bounded
-step at a time, round-robin across sessions (``faceplex.bridge.analysis``).
+step at a time, round-robin across sessions (``faceplex.bridge.listening.analysis``).
 """
 
 from __future__ import annotations

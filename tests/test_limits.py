@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from conftest import TOKEN, DaemonProcess
-from faceplex.bridge import limits
+from faceplex.bridge.session import limits
 from faceplex.bridge.client import FacePlexClient
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import encode

@@ -162,7 +162,7 @@ def test_say_audio_bakes_a_take_from_a_recorded_line(tmp_path):
 def test_word_tracker_silence_is_quiet_audio_only():
     """Audio that matches no transcript word is committed as silence only when it is quiet;
     speech gets its recognized phones (the mouth keeps moving with it)."""
-    from faceplex.bridge.lipsync import _quiet
+    from faceplex.bridge.listening.lipsync import _quiet
 
     rng = np.random.default_rng(0)
     speech = soxr_16k(_recording("Maybe pop by."))

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import DaemonProcess
 from faceplex.bridge.client import FacePlexClient
-from faceplex.bridge.livelink_udp import decode_packet, encode_packet, parse_target
+from faceplex.bridge.outputs.livelink_udp import decode_packet, encode_packet, parse_target
 from faceplex.protocol import messages as m
 from faceplex.protocol.names import (CHANNEL_INDEX, LIVE_LINK_ROTATIONS, LIVE_LINK_UDP_ORDER, NUM_CHANNELS,
                                      from_live_link_rotation, live_link_values, to_live_link_rotation)

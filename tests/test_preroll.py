@@ -3,7 +3,7 @@ sentence. Pure function of measured quantities: no timing in the test."""
 
 from __future__ import annotations
 
-from faceplex.bridge.preroll import PIECE_S, SAFETY, may_start
+from faceplex.bridge.timeline.preroll import PIECE_S, SAFETY, may_start
 
 
 def test_starts_at_once_when_nothing_is_known_or_left():

@@ -51,7 +51,7 @@ def tiny_run(tiny_corpus, tmp_path_factory):
 
 
 def test_corpus_is_reproducible_and_in_take_format(tiny_corpus, tmp_path):
-    from faceplex.bridge.take import read_live_link_csv, read_wav
+    from faceplex.bridge.outputs.take import read_live_link_csv, read_wav
     from faceplex.models.rfm.corpus import make_corpus
 
     t0 = tiny_corpus / "take_0000"
@@ -178,7 +178,7 @@ def test_shipped_model_is_small_and_animates_speech_and_idle():
 
 
 def test_rfm_serves_external_audio_without_phones():
-    from faceplex.models.speech.piper_voice import SpeechChunk
+    from faceplex.models.speech.contract import SpeechChunk
 
     ch = _clause("Maybe my mum baked a pie.")
     ext = SpeechChunk(text="", sample_rate=ch.sample_rate, audio=ch.audio, phonemes=[])
@@ -394,7 +394,7 @@ def test_capture_take_in_the_apps_format_is_read_prepared_and_evaluated(tmp_path
     import shutil
     import subprocess
 
-    from faceplex.bridge.take import write_wav
+    from faceplex.bridge.outputs.take import write_wav
     from faceplex.models.face.animator import FaceAnimator
     from faceplex.models.rfm.capture import read_take_csv
     from faceplex.models.rfm.data import load_corpus

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceplex.models.speech.piper_voice import Voice, merge_alignment, trim_pauses
+from faceplex.models.speech.contract import merge_alignment
+from faceplex.models.speech.piper_voice import Voice, trim_pauses
 from faceplex.models.speech.text import ClauseBuffer, split_clauses, split_head
 
 

@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 
 from conftest import TOKEN
 from faceplex.bridge.client import FacePlexClient
-from faceplex.bridge.daemon import Daemon
+from faceplex.bridge.server.daemon import Daemon
 from faceplex.models.face.animator import FaceAnimator
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import encode
@@ -132,8 +132,8 @@ def test_a_saved_take_drops_silence_the_daemon_inserted():
     after a piece, phone marks not covering it): the take keeps only what the voice spoke."""
     import numpy as np
 
-    from faceplex.bridge.take_gaps import drop_inserted_silence
-    from faceplex.bridge.utterance import resample_clause
+    from faceplex.bridge.outputs.take_gaps import drop_inserted_silence
+    from faceplex.bridge.timeline.utterance import resample_clause
     from faceplex.models.speech.piper_voice import Voice
 
     sr, fps = 48000, 60

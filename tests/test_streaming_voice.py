@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceplex.bridge.bake import bake_text
-from faceplex.bridge.utterance import PieceResampler, resample_clause
+from faceplex.bridge.outputs.bake import bake_text
+from faceplex.bridge.timeline.utterance import PieceResampler, resample_clause
 from faceplex.models.speech.clause_stream import ClauseStream, plan_cuts
 from faceplex.models.speech.piper_voice import Voice
 from faceplex.models.speech.streaming import CEILING, CONTEXT_FRAMES, HOP, noise_rng

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from faceplex.bridge.synthesis import (BACKGROUND_NICE, MAX_RUN_CHARS, SynthesisJob, SynthesisScheduler,
+from faceplex.bridge.speaking.synthesis import (BACKGROUND_NICE, MAX_RUN_CHARS, SynthesisJob, SynthesisScheduler,
                                       estimate_seconds, split_long, thread_priorities)
 
 

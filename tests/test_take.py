@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from faceplex.bridge.take import read_live_link_csv, read_wav, timecode
+from faceplex.bridge.outputs.take import read_live_link_csv, read_wav, timecode
 from faceplex.models.face.visemes import lips_shut
 from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_CSV_ORDER, to_live_link_rotation
 
@@ -47,7 +47,7 @@ def test_faceplex_say_writes_a_take_that_reads_back(tmp_path):
 
 
 def test_csv_keeps_jaw_and_mouth_left_right_in_the_apps_column_order(tmp_path):
-    from faceplex.bridge.take import write_live_link_csv
+    from faceplex.bridge.outputs.take import write_live_link_csv
 
     frames = np.zeros((2, 59), dtype=np.float32)
     frames[:, CHANNEL_INDEX["jawLeft"]] = 0.25
@@ -65,7 +65,7 @@ def test_csv_keeps_jaw_and_mouth_left_right_in_the_apps_column_order(tmp_path):
 def test_csv_rotations_are_in_live_link_face_units(tmp_path):
     """The CSV's HeadYaw ... RightEyePitch are degrees / 180 as the Live Link Face app writes them
     (to_live_link_rotation), and read back as radians."""
-    from faceplex.bridge.take import write_live_link_csv
+    from faceplex.bridge.outputs.take import write_live_link_csv
 
     frames = np.zeros((2, 59), dtype=np.float32)
     rot = {"headYaw": 0.3, "headPitch": -0.12, "headRoll": 0.05, "leftEyeYaw": -0.2, "leftEyePitch": 0.1,

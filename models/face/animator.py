@@ -64,7 +64,7 @@ from .prosody import accents, phone_rms_energy
 from .visemes import MOUTH_INDEX
 
 if TYPE_CHECKING:  # pragma: no cover
-    from faceplex.models.speech.piper_voice import SpeechChunk
+    from faceplex.models.speech.contract import SpeechChunk
 
 #: Frames per evaluation block (fixed global grid; see the module docstring).
 BLOCK = 32

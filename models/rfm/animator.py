@@ -55,7 +55,7 @@ from . import features, spec
 from .sampler import OnnxCommit, RollingSampler
 
 if TYPE_CHECKING:  # pragma: no cover
-    from faceplex.models.speech.piper_voice import SpeechChunk
+    from faceplex.models.speech.contract import SpeechChunk
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "rfm.onnx"
 _C = CHANNEL_INDEX

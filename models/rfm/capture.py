@@ -10,7 +10,7 @@ corpus FacePlex writes, handled here:
   crosses midnight keeps counting up);
 - head/eye rotations are in Epic's Live Link unit (degrees / 180): converted to FacePlex radians by
   ``faceplex.protocol.names.from_live_link_rotation`` inside
-  :func:`faceplex.bridge.take.read_live_link_csv` (contract 4);
+  :func:`faceplex.bridge.outputs.take.read_live_link_csv` (contract 4);
 - the audio lives in the ``.mov``. Extract it once, 16-bit mono (the rate is kept; FacePlex
   resamples), with ffmpeg::
 
@@ -45,7 +45,7 @@ def read_take_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
 
     Frames are in wire order with rotations in radians. Raises ValueError for a file that is not
     a Live Link Face CSV, has no rows, or whose timecode does not increase."""
-    from faceplex.bridge.take import read_live_link_csv
+    from faceplex.bridge.outputs.take import read_live_link_csv
 
     path = Path(path)
     _, frames = read_live_link_csv(path)
@@ -89,7 +89,7 @@ def write_phone_timing(wav: Path, text: str | None = None) -> Path:
     """``NAME.phonemes.json`` (``{sample_rate, phonemes: [{phoneme, start, end}]}``, IPA phones in
     samples of ``NAME.wav``) from PocketSphinx: forced alignment to ``text`` (default: ``NAME.txt``
     when it exists), else phone recognition."""
-    from faceplex.bridge.take import read_wav
+    from faceplex.bridge.outputs.take import read_wav
     from faceplex.models.speech.align import aligner, to_chunk
 
     from .features import to_16k

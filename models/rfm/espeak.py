@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme
+from faceplex.models.speech.contract import SpeechChunk, TimedPhoneme
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 INIT_PHONEME_EVENTS = 0x0001

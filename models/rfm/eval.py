@@ -15,7 +15,7 @@ Backends (columns):
   asked for in order, the media clock ``lead_ms`` (150) behind them; each clause placed
   ``place_ahead_s`` (0.6, > the model's 0.4 s look-ahead: contract 3) before it plays; the
   partner track pushed as 20 ms ``mic`` chunks at the clock through the daemon's own
-  :class:`~faceplex.bridge.listener.MicListener` (Silero VAD, echo gate against our own output),
+  :class:`~faceplex.bridge.listening.listener.MicListener` (Silero VAD, echo gate against our own output),
   its VAD decisions and echo-gated audio handed to the animator exactly as ``bridge/duplex.py``
   does.
 
@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from faceplex.bridge.take import read_live_link_csv, read_wav, resample_frames
+from faceplex.bridge.outputs.take import read_live_link_csv, read_wav, resample_frames
 from faceplex.models.face.visemes import MOUTH_INDEX
-from faceplex.models.speech.piper_voice import SpeechChunk, TimedPhoneme
+from faceplex.models.speech.contract import SpeechChunk, TimedPhoneme
 from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX, NUM_CHANNELS
 
 from . import measures as M
@@ -136,7 +136,7 @@ def animate_live(anim, tk: EvalTake, n: int, fps: int, clauses, lead_ms: int = L
                  place_ahead_s: float = PLACE_AHEAD_S, mic_ms: int = MIC_MS) -> np.ndarray:
     """Stream the take through ``anim`` as the daemon does (module docstring); session rate = the
     take's rate, mic at 16 kHz."""
-    from faceplex.bridge.listener import MicListener
+    from faceplex.bridge.listening.listener import MicListener
 
     from .features import to_16k
 

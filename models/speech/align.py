@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .piper_voice import SpeechChunk, TimedPhoneme, TimedWord
+from .contract import SpeechChunk, TimedPhoneme, TimedWord
 
 ALIGN_RATE = 16000
 FRAME_S = 0.01   # PocketSphinx frame: 10 ms

@@ -22,7 +22,7 @@ import zlib
 from typing import Optional
 
 
-from .piper_voice import SpeechChunk, TimedPhoneme, TimedWord, merge_alignment
+from .contract import SpeechChunk, TimedPhoneme, TimedWord, merge_alignment
 from .streaming import CONTEXT_FRAMES, HOP, decoder_to_pcm16, noise_rng
 from .words import timed_words
 

@@ -10,115 +10,14 @@ phoneme and word times are exact sample positions, not estimates.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
 
-#: IPA modifiers Piper/espeak emit as separate symbols; they carry no mouth shape of their own.
-STRESS_MARKS = {"ˈ", "ˌ"}
-LENGTH_MARKS = {"ː", "ˑ"}
-#: Symbols that are pauses or boundaries (word gaps, punctuation, Piper's BOS/EOS/PAD).
-PAUSE_SYMBOLS = set(" ,.;:!?—–-…\"'()^$_")
+from .contract import SpeechChunk, TimedPhoneme, TimedWord
 
 DEFAULT_VOICE = "en_US-joe-medium"
-
-
-@dataclass(frozen=True)
-class TimedPhoneme:
-    """One phone on a chunk's sample axis: ``[start, end)`` in samples at the voice's rate.
-
-    ``phoneme`` is an IPA symbol as espeak-ng writes it, or ``"_"`` for a pause;
-    ``stressed`` marks a phone that followed a primary stress mark (ˈ).
-    """
-
-    phoneme: str
-    start: int
-    end: int
-    stressed: bool = False
-
-
-@dataclass(frozen=True)
-class TimedWord:
-    """One word on a chunk's sample axis: ``[start, end)`` in samples."""
-
-    text: str
-    start: int
-    end: int
-
-
-@dataclass
-class SpeechChunk:
-    """One synthesized clause.
-
-    Fields: ``audio`` ``(N,) int16`` mono PCM at ``sample_rate`` Hz; ``phonemes`` and ``words``
-    timed in samples from the chunk's first sample (phonemes tile ``[0, N)`` exactly);
-    ``text`` the clause that was spoken.
-
-    Streaming (contract 3): a sentence may arrive as consecutive pieces, each a SpeechChunk cut on
-    phone boundaries; ``offset`` is the piece's first sample within its sentence, ``total`` the
-    sentence's length in samples (known from the durations before any audio) and ``last`` marks
-    its final piece. A whole sentence is one piece with ``offset=0, last=True``. A piece's
-    ``words`` are those that start in it, whole (a word's ``end`` may pass the piece's end).
-    """
-
-    text: str
-    sample_rate: int
-    audio: np.ndarray
-    phonemes: list[TimedPhoneme] = field(default_factory=list)
-    words: list[TimedWord] = field(default_factory=list)
-    #: True when the phone spans come from an alignment of this audio (PocketSphinx), False for a
-    #: synthesizer's own durations (Piper's), which the face animator corrects by their measured
-    #: offset against the audio (models/face/coarticulation.py, ArticulationParams).
-    acoustic_timing: bool = False
-    offset: int = 0
-    total: Optional[int] = None
-    last: bool = True
-
-    @property
-    def num_samples(self) -> int:
-        return int(self.audio.shape[0])
-
-
-def merge_alignment(symbols: list[str], counts: list[int]) -> list[TimedPhoneme]:
-    """Turn Piper's per-symbol sample counts into timed phones.
-
-    Stress marks give their samples (and a ``stressed`` flag) to the next phone, length marks to
-    the previous one; consecutive pause symbols merge into one ``"_"``. The result tiles
-    ``[0, sum(counts))`` with no gaps.
-
-    Args:
-        symbols: Piper alignment symbols (BOS ``^``, phonemes, EOS ``$``), length S.
-        counts: samples per symbol, length S.
-    """
-    phones: list[list] = []  # [phoneme, start, end, stressed]
-    pos = 0
-    carry = 0  # samples of a stress mark waiting for its phone
-    stress_next = False
-    for sym, n in zip(symbols, counts):
-        n = int(n)
-        if sym in STRESS_MARKS:
-            carry += n
-            stress_next = sym == "ˈ"
-        elif sym in LENGTH_MARKS and phones:
-            phones[-1][2] += n
-        elif sym in PAUSE_SYMBOLS or sym.isspace():
-            if phones and phones[-1][0] == "_" and carry == 0:
-                phones[-1][2] += n
-            else:
-                phones.append(["_", pos - carry, pos + n, False])
-                carry = 0
-        else:
-            phones.append([sym, pos - carry, pos + n, stress_next])
-            carry, stress_next = 0, False
-        pos += n
-    if carry:  # a trailing stress mark: give it to the last phone
-        if phones:
-            phones[-1][2] = pos
-        else:
-            phones.append(["_", 0, pos, False])
-    return [TimedPhoneme(p, s, e, st) for p, s, e, st in phones]
 
 
 class Voice:
@@ -249,6 +148,14 @@ class Voice:
             k += n
         counts[-1] += int(samples[k:].sum())  # ids past the map (never seen; keeps the sum exact)
         return symbols, counts
+
+    def stream(self, text: str, speed: float = 1.0, seed: Optional[int] = 0, noise: bool = True,
+               trim_lead: Optional[int] = None, trim_tail: Optional[int] = None):
+        """One clause as a :class:`~faceplex.models.speech.clause_stream.ClauseStream` decoded by
+        windows (the :class:`~faceplex.models.speech.contract.SpeechEngine` contract)."""
+        from .clause_stream import ClauseStream
+
+        return ClauseStream(self, text, speed=speed, seed=seed, noise=noise, trim_lead=trim_lead, trim_tail=trim_tail)
 
     def synthesize(self, text: str, speed: float = 1.0, wide: bool = False, noise: bool = True,
                    seed: Optional[int] = 0) -> Iterator[SpeechChunk]:

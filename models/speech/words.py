@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from faceplex.models.speech.piper_voice import LENGTH_MARKS, PAUSE_SYMBOLS, STRESS_MARKS, TimedWord
+from faceplex.models.speech.contract import LENGTH_MARKS, PAUSE_SYMBOLS, STRESS_MARKS, TimedWord
 
 #: IPA vowel letters espeak-ng writes (a substitution vowel<->vowel is cheaper than vowel<->consonant:
 #: reduced vowels in context, "had" hæd -> hɐd).

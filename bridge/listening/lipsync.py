@@ -4,7 +4,7 @@ and whose face comes from PocketSphinx phone timing.
 
 Streaming with a bounded look-ahead (PROTOCOL.md §11): the input is kept at 16 kHz for analysis
 and at the output rate for playback. Each analysis step (scheduled round-robin across sessions by
-:mod:`faceplex.bridge.analysis`, PocketSphinx in its worker process, off the event loop and off
+:mod:`faceplex.bridge.listening.analysis`, PocketSphinx in its worker process, off the event loop and off
 the interpreter lock) commits audio up to the *commit point* ``received - lookahead``
 (``received``: input audio that has arrived, counted at the input rate; everything once
 ``final``), and never more than :data:`STEP_MAX_S` past the committed audio, however fast the
@@ -23,7 +23,7 @@ input came (so a step's cost is bounded: 10 minutes sent at once are many short 
   starts with its first commit (:func:`preroll_samples`), and the ``lead_ms`` the daemon sends
   ahead absorbs the lag's jitter, so real-time input plays without gaps.
 
-Each commit is a :class:`~faceplex.bridge.utterance.Clause`, placed on the timeline like a
+Each commit is a :class:`~faceplex.bridge.timeline.utterance.Clause`, placed on the timeline like a
 synthesized clause; when the input runs slower than real time the session fills the gap with
 silence before the client would underrun, so the face never runs ahead of its audio.
 """
@@ -42,8 +42,8 @@ import soxr
 from faceplex.models.face.visemes import viseme_for
 from faceplex.models.speech.align import ALIGN_RATE, AlignedPhone, aligner, to_chunk
 
-from .listener import to_mono_float
-from .utterance import Clause, TimedMark
+from faceplex.bridge.listening.listener import to_mono_float
+from faceplex.bridge.timeline.utterance import Clause, TimedMark
 
 log = logging.getLogger("faceplex.lipsync")
 
@@ -72,11 +72,11 @@ _warm_future: Optional[Future] = None
 
 
 def warm_up(wait: bool = False) -> None:
-    """Start the analysis worker process (:mod:`faceplex.bridge.analysis`), which loads every
+    """Start the analysis worker process (:mod:`faceplex.bridge.listening.analysis`), which loads every
     PocketSphinx decoder, once per process (the daemon starts it before its ready line, so no
     session's first ``say`` or ``lipsync`` competes with the load). ``wait``: block until loaded."""
     global _warm_future
-    from .analysis import analysis_pool
+    from faceplex.bridge.listening.analysis import analysis_pool
 
     with _warm:
         if _warm_future is None:
@@ -239,7 +239,7 @@ class LipsyncStream:
     def step(self, al=None) -> list[Clause]:
         """Commit what the look-ahead allows, at most :data:`STEP_MAX_S`; returns the new clauses
         (possibly none). ``al``: the aligner (the analysis worker's
-        :class:`~faceplex.bridge.analysis.RemoteAligner`; default: this thread's own, in-process)."""
+        :class:`~faceplex.bridge.listening.analysis.RemoteAligner`; default: this thread's own, in-process)."""
         t0 = time.perf_counter()
         with self.lock:
             a16, final = self.a16, self.final

@@ -8,7 +8,7 @@ internet: the page's only third-party code (``@msgpack/msgpack``) is vendored un
 ``static/vendor/``.
 
 Only ``GET`` and ``HEAD`` are answered (405 otherwise). Every request's ``Host`` and every
-WebSocket handshake's ``Origin`` pass :class:`faceplex.bridge.gate.Gate` first (403 otherwise),
+WebSocket handshake's ``Origin`` pass :class:`faceplex.bridge.server.gate.Gate` first (403 otherwise),
 and every response carries a Content-Security-Policy that lets the page load only its own files
 and talk only to its own daemon (no inline script, no framing by other sites).
 """
@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
-#: The page and its assets (package data ``faceplex.bridge``: ``static/*``, ``static/**/*``).
+#: The page and its assets (package data ``faceplex.bridge.server``: ``static/*``, ``static/**/*``).
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 CONTENT_TYPES = {

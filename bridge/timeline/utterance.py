@@ -18,7 +18,7 @@ import numpy as np
 import soxr
 
 from faceplex.models.face.visemes import viseme_for
-from faceplex.models.speech.piper_voice import SpeechChunk
+from faceplex.models.speech.contract import SpeechChunk
 from faceplex.models.speech.streaming import to_pcm16
 from faceplex.models.speech.text import ClauseBuffer
 

@@ -19,9 +19,8 @@ from typing import Awaitable, Callable, Optional
 import numpy as np
 
 from faceplex.models.face.animator import FaceAnimator
-from faceplex.models.speech.clause_stream import ClauseStream
 from faceplex.models.speech.language import language_warning
-from faceplex.models.speech.piper_voice import Voice
+from faceplex.models.speech.contract import ClauseSynthesis, SpeechEngine
 from faceplex.models.speech.text import is_speakable, split_head
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import pack_map
@@ -29,18 +28,16 @@ from faceplex.protocol.connection import ServerConnection
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 from faceplex.protocol.names import FRAME_CHANNELS
 
-from .config import SessionConfig
-from .duplex import DuplexMixin
-from .limits import MAX_APPENDS_PER_S, MAX_OUTGOING_BYTES, MAX_SESSION_PENDING_CHARS, RateBucket
-from .preroll import PIECE_S, may_start
-from .synthesis import SynthesisJob, SynthesisScheduler, estimate_seconds, now_s, split_long
-from .utterance import PieceResampler, Utterance
+from faceplex.bridge.session.settings import SessionConfig
+from faceplex.bridge.session.duplex import DuplexMixin
+from faceplex.bridge.session.limits import (MAX_APPENDS_PER_S, MAX_OUTGOING_BYTES, MAX_PENDING_CHARS, MAX_QUEUED_UTTERANCES,
+                                            MAX_SESSION_PENDING_CHARS, MAX_TEXT_CHARS, RateBucket)
+from faceplex.bridge.timeline.preroll import PIECE_S, may_start
+from faceplex.bridge.speaking.synthesis import SynthesisJob, SynthesisScheduler, estimate_seconds, now_s, split_long
+from faceplex.bridge.timeline.utterance import PieceResampler, Utterance
 
 log = logging.getLogger("faceplex.session")
 
-MAX_TEXT_CHARS = 2000
-MAX_PENDING_CHARS = 20000
-MAX_QUEUED_UTTERANCES = 16
 #: An appended utterance's language is checked once this much text arrived (or at ``final``).
 LANGUAGE_CHECK_CHARS = 80
 _session_ids = itertools.count(1)
@@ -53,13 +50,13 @@ class Session(DuplexMixin):
     Args:
         conn: the sans-I/O server connection (already ``accept``-ed by :meth:`open`).
         send: coroutine that writes one binary message to the socket.
-        voices: name -> loaded :class:`Voice` (shared across sessions).
+        voices: name -> loaded :class:`~faceplex.models.speech.contract.SpeechEngine` (shared across sessions).
         scheduler: the daemon's earliest-deadline-first synthesis runner (shared).
         sample_rate: output rate in Hz; fps: face frames per second.
     """
 
     def __init__(self, conn: ServerConnection, send: Callable[[bytes], Awaitable[None]],
-                 voices: dict[str, Voice], scheduler: SynthesisScheduler, sample_rate: int, fps: int,
+                 voices: dict[str, SpeechEngine], scheduler: SynthesisScheduler, sample_rate: int, fps: int,
                  frame_sink: Optional[Callable[[int, np.ndarray], None]] = None,
                  animator_cls: Callable = FaceAnimator):
         self.id = f"s{next(_session_ids)}"
@@ -344,8 +341,8 @@ class Session(DuplexMixin):
                 continue  # cancelled while waiting
             voice = self.voices[utt.voice]
             sr = voice.sample_rate
-            stream = _PlacedStream(ClauseStream(
-                voice, text, speed=utt.speed, seed=self.config.seed,
+            stream = _PlacedStream(voice.stream(
+                text, speed=utt.speed, seed=self.config.seed,
                 trim_lead=int(SEAM_LEAD_S * sr) if utt.trim_next_lead else None,
                 trim_tail=int(SEAM_TAIL_S * sr) if joins_next else None), self.sample_rate)
             done = loop.create_future()
@@ -650,10 +647,10 @@ SEAM_TAIL_S, SEAM_LEAD_S = 0.03, 0.01
 
 
 class _PlacedStream:
-    """A ``ClauseStream`` whose pieces come out resampled to the session's rate (in the worker
-    thread): ``step()`` returns :class:`~faceplex.bridge.utterance.Clause` objects."""
+    """A clause's synthesis (:class:`ClauseSynthesis`) whose pieces come out resampled to the
+    session's rate (in the worker thread): ``step()`` returns :class:`~faceplex.bridge.timeline.utterance.Clause` objects."""
 
-    def __init__(self, stream: ClauseStream, out_rate: int):
+    def __init__(self, stream: ClauseSynthesis, out_rate: int):
         self.stream, self.out_rate = stream, out_rate
         self._resampler: Optional[PieceResampler] = None
 

@@ -13,8 +13,8 @@ running fails, its utterance is cancelled with ``internal``). The worker exits w
 closes, so it never outlives the daemon.
 
 Scheduling (issue 13, fairness): lip-sync *steps* (:meth:`LipsyncStream.step
-<faceplex.bridge.lipsync.LipsyncStream.step>`, each analysing a bounded window, at most
-:data:`~faceplex.bridge.lipsync.STEP_MAX_S` of new audio) queue per session and run one at a
+<faceplex.bridge.listening.lipsync.LipsyncStream.step>`, each analysing a bounded window, at most
+:data:`~faceplex.bridge.listening.lipsync.STEP_MAX_S` of new audio) queue per session and run one at a
 time, round-robin over the sessions that have work. A session's step therefore waits for at
 most one step of each other busy session, whatever they sent: 10 minutes of ``lipsync`` at once
 is 200 bounded steps of that session, interleaved with everyone else's.
@@ -106,7 +106,7 @@ class _Worker:
     def start(self) -> None:
         parent, child = socket.socketpair()
         fd = child.fileno()
-        code = f"from faceplex.bridge.analysis import _worker_entry; _worker_entry({fd})"
+        code = f"from faceplex.bridge.listening.analysis import _worker_entry; _worker_entry({fd})"
         env = {k: v for k, v in os.environ.items() if k != "FACEPLEX_TOKEN"}   # it needs no secret
         proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), stdin=subprocess.DEVNULL,
                                 close_fds=True, env=env)

@@ -1,4 +1,4 @@
-"""Full duplex for a :class:`~faceplex.bridge.session.Session`: the partner's microphone (voice
+"""Full duplex for a :class:`~faceplex.bridge.session.session.Session`: the partner's microphone (voice
 activity, barge-in, listening motion) and audio-driven lip sync (``lipsync`` utterances).
 
 Mixed into the session; it uses the session's timeline, queue, animator and connection.
@@ -21,12 +21,13 @@ from faceplex.models.speech.words import text_after_marks
 from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .analysis import analysis_pool
-from .lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
-from .listener import CADENCE_TOLERANCE, GAP_S, MicFormatError, MicListener, check_pcm_format, float32_suspect
-from .input_limits import MAX_SESSION_LIPSYNC_S, MIC_MAX_RATE, MicRateLimit
-from .vad_pool import vad_pool
-from .utterance import Utterance
+from faceplex.bridge.listening.analysis import analysis_pool
+from faceplex.bridge.listening.lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
+from faceplex.bridge.listening.listener import CADENCE_TOLERANCE, GAP_S, MicFormatError, MicListener, check_pcm_format, float32_suspect
+from faceplex.bridge.listening.input_limits import MAX_SESSION_LIPSYNC_S, MIC_MAX_RATE, MicRateLimit
+from faceplex.bridge.listening.vad_pool import vad_pool
+from faceplex.bridge.session.limits import MAX_QUEUED_UTTERANCES
+from faceplex.bridge.timeline.utterance import Utterance
 
 log = logging.getLogger("faceplex.duplex")
 
@@ -62,7 +63,7 @@ class DuplexMixin:
     # ------------------------------------------------------------------ microphone
     def _on_mic(self, msg: m.Mic) -> None:
         """Check the chunk here (errors at once), then queue it for speech detection on the VAD
-        pool (:mod:`faceplex.bridge.vad_pool`); its events are acted on back on the loop, in
+        pool (:mod:`faceplex.bridge.listening.vad_pool`); its events are acted on back on the loop, in
         order. The timeline position and the echo gate's lag are taken now, at arrival."""
         check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
         suspect = float32_suspect(msg.pcm)
@@ -264,7 +265,7 @@ class DuplexMixin:
         """A lipsync utterance starts once its pre-roll is analysed (or all of it): with a
         transcript 0.6 s (commits wait for word ends), with phone recognition its first commit
         (the commit lag is bounded and ``lead_ms`` absorbs its jitter): see
-        :func:`~faceplex.bridge.lipsync.preroll_samples`."""
+        :func:`~faceplex.bridge.listening.lipsync.preroll_samples`."""
         s = utt.lipsync
         if s is None or s.done:
             return True
@@ -283,7 +284,6 @@ class DuplexMixin:
                                 f"{MAX_SESSION_LIPSYNC_S:g} s: resend this chunk later", msg.id)
         utt = self.by_id.get(msg.utt)
         if utt is None:
-            from .session import MAX_QUEUED_UTTERANCES
 
             if len(self.queue) > MAX_QUEUED_UTTERANCES:
                 raise ProtocolError(ErrorCode.QUEUE_FULL, f"{MAX_QUEUED_UTTERANCES} utterances are already waiting", msg.id)

@@ -23,6 +23,11 @@ MAX_SESSIONS = 64
 MAX_PENDING_CONNECTIONS = 64
 #: Descriptors kept free for the rest of the daemon (model files, pipes, the listening socket).
 FD_RESERVE = 64
+#: Characters in one ``say`` (``limits.max_text_chars``), an utterance's unspoken text
+#: (``limits.max_pending_chars``) and utterances waiting behind the one speaking (``queue_full``).
+MAX_TEXT_CHARS = 2000
+MAX_PENDING_CHARS = 20000
+MAX_QUEUED_UTTERANCES = 16
 #: Client messages per second per session (burst: one second's worth) before the daemon stops
 #: reading that socket for a while: a flood slows only its sender (TCP back-pressure).
 MAX_MESSAGES_PER_S = 500

@@ -1,7 +1,7 @@
 """The FacePlex daemon: a websockets (asyncio) server, one :class:`Session` per connection.
 
 The asyncio layer only moves bytes: decoding, validation and session state live in
-``faceplex.protocol.connection`` (sans-I/O) and :mod:`faceplex.bridge.session`.
+``faceplex.protocol.connection`` (sans-I/O) and :mod:`faceplex.bridge.session.session`.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ from faceplex.protocol.codec import unpack_map
 from faceplex.protocol.connection import ServerConnection
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
-from .admission import Admission, close_or_drop
-from .gate import Gate, is_loopback, new_token, token_from_env
-from .limits import (CLOSE_TIMEOUT_S, HELLO_TIMEOUT_S, MAX_MESSAGES_PER_S, SHUTDOWN_S, RateBucket, connection_caps,
+from faceplex.bridge.server.admission import Admission, close_or_drop
+from faceplex.bridge.server.gate import Gate, is_loopback, new_token, token_from_env
+from faceplex.bridge.session.limits import (CLOSE_TIMEOUT_S, HELLO_TIMEOUT_S, MAX_MESSAGES_PER_S, SHUTDOWN_S, RateBucket, connection_caps,
                      raise_fd_limit)
-from .lipsync import warm_up as lipsync_warm_up
-from .motion import animator_factory, close_motion
-from .session import Session
-from .shutdown import close_pools
-from .synthesis import SynthesisScheduler
+from faceplex.bridge.listening.lipsync import warm_up as lipsync_warm_up
+from faceplex.bridge.session.motion import animator_factory, close_motion
+from faceplex.bridge.session.session import Session
+from faceplex.bridge.server.shutdown import close_pools
+from faceplex.bridge.speaking.synthesis import SynthesisScheduler
 
 log = logging.getLogger("faceplex.daemon")
 
@@ -103,8 +103,6 @@ class Daemon:
 
     def warm_up(self) -> None:
         """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
-        from faceplex.models.speech.clause_stream import ClauseStream
-
         lipsync_warm_up()   # the analysis worker process starts and loads its decoders meanwhile
         language_warm_up(wait=False)  # the language identifier's model loads beside the voices
         # The first piece of each voice at both widths: every graph's first run (and the text
@@ -112,7 +110,7 @@ class Daemon:
         started = []
         for voice in self.voices.values():
             for wide in (False, True):
-                stream = ClauseStream(voice, "Ready, steady, go on then.")
+                stream = voice.stream("Ready, steady, go on then.")
                 stream.step(wide=wide)
                 started.append((voice, wide, stream))
         lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
@@ -131,7 +129,7 @@ class Daemon:
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""
-        from .web import request_processor  # the browser preview page, same port (plain HTTP GET)
+        from faceplex.bridge.server.web import request_processor  # the browser preview page, same port (plain HTTP GET)
 
         sessions, pending = connection_caps(raise_fd_limit())
         self.admission = Admission(min(sessions, self.max_sessions or sessions), pending)
@@ -191,7 +189,8 @@ class Daemon:
 
     def _pools(self) -> list:
         """Every worker pool to close at shutdown (TEAM contract 5: ``close(timeout_s)``)."""
-        from . import analysis, vad_pool
+        from faceplex.bridge.listening import analysis
+        from faceplex.bridge.listening import vad_pool
 
         return [self.scheduler, analysis, vad_pool, close_motion]
 
@@ -296,7 +295,7 @@ async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
                      max_sessions: Optional[int] = None, synthesis_priority: str = "deadline") -> bool:
     """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF),
     then shut down (:meth:`Daemon.stop`). Returns True when every worker joined (False: leave
-    with :func:`faceplex.bridge.shutdown.hard_exit`).
+    with :func:`faceplex.bridge.server.shutdown.hard_exit`).
 
     Raises ValueError for ``no_token`` beyond loopback."""
     token = "" if no_token else (token_from_env() or new_token())

@@ -4,13 +4,13 @@
   burst allowance of :data:`MIC_BURST_S` (a token bucket, counted in *declared* seconds:
   frames / declared ``sample_rate``, which is what speech detection costs). The bucket belongs
   to the session, not to a declared format, so alternating the declared rate does not reset it
-  (the cadence check of :mod:`faceplex.bridge.listener` does restart per format). Chunks over
+  (the cadence check of :mod:`faceplex.bridge.listening.listener` does restart per format). Chunks over
   the limit are dropped, answered with ``mic_rate_exceeded`` once per episode of excess.
 - ``lipsync``: a session holds at most :data:`MAX_SESSION_LIPSYNC_S` seconds of lipsync input
   that has not been sent back yet, over all its lipsync utterances (and one utterance at most
   ``MAX_LIPSYNC_SECONDS``); a chunk beyond it is refused with ``lipsync_overflow`` and lost
   for the client to resend later. Analysis is scheduled fairly anyway
-  (:mod:`faceplex.bridge.analysis`); this bounds the daemon's memory.
+  (:mod:`faceplex.bridge.listening.analysis`); this bounds the daemon's memory.
 
 Both answer the offending session with an error; no other session is slowed.
 """

@@ -14,8 +14,8 @@ from faceplex.models.face.visemes import viseme_for
 from faceplex.models.speech.piper_voice import Voice
 from faceplex.models.speech.text import split_clauses
 
-from .take import Take, read_wav
-from .utterance import resample_clause
+from faceplex.bridge.outputs.take import Take, read_wav
+from faceplex.bridge.timeline.utterance import resample_clause
 
 
 def bake_text(text: str, sample_rate: int = 22050, fps: int = 60, seed: int = 0, speed: float = 1.0,
@@ -49,7 +49,7 @@ def bake_audio(path, text: str | None = None, sample_rate: int | None = None, fp
     its own rate)."""
     import soxr
 
-    from .lipsync import analyse_file
+    from faceplex.bridge.listening.lipsync import analyse_file
 
     audio, rate = read_wav(path)
     audio = audio[:, 0] if audio.shape[1] == 1 else audio.astype(np.float32).mean(axis=1).astype(np.int16)

@@ -1,0 +1,123 @@
+"""The house rules of the layout (issue 18, ARCHITECTURE.md): no import cycles among ``faceplex.*``
+modules, counting imports inside functions too (both cycles this test was written against went
+through one), and every sub-package is listed for a non-editable install.
+
+The walk reads the source with :mod:`ast` (nothing is imported), so a cycle that only shows at
+run time on some code path is found as well.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _package_dirs() -> dict[str, Path]:
+    """``faceplex.bridge`` -> ``ROOT/bridge``, ... from pyproject's ``package-dir``."""
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return {pkg: ROOT / d for pkg, d in cfg["tool"]["setuptools"]["package-dir"].items()}
+
+
+def _modules() -> dict[str, Path]:
+    """Every ``faceplex.*`` module name -> its file (``__init__`` files under their package name)."""
+    out = {}
+    for pkg, base in _package_dirs().items():
+        for path in base.rglob("*.py"):
+            rel = path.relative_to(base).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            out[".".join([pkg, *parts])] = path
+    return out
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """Modules of ``faceplex.*`` that ``name`` imports anywhere in its file."""
+    is_pkg = path.name == "__init__.py"
+    here = name if is_pkg else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def add(target: str) -> None:
+        while target and target not in modules:  # an attribute: fall back to its module
+            target = target.rpartition(".")[0]
+        if target and target != name:
+            found.add(target)
+
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("faceplex."):
+                    add(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
+                mod = f"{base}.{node.module}" if node.module else base
+            else:
+                mod = node.module or ""
+            if not mod.startswith("faceplex."):
+                continue
+            for alias in node.names:  # `from pkg import module` imports the module
+                full = f"{mod}.{alias.name}"
+                add(full if full in modules else mod)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles():
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    assert _cycles(graph) == [], "import cycles among faceplex modules (ARCHITECTURE.md)"
+
+
+def test_the_walk_finds_a_cycle_through_a_function_import(tmp_path):
+    # The test above must be able to fail: two modules where one edge is an import inside a
+    # function and one is relative, as both of the cycles issue 18 found were.
+    (tmp_path / "a.py").write_text("from .b import thing\n")
+    (tmp_path / "b.py").write_text("def f():\n    from faceplex.x.a import other\n")
+    (tmp_path / "c.py").write_text("import faceplex.x.a\n")
+    modules = {f"faceplex.x.{n}": tmp_path / f"{n}.py" for n in "abc"}
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    assert graph["faceplex.x.b"] == {"faceplex.x.a"}
+    assert _cycles(graph) == [["faceplex.x.a", "faceplex.x.b"]]
+
+
+def test_every_package_is_listed_for_a_wheel():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(cfg["tool"]["setuptools"]["packages"])
+    packages = {name for name, path in _modules().items() if path.name == "__init__.py"}
+    assert packages <= listed, f"sub-packages missing from pyproject's packages: {sorted(packages - listed)}"
