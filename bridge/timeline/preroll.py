@@ -31,7 +31,7 @@ def may_start(ready_s: float, remaining_s: Optional[float], speed: Optional[floa
             (``SynthesisScheduler.speed_per_job``: the measured step speed shared among the jobs in
             flight); None: not measured yet, start.
         slack_s: how long the session can wait past the ready audio before it must insert
-            silence (half the lead: ``session._produce``'s gap rule).
+            silence (half the lead: ``Pacer._produce``'s gap rule, ``bridge/session/pacing.py``).
         piece_s: length of the next piece (s), the planned cut when known.
         pieces_ready: decoded pieces not yet placed.
         contended: more clauses in flight than synthesis workers.

@@ -16,7 +16,7 @@ Backends (columns):
   ``place_ahead_s`` (0.6, > the model's 0.4 s look-ahead: contract 3) before it plays; the
   partner track pushed as 20 ms ``mic`` chunks at the clock through the daemon's own
   :class:`~faceplex.bridge.listening.listener.MicListener` (Silero VAD, echo gate against our own output),
-  its VAD decisions and echo-gated audio handed to the animator exactly as ``bridge/duplex.py``
+  its VAD decisions and echo-gated audio handed to the animator exactly as ``bridge/session/listening.py``
   does.
 
 Measures (:mod:`.measures`): against an independent PocketSphinx forced alignment of the audio
