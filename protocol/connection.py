@@ -84,6 +84,21 @@ def check_hello(hello: m.Hello) -> None:
                             f"fps {hello.face.fps} is not one of {list(m.SUPPORTED_FPS)}", hello.id)
 
 
+def check_daemon_protocol(protocol: object, where: str = "welcome") -> None:
+    """Refuse a daemon of another protocol version (PROTOCOL.md §9, "Version checks by clients").
+
+    ``protocol``: the ``protocol`` value of the daemon's ready line or ``welcome`` (None: absent);
+    ``where``: which of the two, for the message.
+
+    Raises:
+        ProtocolError: ``unsupported_version``, naming the daemon's version and this client's.
+    """
+    if protocol != m.PROTOCOL_VERSION:
+        raise ProtocolError(ErrorCode.UNSUPPORTED_VERSION,
+                            f"incompatible FacePlex daemon: its {where} says protocol {protocol}; "
+                            f"this client speaks protocol {m.PROTOCOL_VERSION}")
+
+
 class ClientConnection:
     """Client side of one session: build requests, decode server messages, track the handshake.
 
@@ -116,10 +131,23 @@ class ClientConnection:
         self.state = "awaiting_welcome"
         return msg_id
 
+    def mic_end(self) -> str:
+        """Queue ``mic_end`` (push-to-talk released, PROTOCOL.md §11). Returns its id."""
+        msg_id = self._id()
+        self.send(m.MicEnd(id=msg_id))
+        return msg_id
+
     def receive(self, data: bytes) -> BaseModel:
-        """Decode one server message. Raises :class:`ProtocolError` on bytes that are not v1."""
+        """Decode one server message.
+
+        Raises:
+            ProtocolError: on bytes that are not v1; ``unsupported_version`` for a ``welcome``
+                whose ``protocol`` is not this client's (PROTOCOL.md §9: the session is refused,
+                the message names both versions).
+        """
         msg = decode_server(data)
         if isinstance(msg, m.Welcome):
+            check_daemon_protocol(msg.protocol, "welcome")
             self.state = "open"
             self.welcome = msg
             self.session = msg.session

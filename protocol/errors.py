@@ -25,7 +25,9 @@ class ErrorCode(str, Enum):
     INVALID_CONFIG = "invalid_config"            # unknown setting or out-of-range value
     EMPTY_TEXT = "empty_text"                    # a non-append say with no speakable text
     TEXT_TOO_LONG = "text_too_long"              # over limits.max_text_chars / max_pending_chars
-    UNKNOWN_VOICE = "unknown_voice"
+    UNKNOWN_VOICE = "unknown_voice"              # a voice (or a part of a blend) that is not installed
+    INVALID_VOICE = "invalid_voice"              # a malformed blend id, or a blend mixing languages (§5)
+    FEATURE_UNAVAILABLE = "feature_unavailable"  # a feature whose model is missing (welcome.features), e.g. mic without VAD
     INVALID_STYLE = "invalid_style"
     DUPLICATE_UTTERANCE = "duplicate_utterance"  # a new say reuses a live utt id
     UNKNOWN_UTTERANCE = "unknown_utterance"      # append/cancel of an utt that is not open
@@ -38,6 +40,15 @@ class ErrorCode(str, Enum):
     PENDING_TEXT_FULL = "pending_text_full"      # a session's unspoken text over its limit (§8)
     UNAUTHORIZED = "unauthorized"                # hello.token missing or wrong (then close 1008, §12)
     INTERNAL = "internal"
+
+
+class WarningCode(str, Enum):
+    """Machine-readable ``warning.code`` values (PROTOCOL.md §5, "warning"); a warning never
+    stops the request."""
+
+    LANGUAGE_NOT_SUPPORTED = "language_not_supported"  # the text's language has no installed voice
+    TEXT_LANGUAGE_MISMATCH = "text_language_mismatch"  # the text does not look like the voice's language
+    TRANSCRIPT_NOT_USED = "transcript_not_used"        # a lipsync/bake transcript could not be aligned
 
 
 class ProtocolError(Exception):

@@ -40,7 +40,8 @@ def examples() -> dict[str, m._Msg]:
            "idle_motion": True, "seed": 0,
            "interruption": "interrupt", "min_interruption_ms": 400, "resume_false_interruption": False,
            "false_interruption_timeout_ms": 2000, "vad_threshold": 0.5, "vad_silence_ms": 500,
-           "lipsync_lookahead_ms": 200}
+           "lipsync_lookahead_ms": 200, "transcription": "auto", "transcription_language": "auto",
+           "transcription_hints": ["Aldric", "Thornwood"]}
     return {
         "hello": m.Hello(id="c1", audio=m.AudioFormat(sample_rate=48000), face=m.FaceFormat(fps=60), client="golden/1",
                          token="tXq3-9sVb2K8mP0wLz7YhA"),
@@ -60,9 +61,18 @@ def examples() -> dict[str, m._Msg]:
         "welcome": m.Welcome(reply_to="c1", session="s1", server="faceplex/0.1.0",
                              audio=m.AudioFormat(sample_rate=48000),
                              face=m.FaceFormatInfo(fps=60, channels=list(FRAME_CHANNELS)),
-                             voices=["en_US-joe-medium"], config=cfg,
+                             voices=["en_US-joe-medium", "ef_dora"], config=cfg,
                              limits=m.Limits(max_message_bytes=65536, max_text_chars=2000,
-                                             max_pending_chars=20000, max_queued_utterances=16)),
+                                             max_pending_chars=20000, max_queued_utterances=16),
+                             voice_catalog=[
+                                 m.VoiceInfo(id="en_US-joe-medium", language="en-US", gender="male", accent="American",
+                                             sample_rate=22050, engine="piper"),
+                                 m.VoiceInfo(id="ef_dora", language="es", gender="female", accent=None,
+                                             sample_rate=24000, engine="kokoro")],
+                             features=m.Features(
+                                 vad=m.VadFeature(available=True),
+                                 transcription=m.TranscriptionFeature(available=True, models=["tiny.en", "base"],
+                                                                      default="tiny.en", fallback="pocketsphinx"))),
         "configured": m.Configured(reply_to="c2", config={**cfg, "lead_ms": 200, "expressiveness": 1.5}),
         "audio": m.Audio(utt="u1", seq=7, sample=96000, pcm=pcm),
         "face": m.Face(utt="u1", seq=121, frame=121, sample=96800, values=face_values),
@@ -80,6 +90,17 @@ def examples() -> dict[str, m._Msg]:
         "interrupted": m.Interrupted(utt="u1", reply_to="c3", sample=168000, samples_sent=72000,
                                      samples_played=64800, words_spoken=["Hello", "there"],
                                      text_spoken="Hello there", partner_sample=150000),
+        "mic_end": m.MicEnd(id="c12"),
+        "partner_transcript": m.PartnerTranscript(
+            text="Where is the old mill?", start=150000, end=198000, language="en", confidence=_f32(0.875), final=True,
+            model="tiny.en", words=[m.TranscriptWord(text="Where", start=150000, end=158400),
+                                    m.TranscriptWord(text="is", start=158400, end=163200),
+                                    m.TranscriptWord(text="the", start=163200, end=168000),
+                                    m.TranscriptWord(text="old", start=168000, end=177600),
+                                    m.TranscriptWord(text="mill?", start=177600, end=198000)]),
+        "partner_transcript_interim": m.PartnerTranscript(
+            text="Where is the", start=150000, end=168000, language="en", confidence=_f32(0.5), final=False,
+            model="tiny.en", words=[]),
         "pong": m.Pong(reply_to="c6", client_time_us=1234567890123, server_time_us=987654321, sample=4410000, played=4402000),
     }
 

@@ -20,6 +20,14 @@ SUPPORTED_SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
 SUPPORTED_FPS = (30, 60)
 AUDIO_FORMAT = "pcm_s16le"
 
+#: The ``transcription`` setting (PROTOCOL.md §7): "auto" picks the best installed model
+#: (``welcome.features.transcription.default``, else the PocketSphinx fallback), "off" sends no
+#: ``partner_transcript``.
+TRANSCRIPTION_CHOICES = ("auto", "off", "tiny.en", "base", "pocketsphinx")
+#: ``transcription_hints``: at most this many strings, each at most MAX_HINT_CHARS characters.
+MAX_TRANSCRIPTION_HINTS = 64
+MAX_HINT_CHARS = 64
+
 
 class _Msg(BaseModel):
     # strict: a wrong field type is an error, never silently coerced ("5" is not 5).
@@ -152,6 +160,16 @@ class Mic(_Msg):
     pcm: bytes
 
 
+class MicEnd(_Msg):
+    """Push-to-talk released (PROTOCOL.md §11): the partner's turn ends now. The daemon ends the
+    speech it is hearing (``partner_speech_stopped`` if the partner was speaking) and sends the
+    final ``partner_transcript`` of that stretch. Accepted wherever ``mic`` is; harmless when the
+    partner was not speaking."""
+
+    type: Literal["mic_end"] = "mic_end"
+    id: Optional[str] = None
+
+
 class Lipsync(_Msg):
     """Speech FacePlex did not make (recorded dialogue, another TTS), to animate as utterance
     ``utt``: interleaved PCM16LE chunks at ``sample_rate`` Hz, ``channels`` channels, at any
@@ -168,16 +186,67 @@ class Lipsync(_Msg):
     final: bool = False
 
 
-ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping, Playback, Mic, Lipsync], Field(discriminator="type")]
+ClientMessage = Annotated[Union[Hello, Config, Say, Cancel, Ping, Playback, Mic, MicEnd, Lipsync],
+                          Field(discriminator="type")]
 CLIENT_TYPES: dict[str, type[_Msg]] = {
     "hello": Hello, "config": Config, "say": Say, "cancel": Cancel, "ping": Ping, "playback": Playback,
-    "mic": Mic, "lipsync": Lipsync,
+    "mic": Mic, "mic_end": MicEnd, "lipsync": Lipsync,
 }
 
 
 # ---------------------------------------------------------------- server -> client
+#: ``VoiceInfo.engine`` values.
+VOICE_ENGINES = ("piper", "kokoro")
+
+
+class VoiceInfo(_Msg):
+    """One installed voice (``welcome.voice_catalog``, PROTOCOL.md §5). ``language``: BCP-47
+    ("en-US", "es"); ``gender``: "female" | "male" | None; ``accent``: e.g. "American" |
+    "British" | None; ``sample_rate``: the voice's own rate in Hz (output is resampled to the
+    session's); ``engine``: one of :data:`VOICE_ENGINES`."""
+
+    id: str
+    language: str
+    gender: Optional[str] = None
+    accent: Optional[str] = None
+    sample_rate: int
+    engine: str
+
+
+class VadFeature(_Msg):
+    """Voice activity detection (``mic``): ``available`` False when its model is missing, with
+    ``reason`` saying what is missing and how to install it."""
+
+    available: bool
+    reason: Optional[str] = None
+
+
+class TranscriptionFeature(_Msg):
+    """Transcription of the partner's speech (``partner_transcript``): ``models`` installed
+    (e.g. "tiny.en", "base"), ``default``: what ``transcription: "auto"`` uses (None: none
+    installed), ``fallback``: "pocketsphinx" when it can stand in, else None."""
+
+    available: bool
+    models: list[str] = []
+    default: Optional[str] = None
+    fallback: Optional[str] = None
+
+
+class Features(_Msg):
+    """What this daemon can do with the models it found at start-up (``welcome.features``, and the
+    same object under ``"features"`` in the ready line, PROTOCOL.md §1). A request for a feature
+    that is not available gets error ``feature_unavailable``."""
+
+    vad: VadFeature
+    transcription: TranscriptionFeature
+
+
 class Welcome(_Msg):
-    """Answer to ``hello``: session id, negotiated formats, channel names, effective config."""
+    """Answer to ``hello``: session id, negotiated formats, channel names, effective config.
+
+    ``voice_catalog`` (details of every voice in ``voices``) and ``features`` were added within v1
+    (PROTOCOL.md §9): a daemon that does not fill them sends ``[]`` and nil.
+    """
 
     type: Literal["welcome"] = "welcome"
     reply_to: Optional[str] = None
@@ -189,6 +258,8 @@ class Welcome(_Msg):
     voices: list[str]
     config: dict[str, Any]
     limits: Limits
+    voice_catalog: list[VoiceInfo] = []
+    features: Optional[Features] = None
 
 
 class Configured(_Msg):
@@ -337,11 +408,37 @@ class Interrupted(_Msg):
     partner_sample: int
 
 
+class TranscriptWord(_Msg):
+    """One word of a transcript on ``[start, end)``, timeline samples."""
+
+    text: str
+    start: int
+    end: int
+
+
+class PartnerTranscript(_Msg):
+    """What the partner said (PROTOCOL.md §11): ``text`` spoken on ``[start, end)`` (timeline
+    samples, the unit and timeline of ``partner_speech_started/stopped.sample``), ``language``
+    (the code the model detected or was told, e.g. "en"), ``confidence`` 0-1, ``final`` False for
+    an interim result (superseded by later ones with the same ``start``), ``model`` the backend
+    ("tiny.en", "base", "pocketsphinx"), ``words`` when the model gives word timings."""
+
+    type: Literal["partner_transcript"] = "partner_transcript"
+    text: str
+    start: int
+    end: int
+    language: str
+    confidence: float
+    final: bool
+    model: str
+    words: list[TranscriptWord] = []
+
+
 SERVER_TYPES: dict[str, type[_Msg]] = {
     "welcome": Welcome, "configured": Configured, "audio": Audio, "face": Face, "mark": Mark,
     "utterance_started": UtteranceStarted, "utterance_finished": UtteranceFinished,
     "utterance_cancelled": UtteranceCancelled, "error": Error, "warning": Warning, "pong": Pong,
     "partner_speech_started": PartnerSpeechStarted, "partner_speech_stopped": PartnerSpeechStopped,
-    "interrupted": Interrupted,
+    "interrupted": Interrupted, "partner_transcript": PartnerTranscript,
 }
 ALL_TYPES: dict[str, type[_Msg]] = {**CLIENT_TYPES, **SERVER_TYPES}

@@ -181,7 +181,9 @@ def test_duplex_core_rules(build):
                  "interrupted_drops_unplayed_audio_at_once", "interrupted_drops_face_frames",
                  "interrupted_queued_cancelled_once", "partner_and_warning_events_at_once",
                  "reconnect_cancels_open_utterances", "disconnect_cancels_open_utterances", "hello_carries_token", "typed_config_in_table_order",
-                 "say_style_emotion_and_append"):
+                 "say_style_emotion_and_append", "welcome_protocol_2_refused_naming_both", "refused_session_sends_nothing",
+                 "welcome_voices_catalog_features_exposed", "older_v1_welcome_opens", "mic_end_after_the_last_mic",
+                 "partner_transcript_events_at_once"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}"
     assert proc.returncode == 0, proc.stdout
 
@@ -231,7 +233,8 @@ def test_daemon_launcher_start_restart_stop(build):
     cmd = [sys.executable, "-m", "faceplex.bridge.cli", "serve", "--port", "0", "--exit-on-stdin-eof"]
     proc = run_tool(build, "launcher_test", *cmd, timeout=180)
     res = check_lines(proc.stdout)
-    for name in ("ready_line_parse", "stderr_to_log_file", "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
+    for name in ("ready_line_parse", "stderr_to_log_file", "ready_line_protocol_2_refused", "incompatible_daemon_stopped",
+                 "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
     assert proc.returncode == 0
 

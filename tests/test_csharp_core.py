@@ -84,7 +84,11 @@ def test_golden_vectors_codec_and_timeline(exes):
                        + ["timeline: face is interpolated between the two frames around the sample",
                           "timeline: dropping an utterance silences its queued audio and frames at once",
                           "timeline: underrun plays silence, holds position, never repeats, then eases the face",
-                          "timeline: ReadAudio does not allocate"])
+                          "timeline: ReadAudio does not allocate",
+                          "version: a welcome of protocol 2 is refused, the event names 1 and 2",
+                          "version: a ready line of protocol 2 is refused by the launcher: logged, event, daemon stopped, no restart",
+                          "welcome: voices and voice_catalog and features are exposed; an older v1 welcome without them opens",
+                          "duplex: mic_end follows the mic in order; partner_transcript interim then final reach the game"])
     # Every message type of the Python protocol models (both directions) is known to the C# core,
     # so a type added to the protocol without a vector is caught too.
     known = set(next(ln for ln in res.stdout.splitlines() if ln.startswith("KNOWN_TYPES ")).split()[1:])

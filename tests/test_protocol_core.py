@@ -10,6 +10,7 @@ import pytest
 from faceplex.protocol import messages as m
 from faceplex.protocol.codec import decode_any, encode, unpack_map
 from faceplex.protocol.connection import ClientConnection, ServerConnection
+from faceplex.protocol.errors import ErrorCode, ProtocolError
 from faceplex.protocol.golden import VECTOR_DIR, examples, from_json_twin, render
 from faceplex.protocol.names import ARKIT_52, FRAME_CHANNELS, LIVE_LINK_CSV_ORDER, LIVE_LINK_UDP_ORDER
 
@@ -132,3 +133,57 @@ def test_client_connection_tracks_the_welcome():
     client.receive(encode(welcome))
     assert client.state == "open" and client.session == "s1" and client.sample_rate == 48000
     assert client.channels == FRAME_CHANNELS
+
+
+def _welcome_map(**changes) -> dict:
+    """The golden welcome as a plain map, with ``changes`` applied (None deletes a key)."""
+    raw = unpack_map(encode(examples()["welcome"]))
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key)
+        else:
+            raw[key] = value
+    return raw
+
+
+def test_welcome_of_an_older_v1_daemon_without_catalog_or_features_decodes():
+    msg = decode_any(msgpack.packb(_welcome_map(voice_catalog=None, features=None), use_bin_type=True))
+    assert isinstance(msg, m.Welcome) and msg.voices == ["en_US-joe-medium", "ef_dora"]
+    assert msg.voice_catalog == [] and msg.features is None
+
+
+def test_client_refuses_a_welcome_of_another_protocol_naming_both_versions():
+    conn = ClientConnection()
+    conn.hello()
+    with pytest.raises(ProtocolError) as err:
+        conn.receive(msgpack.packb(_welcome_map(protocol=2), use_bin_type=True))
+    assert err.value.code == ErrorCode.UNSUPPORTED_VERSION
+    assert "protocol 2" in err.value.message and "protocol 1" in err.value.message
+    assert conn.state != "open" and conn.welcome is None
+
+
+def test_mic_end_is_accepted_where_mic_is():
+    conn = ServerConnection()
+    assert conn.receive(encode(m.MicEnd(id="e1"))) is None
+    assert _error(conn).code == "hello_required"
+    conn.receive(encode(m.Hello(id="h")))
+    conn.accept(examples()["welcome"])
+    conn.data_to_send()
+    client = ClientConnection()
+    msg_id = client.mic_end()
+    got = conn.receive(client.data_to_send()[0])
+    assert isinstance(got, m.MicEnd) and got.id == msg_id and conn.data_to_send() == []
+
+
+def test_blend_ids_parse_and_normalise():
+    from faceplex.protocol.voices import parse_voice_id
+
+    assert parse_voice_id("en_US-joe-medium") == [("en_US-joe-medium", 1.0)]
+    assert parse_voice_id("af_bella*0.6+am_adam*0.4") == [("af_bella", 0.6), ("am_adam", 0.4)]
+    assert parse_voice_id("af_bella*3+am_adam*1") == [("af_bella", 0.75), ("am_adam", 0.25)]
+    assert parse_voice_id("af_bella*2") == [("af_bella", 1.0)]
+    for bad in ("", "af_bella*0.6+", "af_bella*0+am_adam*1", "af_bella*-1+am_adam*1", "af_bella+am_adam",
+                "af_bella*x", "*0.5+am_adam*0.5", "af_bella*nan+am_adam*1", "af_bella*1e3+am_adam*1", "af_bella* 0.5"):
+        with pytest.raises(ProtocolError) as err:
+            parse_voice_id(bad, reply_to="c1")
+        assert err.value.code == ErrorCode.INVALID_VOICE and err.value.reply_to == "c1", bad

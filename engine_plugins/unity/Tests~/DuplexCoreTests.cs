@@ -20,6 +20,7 @@ namespace FacePlex.Tests
             SessionTests(vectorsDir);
             UpstreamTests();
             HandshakeTimeoutTest();
+            VersionAndTranscriptTests(vectorsDir);
         }
 
         static short[] Ramp(int n, int from = 0) { var a = new short[n]; for (int i = 0; i < n; i++) a[i] = (short)(from + i); return a; }
@@ -291,5 +292,98 @@ namespace FacePlex.Tests
                 }
             });
         }
-    }
+    
+        /// <summary>The welcome vector as a raw map with <paramref name="edit"/> applied, re-encoded.</summary>
+        static byte[] RawWelcome(string vectorsDir, Action<MsgMap> edit)
+        {
+            var map = (MsgMap)new MsgPackReader(File.ReadAllBytes(Path.Combine(vectorsDir, "welcome.msgpack"))).ReadValue();
+            edit(map);
+            var w = new MsgPackWriter();
+            w.WriteValue(map);
+            return w.ToArray();
+        }
+
+        static void Remove(MsgMap map, string key)
+        {
+            int i = map.Keys.IndexOf(key);
+            map.Keys.RemoveAt(i); map.Values.RemoveAt(i);
+        }
+
+        static void VersionAndTranscriptTests(string vectorsDir)
+        {
+            T.Run("version: a welcome of protocol 2 is refused, the event names 1 and 2", () =>
+            {
+                var s = new ClientSession();
+                var seen = new List<IncompatibleDaemon>();
+                s.IncompatibleDaemon += seen.Add;
+                s.Hello();
+                var raw = RawWelcome(vectorsDir, m => m.Set("protocol", 2L));
+                var msg = s.Receive(raw, 0, raw.Length);
+                T.Check(msg is Welcome && ((Welcome)msg).Protocol == 2, "decoded");
+                T.Eq(SessionState.Incompatible, s.State, "not open");
+                T.Check(s.Welcome == null && s.Timeline == null, "no welcome kept, no timeline");
+                T.Check(seen.Count == 1 && seen[0].DaemonProtocol == 2 && seen[0].ClientProtocol == 1 && seen[0].Source == "welcome", "one event");
+                T.Check(seen[0].Message.Contains("protocol 2") && seen[0].Message.Contains("protocol 1"), "names both: " + seen[0].Message);
+                T.Check(s.SendMicEnd() == null, "nothing is sent on a refused session");
+            });
+            T.Run("version: a ready line of protocol 2 is refused by the launcher: logged, event, daemon stopped, no restart", () =>
+            {
+                // A stand-in daemon that prints a v2 ready line and would then run for a minute.
+                var script = Path.Combine(Path.GetTempPath(), "faceplex-v2-" + Guid.NewGuid().ToString("N") + ".sh");
+                File.WriteAllText(script, "echo '{\"event\": \"ready\", \"port\": 50231, \"pid\": 4242, \"protocol\": 2, \"token\": \"t\"}'\nexec sleep 60\n");
+                var launcher = new DaemonLauncher { FileName = "/bin/sh", Arguments = script, InitialBackoffMs = 10 };
+                var seen = new List<IncompatibleDaemon>();
+                var log = new List<string>();
+                launcher.IncompatibleDaemon += seen.Add;
+                launcher.Log += l => { lock (log) log.Add(l); };
+                try
+                {
+                    launcher.Start();
+                    T.Check(launcher.WaitReady(120000) == null, "never ready");
+                    launcher.Stop();
+                    T.Check(seen.Count == 1 && seen[0].DaemonProtocol == 2 && seen[0].ClientProtocol == 1 && seen[0].Source == "ready line", "one event");
+                    T.Check(launcher.Incompatible != null && launcher.Starts == 1 && launcher.Process == null, "stopped, not restarted");
+                    lock (log) T.Check(log.Any(l => l.Contains("protocol 2") && l.Contains("protocol 1")), "logged with both versions");
+                    T.Eq(2L, DaemonReady.Parse("{\"event\": \"ready\", \"port\": 1, \"protocol\": 2}", 1).Protocol, "parsed");
+                    T.Eq(0L, DaemonReady.Parse("{\"event\": \"ready\", \"port\": 1}", 1).Protocol, "absent = 0");
+                    T.Check(ProtocolCheck.Check(1, "ready line") == null && ProtocolCheck.Check(2, "welcome") != null, "check");
+                }
+                finally { launcher.Stop(); File.Delete(script); }
+            });
+            T.Run("welcome: voices and voice_catalog and features are exposed; an older v1 welcome without them opens", () =>
+            {
+                var s = Open(vectorsDir);
+                T.Check(s.Welcome.Voices.SequenceEqual(new[] { "en_US-joe-medium", "ef_dora" }), "voices");
+                var cat = s.Welcome.VoiceCatalog;
+                T.Check(cat.Length == 2 && cat[0].Id == "en_US-joe-medium" && cat[0].Gender == "male" && cat[0].SampleRate == 22050
+                        && cat[1].Language == "es" && cat[1].Accent == null && cat[1].Engine == "kokoro", "catalog");
+                var f = s.Welcome.Features;
+                T.Check(f != null && f.VadAvailable && f.VadReason == null && f.TranscriptionAvailable
+                        && f.TranscriptionModels.SequenceEqual(new[] { "tiny.en", "base" }) && f.TranscriptionDefault == "tiny.en"
+                        && f.TranscriptionFallback == "pocketsphinx", "features");
+                var old = new ClientSession();
+                old.Hello();
+                var raw = RawWelcome(vectorsDir, m => { Remove(m, "voice_catalog"); Remove(m, "features"); });
+                old.Receive(raw, 0, raw.Length);
+                T.Check(old.State == SessionState.Open && old.Welcome.VoiceCatalog.Length == 0 && old.Welcome.Features == null, "older welcome");
+            });
+            T.Run("duplex: mic_end follows the mic in order; partner_transcript interim then final reach the game", () =>
+            {
+                var s = Open(vectorsDir);
+                s.DataToSend();
+                var texts = new List<string>();
+                s.PartnerTranscriptReceived += t => texts.Add((t.Final ? "final " : "interim ") + t.Text + " " + t.Words.Length);
+                s.QueueMic(new Mic { SampleRate = 16000, Channels = 1, Pcm = Pcm(320, 7) });
+                var id = s.SendMicEnd();
+                var sent = s.DataToSend().Select(b => Codec.Decode(b)).ToList();
+                T.Check(sent.Count == 2 && sent[0] is Mic && sent[1] is MicEnd && ((MicEnd)sent[1]).Id == id && id != null, "mic, then mic_end");
+                foreach (var name in new[] { "partner_transcript_interim", "partner_transcript" })
+                {
+                    var b = File.ReadAllBytes(Path.Combine(vectorsDir, name + ".msgpack"));
+                    s.Receive(b, 0, b.Length);
+                }
+                T.Check(texts.SequenceEqual(new[] { "interim Where is the 0", "final Where is the old mill? 5" }), string.Join("|", texts));
+            });
+        }
+}
 }

@@ -380,6 +380,109 @@ void TypedConfigAndToken()
           "say_style_emotion_and_append");
 }
 
+
+WelcomeMsg CatalogWelcome(int64_t protocol)
+{
+    WelcomeMsg w;
+    w.Protocol = protocol;
+    w.Session = "s1";
+    w.Server = "test";
+    w.Channels = {"jawOpen", "headYaw"};
+    w.Voices = {"en_US-joe-medium", "ef_dora"};
+    VoiceInfo joe;
+    joe.Id = "en_US-joe-medium"; joe.Language = "en-US"; joe.Gender = "male"; joe.Accent = "American";
+    joe.SampleRate = 22050; joe.Engine = "piper";
+    VoiceInfo dora;
+    dora.Id = "ef_dora"; dora.Language = "es"; dora.Gender = "female"; dora.SampleRate = 24000; dora.Engine = "kokoro";
+    w.VoiceCatalog = {joe, dora};
+    Features f;
+    f.VadAvailable = true;
+    f.TranscriptionAvailable = true;
+    f.TranscriptionModels = {"tiny.en", "base"};
+    f.TranscriptionDefault = "tiny.en";
+    f.TranscriptionFallback = "pocketsphinx";
+    w.DaemonFeatures = f;
+    return w;
+}
+
+void IncompatibleWelcomeRefused()
+{
+    ClientSession s(NoPreRoll());
+    s.Hello();
+    s.TakeOutgoing();
+    Feed(s, CatalogWelcome(2));  // a raw welcome of a protocol 2 daemon
+    std::vector<TimelineEvent> ev = s.PollEvents(0);
+    const auto& info = s.IncompatibleDaemonInfo();
+    const bool named = !ev.empty() && ev[0].Text.find("protocol 2") != std::string::npos &&
+                       ev[0].Text.find("protocol 1") != std::string::npos;
+    Check(s.State() == SessionState::Incompatible && !s.Welcome() && info && info->DaemonProtocol == 2 &&
+              info->ClientProtocol == 1 && info->Source == "welcome" && ev.size() == 1 &&
+              ev[0].Kind == TimelineEventKind::IncompatibleDaemon && ev[0].Sample == 2 && ev[0].End == 1 && named,
+          "welcome_protocol_2_refused_naming_both", ev.empty() ? "no event" : ev[0].Text);
+    const std::string id = s.SendMicEnd();
+    Check(id.empty() && s.TakeOutgoing().empty(), "refused_session_sends_nothing");
+}
+
+void WelcomeCatalogAndFeatures()
+{
+    ClientSession s(NoPreRoll());
+    s.Hello();
+    Feed(s, CatalogWelcome(1));
+    const auto& w = s.Welcome();
+    Check(s.State() == SessionState::Open && w && w->Voices.size() == 2 && w->VoiceCatalog.size() == 2 &&
+              w->VoiceCatalog[0].Gender == std::optional<std::string>("male") && w->VoiceCatalog[1].Language == "es" &&
+              !w->VoiceCatalog[1].Accent && w->VoiceCatalog[1].SampleRate == 24000 && w->DaemonFeatures &&
+              w->DaemonFeatures->VadAvailable && w->DaemonFeatures->TranscriptionModels.size() == 2 &&
+              w->DaemonFeatures->TranscriptionFallback == std::optional<std::string>("pocketsphinx"),
+          "welcome_voices_catalog_features_exposed");
+    // An older v1 daemon's welcome has neither key: it opens with an empty catalogue and no features.
+    std::vector<uint8_t> bytes = Encode(CatalogWelcome(1));
+    MsgParseResult parsed = ParseMsgPack(bytes.data(), bytes.size());
+    MsgValue older = MsgValue::Map();
+    for (const auto& kv : parsed.value.Entries())
+        if (kv.first != "voice_catalog" && kv.first != "features") older.Set(kv.first, kv.second);
+    std::vector<uint8_t> raw;
+    MsgWriter(raw).Value(older);
+    ClientSession t(NoPreRoll());
+    t.Hello();
+    ReceiveResult r = t.Receive(raw.data(), raw.size());
+    Check(r.Ok && t.State() == SessionState::Open && t.Welcome()->VoiceCatalog.empty() && !t.Welcome()->DaemonFeatures,
+          "older_v1_welcome_opens", r.ErrorMessage);
+}
+
+void MicEndAndTranscripts()
+{
+    ClientSession s(NoPreRoll());
+    Open(s);
+    std::vector<int16_t> pcm(480, 7);  // 10 ms at 48 kHz: under one mic chunk, flushed by SendMicEnd
+    s.SendMic(pcm.data(), pcm.size(), 48000, 1);
+    const std::string id = s.SendMicEnd();
+    std::vector<Message> out = Decoded(s);
+    const MicMsg* mic = out.size() == 2 ? std::get_if<MicMsg>(&out[0]) : nullptr;
+    const MicEndMsg* end = out.size() == 2 ? std::get_if<MicEndMsg>(&out[1]) : nullptr;
+    Check(mic && mic->Pcm.size() == 960 && end && end->Id && *end->Id == id && !id.empty(), "mic_end_after_the_last_mic",
+          S(static_cast<int64_t>(out.size())));
+    PartnerTranscriptMsg interim;
+    interim.Text = "Where is the";
+    interim.Start = 150000;
+    interim.End = 168000;
+    interim.Language = "en";
+    interim.Confidence = 0.5;
+    interim.Model = "tiny.en";
+    Feed(s, interim);
+    PartnerTranscriptMsg fin = interim;
+    fin.Text = "Where is the old mill?";
+    fin.End = 198000;
+    fin.Final = true;
+    fin.Words = {{"Where", 150000, 158400}, {"is", 158400, 163200}};
+    Feed(s, fin);
+    std::vector<TimelineEvent> ev = s.PollEvents(0);  // nothing played: they fire at once
+    Check(ev.size() == 2 && ev[0].Kind == TimelineEventKind::PartnerTranscript && ev[0].Reason == "interim" &&
+              ev[0].Text == "Where is the" && ev[1].Kind == TimelineEventKind::PartnerTranscript &&
+              ev[1].Reason == "final" && ev[1].Text == "Where is the old mill?" && ev[1].Sample == 150000 &&
+              ev[1].End == 198000,
+          "partner_transcript_events_at_once", S(static_cast<int64_t>(ev.size())));
+}
 }  // namespace
 
 int main()
@@ -395,6 +498,9 @@ int main()
     PartnerAndWarningEvents();
     ReconnectEndsOpenUtterances();
     TypedConfigAndToken();
+    IncompatibleWelcomeRefused();
+    WelcomeCatalogAndFeatures();
+    MicEndAndTranscripts();
     std::printf("%s %d failures\n", failures ? "FAILED" : "ALL PASSED", failures);
     return failures ? 1 : 0;
 }

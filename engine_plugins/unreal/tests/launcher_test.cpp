@@ -84,6 +84,31 @@ int main(int argc, char** argv)
         std::remove(log.c_str());
         Report(child && text.find("daemon-said-this") != std::string::npos, "stderr_to_log_file", text);
     }
+    {
+        // A stand-in daemon whose ready line says protocol 2 (and that would then run for a minute): refused,
+        // stopped, never restarted, and the error names both versions (PROTOCOL.md §9).
+        DaemonLauncherOptions vo;
+        vo.Command = {"/bin/sh", "-c",
+                      R"(echo '{"event": "ready", "port": 50231, "pid": 4242, "protocol": 2, "token": "t"}'; exec sleep 60)"};
+        vo.RestartBackoffMinMs = 10;
+        DaemonLauncher v2(vo);
+        v2.Start(NowMs());
+        const int64_t pid = v2.ChildPid();
+        bool becameReady = false;
+        for (int64_t deadline = NowMs() + 120000; NowMs() < deadline && v2.State() == DaemonState::Starting;) {
+            becameReady |= v2.Tick(NowMs());
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        for (int i = 0; i < 100; ++i) becameReady |= v2.Tick(NowMs());  // no restart follows
+        const auto& info = v2.Incompatible();
+        const std::string msg = info ? info->Message : v2.LastError();
+        Report(!becameReady && v2.State() == DaemonState::Incompatible && v2.Restarts() == 0 && v2.ChildPid() == 0 &&
+                   info && info->DaemonProtocol == 2 && info->ClientProtocol == 1 && info->Source == "ready line" &&
+                   msg.find("protocol 2") != std::string::npos && msg.find("protocol 1") != std::string::npos,
+               "ready_line_protocol_2_refused", msg);
+        for (int i = 0; i < 200 && Alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        Report(!Alive(pid), "incompatible_daemon_stopped", std::to_string(pid));
+    }
     if (argc < 2) { std::fprintf(stderr, "usage: launcher_test CMD ARGS...\n"); return 2; }
 
     DaemonLauncherOptions o;

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace FacePlex.Core
 {
     /// <summary>Handshake state of a <see cref="ClientSession"/>.</summary>
-    public enum SessionState { Connecting, AwaitingWelcome, Open }
+    public enum SessionState { Connecting, AwaitingWelcome, Open, Incompatible }
 
     /// <summary>What the client knows of one of its utterances.</summary>
     public enum UtteranceState { Requested, Started, Finished, Cancelled, Interrupted }
@@ -41,6 +41,10 @@ namespace FacePlex.Core
         public string[] Channels { get; private set; }
         /// <summary>The session timeline, created at welcome (null before).</summary>
         public Timeline Timeline { get; private set; }
+        /// <summary>Set when the daemon's welcome named another protocol version (state <see cref="SessionState.Incompatible"/>).</summary>
+        public IncompatibleDaemon Incompatible { get; private set; }
+        /// <summary>The daemon's welcome names another protocol version: the session does not open (PROTOCOL.md §9).</summary>
+        public event Action<IncompatibleDaemon> IncompatibleDaemon;
 
         /// <summary>Creates a session in state <see cref="SessionState.Connecting"/>.</summary>
         public ClientSession() { State = SessionState.Connecting; Channels = new string[0]; }
@@ -176,6 +180,16 @@ namespace FacePlex.Core
                 {
                     case "welcome":
                         var w = (Welcome)msg;
+                        // PROTOCOL.md §9: a daemon of another protocol version is refused; the session never opens.
+                        var bad = ProtocolCheck.Check(w.Protocol, "welcome");
+                        if (bad != null)
+                        {
+                            State = SessionState.Incompatible;
+                            Incompatible = bad;
+                            var ih = IncompatibleDaemon;
+                            if (ih != null) _pending.Add(() => ih(bad));
+                            break;
+                        }
                         Welcome = w;
                         SampleRate = (int)w.Audio.SampleRate;
                         Fps = (int)w.Fps;

@@ -27,6 +27,26 @@ namespace FacePlex.Core
         /// <summary>A <c>warning</c>: the request went ahead, but the game should know (e.g. language_not_supported).</summary>
         public event Action<WarningMessage> WarningReceived;
 
+        /// <summary>What the partner said (<c>partner_transcript</c>): interim results (<see cref="PartnerTranscript.Final"/>
+        /// false) while they speak, then the final one after <c>partner_speech_stopped</c>.</summary>
+        public event Action<PartnerTranscript> PartnerTranscriptReceived;
+
+        /// <summary>
+        /// Queues <c>mic_end</c> (PROTOCOL.md §11): push-to-talk released, the partner's turn ends now; the daemon sends
+        /// <c>partner_speech_stopped</c> (if they were speaking) and the final transcript. Send the last <c>mic</c> chunk
+        /// first. Returns its id (null while the session is not open).
+        /// </summary>
+        public string SendMicEnd()
+        {
+            lock (_lock)
+            {
+                if (State != SessionState.Open) return null;
+                var id = NewId();
+                Queue(new MicEnd { Id = id });
+                return id;
+            }
+        }
+
         /// <summary>Queues one <c>mic</c> message (the network side of <see cref="MicStream"/> calls this).</summary>
         public void QueueMic(Mic mic)
         {
@@ -107,6 +127,10 @@ namespace FacePlex.Core
                 case "partner_speech_stopped":
                     var pe = PartnerStopped;
                     if (pe != null) _pending.Add(() => pe((PartnerSpeechStopped)msg));
+                    break;
+                case "partner_transcript":
+                    var th = PartnerTranscriptReceived;
+                    if (th != null) _pending.Add(() => th((PartnerTranscript)msg));
                     break;
                 case "warning":
                     var wh = WarningReceived;

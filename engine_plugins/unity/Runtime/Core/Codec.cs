@@ -36,9 +36,10 @@ namespace FacePlex.Core
         /// <summary>Every message type this core knows (both directions), PROTOCOL.md §4, §5 and §11.</summary>
         public static readonly string[] KnownTypes =
         {
-            "hello", "config", "say", "cancel", "ping", "playback", "mic", "lipsync",
+            "hello", "config", "say", "cancel", "ping", "playback", "mic", "mic_end", "lipsync",
             "welcome", "configured", "audio", "face", "mark", "utterance_started", "utterance_finished",
             "utterance_cancelled", "error", "warning", "pong", "partner_speech_started", "partner_speech_stopped", "interrupted",
+            "partner_transcript",
         };
 
         /// <summary>Creates an empty message object for a v1 type name (either direction), or null.</summary>
@@ -64,10 +65,12 @@ namespace FacePlex.Core
                 case "pong": return new Pong();
                 case "warning": return new WarningMessage();
                 case "mic": return new Mic();
+                case "mic_end": return new MicEnd();
                 case "lipsync": return new Lipsync();
                 case "partner_speech_started": return new PartnerSpeechStarted();
                 case "partner_speech_stopped": return new PartnerSpeechStopped();
                 case "interrupted": return new Interrupted();
+                case "partner_transcript": return new PartnerTranscript();
                 default: return null;
             }
         }

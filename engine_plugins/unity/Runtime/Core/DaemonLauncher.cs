@@ -19,6 +19,9 @@ namespace FacePlex.Core
         /// <summary>The daemon's per-launch secret (PROTOCOL.md §12) for <c>hello.token</c>, or null if it printed
         /// none. A secret: never log it (<see cref="ToString"/> leaves it out).</summary>
         public string Token;
+        /// <summary>The daemon's protocol version (the ready line's <c>protocol</c>; 0 if it names none: then only the
+        /// welcome is checked).</summary>
+        public long Protocol;
 
         /// <summary>Parses the first stdout line of <c>faceplex serve</c>.</summary>
         public static DaemonReady Parse(string line, int generation)
@@ -32,6 +35,8 @@ namespace FacePlex.Core
             r.Url = o.TryGetValue("url", out url) && url is string ? new Uri((string)url) : new Uri("ws://127.0.0.1:" + r.Port + "/");
             object token;
             if (o.TryGetValue("token", out token)) r.Token = token as string;
+            object protocol;
+            if (o.TryGetValue("protocol", out protocol) && protocol is long) r.Protocol = (long)protocol;
             return r;
         }
 
@@ -79,6 +84,12 @@ namespace FacePlex.Core
         public event Action<int> Exited;
         /// <summary>Daemon stderr lines and launcher notes.</summary>
         public event Action<string> Log;
+        /// <summary>Raised (supervisor thread) when the daemon's ready line names another protocol version: the
+        /// launcher logs the error (<see cref="Log"/>), stops that daemon and does not restart it (PROTOCOL.md §9).</summary>
+        public event Action<IncompatibleDaemon> IncompatibleDaemon;
+
+        /// <summary>Set once a daemon of another protocol version was refused (supervision has stopped).</summary>
+        public IncompatibleDaemon Incompatible { get; private set; }
 
         /// <summary>Number of daemon starts so far.</summary>
         public int Starts { get; private set; }
@@ -176,6 +187,21 @@ namespace FacePlex.Core
             {
                 Note("FacePlex: the daemon's first stdout line is not a ready line; killing it");
                 Kill(p);
+                return p;
+            }
+            // A ready line without "protocol" (every FacePlex daemon prints it; a stand-in may not) is left to the welcome's check.
+            var bad = ready.Protocol == 0 ? null : ProtocolCheck.Check(ready.Protocol, "ready line");
+            if (bad != null)
+            {
+                // Same executable, same version after a restart: stop supervising instead of looping, and end
+                // WaitReady at once (no hang).
+                Incompatible = bad;
+                Note(bad.Message);
+                _stopping = true;
+                _stopEvent.Set();
+                Kill(p);
+                var ih = IncompatibleDaemon;
+                if (ih != null) ih(bad);
                 return p;
             }
             lock (_lock) { _ready = ready; }

@@ -48,6 +48,22 @@ namespace FacePlex.Core
     }
 
     /// <summary>
+    /// <c>mic_end</c> (client → daemon, PROTOCOL.md §11): push-to-talk released; the partner's turn ends now
+    /// (<c>partner_speech_stopped</c> if they were speaking, then the final <c>partner_transcript</c>).
+    /// </summary>
+    public sealed class MicEnd : Message
+    {
+        private static readonly string[] F = { "id" };
+        /// <summary>Request id (errors carry it as reply_to), or null.</summary>
+        public string Id;
+
+        public override string Type { get { return "mic_end"; } }
+        internal override string[] Fields { get { return F; } }
+        internal override void WriteField(int i, MsgPackWriter w) { w.WriteString(Id); }
+        internal override void ReadField(int i, MsgPackReader r) { Id = r.ReadStringOrNull(); }
+    }
+
+    /// <summary>
     /// <c>lipsync</c> (client → daemon, PROTOCOL.md §11): speech FacePlex did not make (a recorded line,
     /// another TTS) to animate as utterance <see cref="Utt"/>, at any pace. The daemon sends it back as
     /// that utterance's <c>audio</c> (resampled to the session rate) with marks and face frames.
@@ -195,6 +211,109 @@ namespace FacePlex.Core
                 default: PartnerSample = r.ReadInt(); break;
             }
         }
+    }
+
+    /// <summary>One word of a <see cref="PartnerTranscript"/> on timeline samples [Start, End).</summary>
+    public sealed class TranscriptWord
+    {
+        /// <summary>The word as recognised.</summary>
+        public string Text;
+        /// <summary>Start on the timeline, samples.</summary>
+        public long Start;
+        /// <summary>End (exclusive) on the timeline, samples.</summary>
+        public long End;
+    }
+
+    /// <summary>
+    /// <c>partner_transcript</c> (daemon → client, PROTOCOL.md §11): what the partner (player) said on timeline
+    /// samples [<see cref="Start"/>, <see cref="End"/>) (the timeline and unit of <c>partner_speech_started/stopped</c>).
+    /// <see cref="Final"/> false: an interim result, superseded by later ones with the same <see cref="Start"/>.
+    /// </summary>
+    public sealed class PartnerTranscript : Message
+    {
+        private static readonly string[] F = { "text", "start", "end", "language", "confidence", "final", "model", "words" };
+        private static readonly int Req = Mask(F, "text", "start", "end", "language", "confidence", "final", "model");
+        /// <summary>What the partner said.</summary>
+        public string Text = "";
+        /// <summary>Start of the speech on the timeline, samples.</summary>
+        public long Start;
+        /// <summary>End (exclusive), samples.</summary>
+        public long End;
+        /// <summary>Language code the model detected or was told, e.g. "en".</summary>
+        public string Language = "";
+        /// <summary>0-1.</summary>
+        public float Confidence;
+        /// <summary>False for an interim result.</summary>
+        public bool Final;
+        /// <summary>The backend: "tiny.en", "base", "pocketsphinx".</summary>
+        public string Model = "";
+        /// <summary>Word timings when the model gives them, else empty.</summary>
+        public TranscriptWord[] Words = new TranscriptWord[0];
+
+        public override string Type { get { return "partner_transcript"; } }
+        internal override string[] Fields { get { return F; } }
+        internal override int RequiredMask { get { return Req; } }
+
+        internal override void WriteField(int i, MsgPackWriter w)
+        {
+            switch (i)
+            {
+                case 0: w.WriteString(Text); break;
+                case 1: w.WriteInt(Start); break;
+                case 2: w.WriteInt(End); break;
+                case 3: w.WriteString(Language); break;
+                case 4: w.WriteFloat(Confidence); break;
+                case 5: w.WriteBool(Final); break;
+                case 6: w.WriteString(Model); break;
+                default:
+                    w.WriteArrayHeader(Words.Length);
+                    foreach (var wd in Words)
+                    {
+                        w.WriteMapHeader(3);
+                        w.WriteString("text"); w.WriteString(wd.Text);
+                        w.WriteString("start"); w.WriteInt(wd.Start);
+                        w.WriteString("end"); w.WriteInt(wd.End);
+                    }
+                    break;
+            }
+        }
+
+        internal override void ReadField(int i, MsgPackReader r)
+        {
+            switch (i)
+            {
+                case 0: Text = r.ReadString(); break;
+                case 1: Start = r.ReadInt(); break;
+                case 2: End = r.ReadInt(); break;
+                case 3: Language = r.ReadString(); break;
+                case 4: Confidence = r.ReadFloat(); break;
+                case 5: Final = r.ReadBool(); break;
+                case 6: Model = r.ReadString(); break;
+                default:
+                    int n = r.ReadArrayHeader();
+                    Words = new TranscriptWord[n];
+                    for (int k = 0; k < n; k++)
+                    {
+                        var wd = new TranscriptWord();
+                        int m = r.ReadMapHeader();
+                        for (int j = 0; j < m; j++)
+                        {
+                            switch (r.ReadString())
+                            {
+                                case "text": wd.Text = r.ReadString(); break;
+                                case "start": wd.Start = r.ReadInt(); break;
+                                case "end": wd.End = r.ReadInt(); break;
+                                default: r.Skip(); break;
+                            }
+                        }
+                        if (wd.Text == null) throw new MsgPackException("words[" + k + "]: missing 'text'");
+                        Words[k] = wd;
+                    }
+                    break;
+            }
+        }
+
+        public override string ToString() { return "<partner_transcript " + (Final ? "final" : "interim") + " \"" + Text + "\">"; }
     }
 
     /// <summary>

@@ -61,7 +61,8 @@ namespace FacePlex.Core
         /// The returned task succeeds only with a welcome: it faults with <see cref="TimeoutException"/> when the
         /// connection or the handshake takes longer than <paramref name="timeoutMs"/> (a cancelled token makes
         /// ClientWebSocket end as Canceled, which callers checking only IsFaulted took for success), and with
-        /// <see cref="InvalidOperationException"/> when the daemon answers with an error (e.g. unauthorized).
+        /// <see cref="InvalidOperationException"/> when the daemon answers with an error (e.g. unauthorized) or its welcome
+        /// names another protocol version (the message names both; <see cref="IncompatibleDaemon"/> is raised first).
         /// </summary>
         /// <param name="sampleRate">Output rate in Hz (use the engine's mixer rate if supported).</param>
         /// <param name="fps">Face frames per second (30 or 60).</param>
@@ -102,6 +103,8 @@ namespace FacePlex.Core
                 var msg = Session.Receive(buf, 0, n);
                 var welcome = msg as Welcome;
                 if (welcome == null) throw new InvalidOperationException("handshake refused: " + msg);
+                // PROTOCOL.md §9: another protocol version: the session did not open (IncompatibleDaemon was raised).
+                if (Session.Incompatible != null) throw new InvalidOperationException(Session.Incompatible.Message);
                 var loop = buf;
                 _ = Task.Run(() => ReceiveLoop(loop));
                 _ = Task.Run(SendLoop);

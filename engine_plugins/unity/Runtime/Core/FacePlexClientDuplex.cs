@@ -9,6 +9,7 @@ namespace FacePlex.Core
     public sealed partial class FacePlexClient
     {
         private int _micPumpStarted;
+        private readonly object _micTake = new object();  // chunks are taken and queued in order by one side at a time
 
         /// <summary>The microphone ring: <see cref="SendMic(short[],int,int,int,int)"/> fills it on the capture
         /// thread; a network-side pump sends it as <c>mic</c> messages of <see cref="MicStream.MinChunkMs"/>-
@@ -62,7 +63,8 @@ namespace FacePlex.Core
                     lastBuffered = buffered;
                     bool any = false;
                     Mic chunk;
-                    while ((chunk = Mic.TakeChunk(flush: still >= 3)) != null) { Session.QueueMic(chunk); any = true; }
+                    lock (_micTake)
+                        while ((chunk = Mic.TakeChunk(flush: still >= 3)) != null) { Session.QueueMic(chunk); any = true; }
                     if (any) { Flush(); lastBuffered = Mic.BufferedSamples; }
                 }
             }
@@ -84,6 +86,29 @@ namespace FacePlex.Core
             Flush();
             return u;
         }
+
+        /// <summary>
+        /// Push-to-talk released (PROTOCOL.md §11 <c>mic_end</c>): sends what <see cref="Mic"/> still holds, then
+        /// <c>mic_end</c>; the daemon ends the partner's turn now and sends the final <see cref="PartnerTranscript"/>.
+        /// Returns the message id (null while the session is not open).
+        /// </summary>
+        public string SendMicEnd()
+        {
+            string id;
+            lock (_micTake)
+            {
+                Mic chunk;
+                while ((chunk = Mic.TakeChunk(flush: true)) != null) Session.QueueMic(chunk);
+                id = Session.SendMicEnd();
+            }
+            Flush();
+            return id;
+        }
+
+        /// <summary>What the partner said: interim results while they speak, then the final one. Network thread.</summary>
+        public event Action<PartnerTranscript> PartnerTranscript { add { Session.PartnerTranscriptReceived += value; } remove { Session.PartnerTranscriptReceived -= value; } }
+        /// <summary>The daemon's welcome names another protocol version; the connection is refused (the error names both). Network thread.</summary>
+        public event Action<IncompatibleDaemon> IncompatibleDaemon { add { Session.IncompatibleDaemon += value; } remove { Session.IncompatibleDaemon -= value; } }
 
         /// <summary>An utterance ended (finished, cancelled with a reason, or interrupted with what was heard). Network thread.</summary>
         public event Action<UtteranceEnd> UtteranceEnded { add { Session.UtteranceEnded += value; } remove { Session.UtteranceEnded -= value; } }

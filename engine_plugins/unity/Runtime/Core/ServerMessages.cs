@@ -1,9 +1,126 @@
 namespace FacePlex.Core
 {
-    /// <summary><c>welcome</c>: the session is open; negotiated formats, channel names, settings, limits.</summary>
+    /// <summary>One installed voice (<c>welcome.voice_catalog</c>, PROTOCOL.md §5).</summary>
+    public sealed class VoiceInfo
+    {
+        /// <summary>The voice id, as <c>say.voice</c> and the <c>voice</c> setting take it.</summary>
+        public string Id;
+        /// <summary>BCP-47 language, e.g. "en-US", "es".</summary>
+        public string Language;
+        /// <summary>"female", "male" or null.</summary>
+        public string Gender;
+        /// <summary>e.g. "American", "British", or null.</summary>
+        public string Accent;
+        /// <summary>The voice's own sample rate, Hz (the daemon resamples to the session rate).</summary>
+        public long SampleRate;
+        /// <summary>"piper" or "kokoro".</summary>
+        public string Engine;
+
+        internal void Write(MsgPackWriter w)
+        {
+            w.WriteMapHeader(6);
+            w.WriteString("id"); w.WriteString(Id);
+            w.WriteString("language"); w.WriteString(Language);
+            w.WriteString("gender"); w.WriteString(Gender);
+            w.WriteString("accent"); w.WriteString(Accent);
+            w.WriteString("sample_rate"); w.WriteInt(SampleRate);
+            w.WriteString("engine"); w.WriteString(Engine);
+        }
+
+        internal static VoiceInfo Read(MsgPackReader r)
+        {
+            var v = new VoiceInfo();
+            int n = r.ReadMapHeader();
+            for (int i = 0; i < n; i++)
+            {
+                switch (r.ReadString())
+                {
+                    case "id": v.Id = r.ReadString(); break;
+                    case "language": v.Language = r.ReadString(); break;
+                    case "gender": v.Gender = r.ReadStringOrNull(); break;
+                    case "accent": v.Accent = r.ReadStringOrNull(); break;
+                    case "sample_rate": v.SampleRate = r.ReadInt(); break;
+                    case "engine": v.Engine = r.ReadString(); break;
+                    default: r.Skip(); break;
+                }
+            }
+            if (v.Id == null) throw new MsgPackException("voice_catalog entry without 'id'");
+            return v;
+        }
+
+        /// <summary>Debug text.</summary>
+        public override string ToString() { return Id + " (" + Language + ", " + (Gender ?? "?") + ", " + Engine + ")"; }
+    }
+
+    /// <summary>
+    /// What the daemon can do with the models it found at start-up (<c>welcome.features</c>, the same object
+    /// as the ready line's <c>features</c>; PROTOCOL.md §5). A request for a missing feature gets error
+    /// <c>feature_unavailable</c>.
+    /// </summary>
+    public sealed class Features
+    {
+        /// <summary>Voice activity detection (needed by <c>mic</c>) is installed.</summary>
+        public bool VadAvailable;
+        /// <summary>Why VAD is missing and how to install it, or null.</summary>
+        public string VadReason;
+        /// <summary>The daemon can send <c>partner_transcript</c>.</summary>
+        public bool TranscriptionAvailable;
+        /// <summary>Installed transcription models, e.g. "tiny.en", "base".</summary>
+        public string[] TranscriptionModels = new string[0];
+        /// <summary>What the <c>transcription: "auto"</c> setting uses, or null.</summary>
+        public string TranscriptionDefault;
+        /// <summary>"pocketsphinx" when it stands in for a missing model, or null.</summary>
+        public string TranscriptionFallback;
+
+        internal void Write(MsgPackWriter w)
+        {
+            w.WriteMapHeader(2);
+            w.WriteString("vad");
+            w.WriteMapHeader(2);
+            w.WriteString("available"); w.WriteBool(VadAvailable);
+            w.WriteString("reason"); w.WriteString(VadReason);
+            w.WriteString("transcription");
+            w.WriteMapHeader(4);
+            w.WriteString("available"); w.WriteBool(TranscriptionAvailable);
+            w.WriteString("models"); FieldIO.WriteStrings(w, TranscriptionModels);
+            w.WriteString("default"); w.WriteString(TranscriptionDefault);
+            w.WriteString("fallback"); w.WriteString(TranscriptionFallback);
+        }
+
+        internal static Features Read(MsgPackReader r)
+        {
+            var f = new Features();
+            int n = r.ReadMapHeader();
+            for (int i = 0; i < n; i++)
+            {
+                string key = r.ReadString();
+                if (key != "vad" && key != "transcription") { r.Skip(); continue; }
+                int m = r.ReadMapHeader();
+                for (int k = 0; k < m; k++)
+                {
+                    string sub = r.ReadString();
+                    if (sub == "available") { bool a = r.ReadBool(); if (key == "vad") f.VadAvailable = a; else f.TranscriptionAvailable = a; }
+                    else if (key == "vad" && sub == "reason") f.VadReason = r.ReadStringOrNull();
+                    else if (key == "transcription" && sub == "models") f.TranscriptionModels = FieldIO.ReadStrings(r);
+                    else if (key == "transcription" && sub == "default") f.TranscriptionDefault = r.ReadStringOrNull();
+                    else if (key == "transcription" && sub == "fallback") f.TranscriptionFallback = r.ReadStringOrNull();
+                    else r.Skip();
+                }
+            }
+            return f;
+        }
+    }
+
+    /// <summary>
+    /// <c>welcome</c>: the session is open; negotiated formats, channel names, settings, limits, the voices
+    /// (<see cref="Voices"/> ids and <see cref="VoiceCatalog"/> details) and the daemon's <see cref="Features"/>.
+    /// A welcome whose <see cref="Protocol"/> is not <see cref="ProtocolCheck.ClientProtocol"/> does not open the
+    /// session (<see cref="ClientSession.IncompatibleDaemon"/>).
+    /// </summary>
     public sealed class Welcome : Message
     {
-        private static readonly string[] F = { "reply_to", "protocol", "session", "server", "audio", "face", "voices", "config", "limits" };
+        private static readonly string[] F = { "reply_to", "protocol", "session", "server", "audio", "face", "voices", "config", "limits",
+                                               "voice_catalog", "features" };
         private static readonly int Req = Mask(F, "session", "server", "audio", "face", "voices", "config", "limits");
         /// <summary>The hello's id, or null.</summary>
         public string ReplyTo;
@@ -25,6 +142,10 @@ namespace FacePlex.Core
         public MsgMap Config = new MsgMap();
         /// <summary>Daemon limits.</summary>
         public Limits Limits = new Limits();
+        /// <summary>Details of the installed voices (empty from a daemon older than the catalogue).</summary>
+        public VoiceInfo[] VoiceCatalog = new VoiceInfo[0];
+        /// <summary>What the daemon can do, or null from a daemon that does not say.</summary>
+        public Features Features;
 
         public override string Type { get { return "welcome"; } }
         internal override string[] Fields { get { return F; } }
@@ -46,7 +167,12 @@ namespace FacePlex.Core
                     break;
                 case 6: FieldIO.WriteStrings(w, Voices); break;
                 case 7: Settings.Write(w, Config); break;
-                default: Limits.Write(w); break;
+                case 8: Limits.Write(w); break;
+                case 9:
+                    w.WriteArrayHeader(VoiceCatalog.Length);
+                    foreach (var v in VoiceCatalog) v.Write(w);
+                    break;
+                default: if (Features == null) w.WriteNil(); else Features.Write(w); break;
             }
         }
 
@@ -73,7 +199,14 @@ namespace FacePlex.Core
                     break;
                 case 6: Voices = FieldIO.ReadStrings(r); break;
                 case 7: Config = FieldIO.ReadMap(r); break;
-                default: Limits = Limits.Read(r); break;
+                case 8: Limits = Limits.Read(r); break;
+                case 9:
+                    if (r.TryReadNil()) { VoiceCatalog = new VoiceInfo[0]; break; }
+                    int count = r.ReadArrayHeader();
+                    VoiceCatalog = new VoiceInfo[count];
+                    for (int k = 0; k < count; k++) VoiceCatalog[k] = VoiceInfo.Read(r);
+                    break;
+                default: Features = r.TryReadNil() ? null : Features.Read(r); break;
             }
         }
     }

@@ -50,6 +50,48 @@ namespace FacePlex.Core
     }
 
     /// <summary>
+    /// A daemon of another protocol version (PROTOCOL.md §9, "Version checks by clients"): found in its ready line
+    /// (<see cref="DaemonLauncher.IncompatibleDaemon"/>) or its <c>welcome</c> (<see cref="ClientSession.IncompatibleDaemon"/>).
+    /// The core does not go on with it: no session opens, no restart loop. <see cref="Message"/> names both versions.
+    /// </summary>
+    public sealed class IncompatibleDaemon
+    {
+        /// <summary>The daemon's protocol version (0 when its ready line names none).</summary>
+        public long DaemonProtocol;
+        /// <summary>This core's protocol version (<see cref="ProtocolCheck.ClientProtocol"/>).</summary>
+        public long ClientProtocol;
+        /// <summary>Where the version was read: "ready line" or "welcome".</summary>
+        public string Source;
+        /// <summary>The error to log, naming both versions.</summary>
+        public string Message;
+
+        /// <summary>Same as <see cref="Message"/>.</summary>
+        public override string ToString() { return Message; }
+    }
+
+    /// <summary>The protocol version check every client makes (PROTOCOL.md §9).</summary>
+    public static class ProtocolCheck
+    {
+        /// <summary>The protocol major version this core speaks (<c>hello.protocol</c>).</summary>
+        public const long ClientProtocol = 1;
+
+        /// <summary>Null when <paramref name="daemonProtocol"/> is this core's version, else what to report.</summary>
+        /// <param name="daemonProtocol">The daemon's <c>protocol</c> (0 = its ready line names none).</param>
+        /// <param name="source">"ready line" or "welcome".</param>
+        public static IncompatibleDaemon Check(long daemonProtocol, string source)
+        {
+            if (daemonProtocol == ClientProtocol) return null;
+            return new IncompatibleDaemon
+            {
+                DaemonProtocol = daemonProtocol, ClientProtocol = ClientProtocol, Source = source,
+                Message = "FacePlex: incompatible daemon: its " + source + " says protocol " +
+                          (daemonProtocol == 0 ? "(none)" : daemonProtocol.ToString()) + ", this plugin speaks protocol " + ClientProtocol +
+                          "; install the FacePlex daemon that matches this plugin version",
+            };
+        }
+    }
+
+    /// <summary>
     /// Word and phoneme marks waiting to be heard: the network thread adds them as they arrive (ahead of
     /// playback, by up to <c>lead_ms</c>); the main thread takes those whose start the listener has
     /// reached (<see cref="TakeDue"/>) and raises its word/viseme events then. Marks of a dropped utterance

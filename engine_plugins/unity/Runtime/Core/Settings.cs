@@ -8,7 +8,8 @@ namespace FacePlex.Core
     /// in milliseconds; seed), floats as float (speed, expressiveness, emotion_intensity 0-1,
     /// blink_rate_per_min per minute), voice and emotion as string, idle_motion as bool; full duplex: interruption as string, min_interruption_ms,
     /// false_interruption_timeout_ms, vad_silence_ms, lipsync_lookahead_ms as long, vad_threshold as
-    /// float, resume_false_interruption as bool.
+    /// float, resume_false_interruption as bool; transcription ("auto" "off" "tiny.en" "base" "pocketsphinx") and
+    /// transcription_language ("auto" or a language code) as string, transcription_hints as a list of strings.
     /// </summary>
     public static class Settings
     {
@@ -19,6 +20,7 @@ namespace FacePlex.Core
             "expressiveness", "emotion", "emotion_intensity", "blink_rate_per_min", "idle_motion", "seed",
             "interruption", "min_interruption_ms", "resume_false_interruption", "false_interruption_timeout_ms",
             "vad_threshold", "vad_silence_ms", "lipsync_lookahead_ms",
+            "transcription", "transcription_language", "transcription_hints",
         };
 
         /// <summary>Writes a settings map canonically: known keys in §7 order, then unknown keys as given.</summary>

@@ -43,6 +43,7 @@ void ClientSession::Disconnected()
     open_.clear();
     timeline_.Reset();
     welcome_.reset();
+    incompatible_.reset();
     state_ = SessionState::Idle;
 }
 
@@ -169,6 +170,16 @@ std::string ClientSession::Ping(int64_t clientTimeUs)
     return *m.Id;
 }
 
+std::string ClientSession::SendMicEnd()
+{
+    if (state_ != SessionState::Open) return std::string();
+    PumpMic(true);  // the end of what the partner said goes before mic_end
+    MicEndMsg m;
+    m.Id = NextId();
+    Queue(m);
+    return *m.Id;
+}
+
 void ClientSession::ReportPlayback(int64_t clientTimeUs)
 {
     if (state_ != SessionState::Open) return;
@@ -215,6 +226,19 @@ ReceiveResult ClientSession::Receive(const uint8_t* data, size_t size)
 void ClientSession::Apply(const Message& msg)
 {
     if (const auto* w = std::get_if<WelcomeMsg>(&msg)) {
+        if (auto bad = CheckDaemonProtocol(w->Protocol, "welcome")) {
+            // PROTOCOL.md §9: refuse a daemon of another protocol version; the session never opens.
+            state_ = SessionState::Incompatible;
+            incompatible_ = bad;
+            TimelineEvent ev;
+            ev.Kind = TimelineEventKind::IncompatibleDaemon;
+            ev.Sample = bad->DaemonProtocol;
+            ev.End = bad->ClientProtocol;
+            ev.Text = bad->Message;
+            ev.Reason = "incompatible_daemon";
+            sessionEvents_.push_back(std::move(ev));
+            return;
+        }
         welcome_ = *w;
         state_ = SessionState::Open;
         timeline_.Configure(w->Audio.SampleRate, w->Fps, w->Channels.size(), options_.Playback);
@@ -255,6 +279,8 @@ void ClientSession::Apply(const Message& msg)
         PushNow(TimelineEventKind::PartnerSpeechStarted, ps->Sample, ps->Sample, "", "");
     } else if (const auto* pe = std::get_if<PartnerSpeechStoppedMsg>(&msg)) {
         PushNow(TimelineEventKind::PartnerSpeechStopped, pe->Sample - pe->Samples, pe->Sample, "", "");
+    } else if (const auto* tr = std::get_if<PartnerTranscriptMsg>(&msg)) {
+        PushNow(TimelineEventKind::PartnerTranscript, tr->Start, tr->End, tr->Text, tr->Final ? "final" : "interim");
     } else if (const auto* wn = std::get_if<WarningMsg>(&msg)) {
         PushNow(TimelineEventKind::Warning, timeline_.PlaybackSample(), timeline_.PlaybackSample(), wn->Message,
                 wn->Code, wn->Utt.value_or(""));

@@ -13,7 +13,9 @@
 //   network side:  s.PumpMic(); then send TakeOutgoing()      (mic chunks of 20-100 ms)
 //   game thread:   s.GetTimeline().FaceAt(position, values, count); s.PollEvents(); s.ReportPlayback(nowUs);
 //
-// Full duplex (PROTOCOL.md §11): `partner_speech_started/stopped` and `warning` become events at
+// A welcome of another protocol version does not open the session: state Incompatible and an
+// IncompatibleDaemon event whose Text names both versions (log it; PROTOCOL.md §9).
+// Full duplex (PROTOCOL.md §11): `partner_speech_started/stopped`, `partner_transcript` and `warning` become events at
 // once; on `interrupted` the utterance's unplayed audio and frames are dropped at once and it ends
 // with an Interrupted event then an UtteranceCancelled (reason "interrupted"), both carrying
 // samples_played, words_spoken and text_spoken. A reconnect (Hello() again) ends every open
@@ -48,7 +50,9 @@ struct ClientSessionOptions {
     int64_t ReportIntervalUs = 100000;
 };
 
-enum class SessionState { Idle, AwaitingWelcome, Open };
+/** Incompatible: the daemon's welcome named another protocol version; the session does not open
+ *  (an IncompatibleDaemon event, IncompatibleDaemonInfo() names both versions; PROTOCOL.md §9). */
+enum class SessionState { Idle, AwaitingWelcome, Open, Incompatible };
 
 /** What Receive() decoded (Ok=false: bytes that are not v1; the session stays usable). */
 struct ReceiveResult {
@@ -98,6 +102,10 @@ public:
      *  Returns the number of messages queued. */
     size_t PumpMic(bool flush = false);
     const MicRing& Mic() const { return mic_; }
+    /** Push-to-talk released (PROTOCOL.md §11 `mic_end`): queues what the ring still holds as `mic`
+     *  (PumpMic(true)), then `mic_end`; the daemon ends the partner's turn now and sends the final
+     *  `partner_transcript`. Network side, like PumpMic. Returns its id (empty unless open). */
+    std::string SendMicEnd();
 
     /** Animate speech FacePlex did not make (a recorded line, another TTS): queue `lipsync`
      *  messages for `frames` frames of interleaved PCM16 at `sampleRate` Hz, split into messages
@@ -129,6 +137,8 @@ public:
     // ---------------------------------------------------------------- state
     SessionState State() const { return state_; }
     const std::optional<WelcomeMsg>& Welcome() const { return welcome_; }
+    /** Set when the daemon's welcome named another protocol version (state Incompatible). */
+    const std::optional<IncompatibleDaemon>& IncompatibleDaemonInfo() const { return incompatible_; }
     Timeline& GetTimeline() { return timeline_; }
     const Timeline& GetTimeline() const { return timeline_; }
     /** Utterances said and not yet fully played or cancelled. */
@@ -155,6 +165,7 @@ private:
     ClientSessionOptions options_;
     SessionState state_ = SessionState::Idle;
     std::optional<WelcomeMsg> welcome_;
+    std::optional<IncompatibleDaemon> incompatible_;
     Timeline timeline_;
     std::map<std::string, UttState> open_;
     std::vector<std::vector<uint8_t>> outgoing_;

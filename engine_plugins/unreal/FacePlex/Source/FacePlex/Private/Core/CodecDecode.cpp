@@ -46,6 +46,12 @@ public:
         if (!v || v->IsNil()) { out.reset(); return; }
         if (v->IsNumber()) out = v->AsNumber(); else Bad(key, "a number or nil");
     }
+    void Number(const char* key, double& out)
+    {
+        const MsgValue* v = Required(key);
+        if (!v) return;
+        if (v->IsNumber()) out = v->AsNumber(); else Bad(key, "a number");
+    }
     void Bool(const char* key, bool& out)
     {
         const MsgValue* v = map_.Find(key);
@@ -166,11 +172,80 @@ bool DecodeDuplex(const MsgValue& map, const std::string& type, Message& out, st
         f.Str("text_spoken", m.TextSpoken);
         f.Int("partner_sample", m.PartnerSample);
         out = std::move(m);
+    } else if (type == "mic_end") {
+        MicEndMsg m;
+        f.OptStr("id", m.Id);
+        out = std::move(m);
+    } else if (type == "partner_transcript") {
+        PartnerTranscriptMsg m;
+        f.Str("text", m.Text);
+        f.Int("start", m.Start);
+        f.Int("end", m.End);
+        f.Str("language", m.Language);
+        f.Number("confidence", m.Confidence);
+        if (!map.Find("final") && err.empty()) err = "final: field required";
+        f.Bool("final", m.Final);
+        f.Str("model", m.Model);
+        if (const MsgValue* words = map.Find("words"); words && !words->IsNil()) {
+            if (!words->IsArray()) { if (err.empty()) err = "words: must be an array of maps"; }
+            else {
+                for (size_t i = 0; i < words->Items().size() && err.empty(); ++i) {
+                    const MsgValue& item = words->Items()[i];
+                    if (!item.IsMap()) { err = "words: must be an array of maps"; break; }
+                    TranscriptWord wd;
+                    Fields wf(item, err, "words[" + std::to_string(i) + "].");
+                    wf.Str("text", wd.Text);
+                    wf.Int("start", wd.Start);
+                    wf.Int("end", wd.End);
+                    m.Words.push_back(std::move(wd));
+                }
+            }
+        }
+        out = std::move(m);
     } else {
         known = false;
         return false;
     }
     return err.empty();
+}
+
+/** welcome.voice_catalog and welcome.features (absent or nil: an older v1 daemon, PROTOCOL.md §9). */
+void ReadWelcomeAdditions(const MsgValue& map, WelcomeMsg& m, std::string& err)
+{
+    if (const MsgValue* cat = map.Find("voice_catalog"); cat && !cat->IsNil()) {
+        if (!cat->IsArray()) { if (err.empty()) err = "voice_catalog: must be an array of maps"; return; }
+        for (size_t i = 0; i < cat->Items().size() && err.empty(); ++i) {
+            const MsgValue& item = cat->Items()[i];
+            if (!item.IsMap()) { err = "voice_catalog: must be an array of maps"; return; }
+            VoiceInfo v;
+            Fields vf(item, err, "voice_catalog[" + std::to_string(i) + "].");
+            vf.Str("id", v.Id);
+            vf.Str("language", v.Language);
+            vf.OptStr("gender", v.Gender);
+            vf.OptStr("accent", v.Accent);
+            vf.Int("sample_rate", v.SampleRate);
+            vf.Str("engine", v.Engine);
+            m.VoiceCatalog.push_back(std::move(v));
+        }
+    }
+    const MsgValue* feat = map.Find("features");
+    if (!feat || feat->IsNil()) return;
+    if (!feat->IsMap()) { if (err.empty()) err = "features: must be a map or nil"; return; }
+    Features f;
+    Fields ff(*feat, err, "features.");
+    if (const MsgValue* vad = ff.Sub("vad", true)) {
+        Fields vf(*vad, err, "features.vad.");
+        vf.Bool("available", f.VadAvailable);
+        vf.OptStr("reason", f.VadReason);
+    }
+    if (const MsgValue* tr = ff.Sub("transcription", true)) {
+        Fields tf(*tr, err, "features.transcription.");
+        tf.Bool("available", f.TranscriptionAvailable);
+        if (tr->Find("models")) tf.StrList("models", f.TranscriptionModels);
+        tf.OptStr("default", f.TranscriptionDefault);
+        tf.OptStr("fallback", f.TranscriptionFallback);
+    }
+    m.DaemonFeatures = std::move(f);
 }
 
 bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, std::string& err, bool& known)
@@ -245,6 +320,7 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
         f.StrList("voices", m.Voices);
         f.MapValue("config", m.Config, true);
         f.MapValue("limits", m.Limits, true);
+        ReadWelcomeAdditions(map, m, err);
         out = std::move(m);
     } else if (type == "configured") {
         ConfiguredMsg m;
@@ -328,7 +404,7 @@ bool DecodeFields(const MsgValue& map, const std::string& type, Message& out, st
 bool IsClientType(const std::string& t)
 {
     return t == "hello" || t == "config" || t == "say" || t == "cancel" || t == "ping" || t == "playback" ||
-           t == "mic" || t == "lipsync";
+           t == "mic" || t == "mic_end" || t == "lipsync";
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ void EncodeInto(Enc& e, const PlaybackMsg& m)
 }
 void EncodeInto(Enc& e, const WelcomeMsg& m)
 {
-    e.Begin("welcome", 9);
+    e.Begin("welcome", 11);
     e.OptStr("reply_to", m.ReplyTo);
     e.Int("protocol", m.Protocol);
     e.Str("session", m.Session);
@@ -105,6 +105,31 @@ void EncodeInto(Enc& e, const WelcomeMsg& m)
     e.StrList("voices", m.Voices);
     e.Value("config", m.Config.IsMap() ? m.Config : MsgValue::Map());
     e.Value("limits", m.Limits.IsMap() ? m.Limits : MsgValue::Map());
+    e.w.Key("voice_catalog");
+    e.w.ArrayHeader(static_cast<uint32_t>(m.VoiceCatalog.size()));
+    for (const VoiceInfo& v : m.VoiceCatalog) {
+        e.w.MapHeader(6);
+        e.Str("id", v.Id);
+        e.Str("language", v.Language);
+        e.OptStr("gender", v.Gender);
+        e.OptStr("accent", v.Accent);
+        e.Int("sample_rate", v.SampleRate);
+        e.Str("engine", v.Engine);
+    }
+    e.w.Key("features");
+    if (!m.DaemonFeatures) { e.w.Nil(); return; }
+    const Features& f = *m.DaemonFeatures;
+    e.w.MapHeader(2);
+    e.w.Key("vad");
+    e.w.MapHeader(2);
+    e.Bool("available", f.VadAvailable);
+    e.OptStr("reason", f.VadReason);
+    e.w.Key("transcription");
+    e.w.MapHeader(4);
+    e.Bool("available", f.TranscriptionAvailable);
+    e.StrList("models", f.TranscriptionModels);
+    e.OptStr("default", f.TranscriptionDefault);
+    e.OptStr("fallback", f.TranscriptionFallback);
 }
 void EncodeInto(Enc& e, const ConfiguredMsg& m) { e.Begin("configured", 2); e.OptStr("reply_to", m.ReplyTo); e.Value("config", m.Config.IsMap() ? m.Config : MsgValue::Map()); }
 void EncodeInto(Enc& e, const AudioMsg& m)
@@ -225,6 +250,26 @@ void EncodeInto(Enc& e, const InterruptedMsg& m)
     e.Str("text_spoken", m.TextSpoken);
     e.Int("partner_sample", m.PartnerSample);
 }
+void EncodeInto(Enc& e, const MicEndMsg& m) { e.Begin("mic_end", 1); e.OptStr("id", m.Id); }
+void EncodeInto(Enc& e, const PartnerTranscriptMsg& m)
+{
+    e.Begin("partner_transcript", 8);
+    e.Str("text", m.Text);
+    e.Int("start", m.Start);
+    e.Int("end", m.End);
+    e.Str("language", m.Language);
+    e.w.Key("confidence"); e.w.Float(static_cast<float>(m.Confidence));
+    e.Bool("final", m.Final);
+    e.Str("model", m.Model);
+    e.w.Key("words");
+    e.w.ArrayHeader(static_cast<uint32_t>(m.Words.size()));
+    for (const TranscriptWord& wd : m.Words) {
+        e.w.MapHeader(3);
+        e.Str("text", wd.Text);
+        e.Int("start", wd.Start);
+        e.Int("end", wd.End);
+    }
+}
 
 
 template <class V, size_t... I>
@@ -260,6 +305,8 @@ const char* TypeName(const Message& msg)
         [](const PartnerSpeechStartedMsg&) { return "partner_speech_started"; },
         [](const PartnerSpeechStoppedMsg&) { return "partner_speech_stopped"; },
         [](const InterruptedMsg&) { return "interrupted"; },
+        [](const MicEndMsg&) { return "mic_end"; },
+        [](const PartnerTranscriptMsg&) { return "partner_transcript"; },
     }, msg);
 }
 

@@ -55,6 +55,7 @@ bool ParseReadyLine(const std::string& line, DaemonReady& out)
     if (JsonField(line, "url", v, isString) && isString) out.Url = v;
     else out.Url = "ws://127.0.0.1:" + std::to_string(out.Port) + "/";
     out.Token = JsonField(line, "token", v, isString) && isString ? v : std::string();
+    out.Protocol = JsonField(line, "protocol", v, isString) && !isString ? std::strtoll(v.c_str(), nullptr, 10) : 0;
     return true;
 }
 
@@ -64,6 +65,7 @@ DaemonLauncher::~DaemonLauncher() { Stop(); }
 
 bool DaemonLauncher::Start(int64_t nowMs)
 {
+    incompatible_.reset();
     backoffMs_ = 0;
     restarts_ = 0;
     return Spawn(nowMs);
@@ -96,6 +98,7 @@ bool DaemonLauncher::Tick(int64_t nowMs)
 {
     switch (state_) {
         case DaemonState::Stopped:
+        case DaemonState::Incompatible:
             return false;
         case DaemonState::WaitingToRestart:
             if (nowMs >= nextRestartMs_) {
@@ -108,6 +111,17 @@ bool DaemonLauncher::Tick(int64_t nowMs)
             while (child_->TryReadLine(line)) {
                 DaemonReady ready;
                 if (ParseReadyLine(line, ready)) {
+                    // A ready line without "protocol" (every FacePlex daemon prints it; a stand-in may not) is left to the welcome's check.
+                    auto bad = ready.Protocol == 0 ? std::nullopt : CheckDaemonProtocol(ready.Protocol, "ready line");
+                    if (bad) {
+                        // The same executable would print the same version again: stop, never restart.
+                        incompatible_ = bad;
+                        lastError_ = bad->Message;
+                        child_->Stop(0);
+                        child_.reset();
+                        state_ = DaemonState::Incompatible;
+                        return false;
+                    }
                     ready_ = ready;
                     state_ = DaemonState::Running;
                     return true;

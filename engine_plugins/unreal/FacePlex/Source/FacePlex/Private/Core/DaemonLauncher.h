@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "Messages.h"
 #include "Process.h"
 
 namespace FacePlexCore {
@@ -20,6 +21,9 @@ struct DaemonReady {
     /** The per-launch secret (TEAM contract 2 / PROTOCOL.md §12): send it as hello.token
      *  (ClientSessionOptions::Token). Empty from a daemon that prints none. Never log it. */
     std::string Token;
+    /** The ready line's "protocol" (0 if it names none: then only the welcome is checked);
+     *  checked against kProtocolVersion. */
+    int64_t Protocol = 0;
 };
 
 /** Parse the ready line (a flat JSON object); false unless it has "event": "ready" and a port. */
@@ -39,7 +43,9 @@ struct DaemonLauncherOptions {
     std::string StderrPath;
 };
 
-enum class DaemonState { Stopped, Starting, Running, WaitingToRestart };
+/** Incompatible: its ready line named another protocol version; the daemon was stopped and is not
+ *  restarted (Incompatible() says both versions: log it; PROTOCOL.md §9). */
+enum class DaemonState { Stopped, Starting, Running, WaitingToRestart, Incompatible };
 
 class DaemonLauncher {
 public:
@@ -62,6 +68,8 @@ public:
     int64_t NextRestartMs() const { return nextRestartMs_; }
     int64_t ChildPid() const { return child_ ? child_->Pid() : 0; }
     const std::string& LastError() const { return lastError_; }
+    /** Set when a daemon of another protocol version was refused (state Incompatible). */
+    const std::optional<IncompatibleDaemon>& Incompatible() const { return incompatible_; }
 
 private:
     bool Spawn(int64_t nowMs);
@@ -76,6 +84,7 @@ private:
     int64_t backoffMs_ = 0;
     int restarts_ = 0;
     std::string lastError_;
+    std::optional<IncompatibleDaemon> incompatible_;
 };
 
 }  // namespace FacePlexCore

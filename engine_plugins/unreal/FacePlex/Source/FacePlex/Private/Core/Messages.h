@@ -81,6 +81,27 @@ struct PlaybackMsg {
 };
 
 // ------------------------------------------------------------------ daemon -> client
+/** One installed voice (welcome.voice_catalog, PROTOCOL.md §5). */
+struct VoiceInfo {
+    std::string Id;                     // as say.voice and the `voice` setting take it
+    std::string Language;               // BCP-47: "en-US", "es"
+    std::optional<std::string> Gender;  // "female" | "male" | nullopt
+    std::optional<std::string> Accent;  // "American" | "British" | ... | nullopt
+    int64_t SampleRate = 0;             // the voice's own rate, Hz (the daemon resamples)
+    std::string Engine;                 // "piper" | "kokoro"
+};
+
+/** What the daemon can do with the models it found (welcome.features; the ready line's "features").
+ *  A request for a missing feature gets error `feature_unavailable`. */
+struct Features {
+    bool VadAvailable = false;                       // `mic` needs it
+    std::optional<std::string> VadReason;            // what is missing and how to install it
+    bool TranscriptionAvailable = false;             // `partner_transcript` can be sent
+    std::vector<std::string> TranscriptionModels;    // "tiny.en", "base"
+    std::optional<std::string> TranscriptionDefault; // what transcription "auto" uses
+    std::optional<std::string> TranscriptionFallback;  // "pocketsphinx" or nullopt
+};
+
 struct WelcomeMsg {
     std::optional<std::string> ReplyTo;
     int64_t Protocol = kProtocolVersion;
@@ -95,6 +116,10 @@ struct WelcomeMsg {
      *  (the daemon adds keys over time). Read e.g. Limits.Find("max_message_bytes"). */
     MsgValue Config = MsgValue::Map();
     MsgValue Limits = MsgValue::Map();
+    /** Details of every voice (empty from a daemon older than the catalogue, PROTOCOL.md §9). */
+    std::vector<VoiceInfo> VoiceCatalog;
+    /** nullopt from a daemon that does not say. */
+    std::optional<Features> DaemonFeatures;
 };
 
 struct ConfiguredMsg {
@@ -225,11 +250,63 @@ struct InterruptedMsg {
     int64_t PartnerSample = 0;
 };
 
+/** Push-to-talk released: the partner's turn ends now (partner_speech_stopped if speaking, then
+ *  the final partner_transcript). */
+struct MicEndMsg {
+    std::optional<std::string> Id;
+};
+
+/** One word of a transcript on timeline samples [Start, End). */
+struct TranscriptWord {
+    std::string Text;
+    int64_t Start = 0;
+    int64_t End = 0;
+};
+
+/** What the partner said on timeline samples [Start, End) (the timeline and unit of
+ *  partner_speech_started/stopped). `Final` false: interim, superseded by later ones with the same
+ *  `Start`. `Confidence` 0..1; `Model`: "tiny.en" | "base" | "pocketsphinx". */
+struct PartnerTranscriptMsg {
+    std::string Text;
+    int64_t Start = 0;
+    int64_t End = 0;
+    std::string Language;
+    double Confidence = 0.0;
+    bool Final = false;
+    std::string Model;
+    std::vector<TranscriptWord> Words;
+};
+
 using Message = std::variant<HelloMsg, ConfigMsg, SayMsg, CancelMsg, PingMsg, PlaybackMsg, MicMsg, LipsyncMsg,
                              WelcomeMsg, ConfiguredMsg, AudioMsg, FaceMsg, MarkMsg,
                              UtteranceStartedMsg, UtteranceFinishedMsg, UtteranceCancelledMsg,
                              ErrorMsg, WarningMsg, PongMsg,
-                             PartnerSpeechStartedMsg, PartnerSpeechStoppedMsg, InterruptedMsg>;
+                             PartnerSpeechStartedMsg, PartnerSpeechStoppedMsg, InterruptedMsg,
+                             MicEndMsg, PartnerTranscriptMsg>;
+
+// ------------------------------------------------------------------ version checks (PROTOCOL.md §9)
+/** A daemon of another protocol version, found in its ready line or its welcome. The core does not
+ *  go on with it (no session opens, the launcher does not restart it); log `Message`. */
+struct IncompatibleDaemon {
+    int64_t DaemonProtocol = 0;  // 0: its ready line names none
+    int64_t ClientProtocol = kProtocolVersion;
+    std::string Source;          // "ready line" | "welcome"
+    std::string Message;         // names both versions
+};
+
+/** nullopt when `daemonProtocol` is this core's version, else what to report. */
+inline std::optional<IncompatibleDaemon> CheckDaemonProtocol(int64_t daemonProtocol, const std::string& source)
+{
+    if (daemonProtocol == kProtocolVersion) return std::nullopt;
+    IncompatibleDaemon r;
+    r.DaemonProtocol = daemonProtocol;
+    r.Source = source;
+    r.Message = "FacePlex: incompatible daemon: its " + source + " says protocol " +
+                (daemonProtocol == 0 ? std::string("(none)") : std::to_string(daemonProtocol)) +
+                ", this plugin speaks protocol " + std::to_string(kProtocolVersion) +
+                "; install the FacePlex daemon that matches this plugin version";
+    return r;
+}
 
 /** Every wire `type` this core knows, client and daemon messages (for the vector coverage test). */
 const std::vector<const char*>& KnownTypes();

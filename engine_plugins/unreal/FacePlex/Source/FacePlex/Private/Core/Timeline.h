@@ -44,7 +44,11 @@ struct TimelineOptions {
 enum class TimelineEventKind {
     UtteranceStarted, UtteranceFinished, UtteranceCancelled, Word, Phoneme,
     // Fired at once (not when played): the partner's voice activity, barge-in, daemon warnings.
-    PartnerSpeechStarted, PartnerSpeechStopped, Interrupted, Warning
+    PartnerSpeechStarted, PartnerSpeechStopped, Interrupted, Warning,
+    // PartnerTranscript: Text = what the partner said, [Sample, End) its span, Reason "final" | "interim".
+    // IncompatibleDaemon: the welcome names another protocol version; Text = the error (names both),
+    // Sample = the daemon's protocol, End = this core's (PROTOCOL.md §9).
+    PartnerTranscript, IncompatibleDaemon
 };
 
 /** Kinds that PollEvents() returns as soon as they are pushed, in arrival order. */
@@ -52,7 +56,8 @@ inline bool FiresAtOnce(TimelineEventKind k)
 {
     return k == TimelineEventKind::UtteranceCancelled || k == TimelineEventKind::PartnerSpeechStarted ||
            k == TimelineEventKind::PartnerSpeechStopped || k == TimelineEventKind::Interrupted ||
-           k == TimelineEventKind::Warning;
+           k == TimelineEventKind::Warning || k == TimelineEventKind::PartnerTranscript ||
+           k == TimelineEventKind::IncompatibleDaemon;
 }
 
 /** Something that happens at a timeline position; returned by PollEvents() once played
