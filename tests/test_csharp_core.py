@@ -30,7 +30,7 @@ UNITY = ROOT / "engine_plugins" / "unity"
 VECTORS = ROOT / "protocol" / "vectors"
 PROGRAMS = ("CoreTests", "LiveDaemonTest", "LiveDuplexTest", "LauncherTest", "CrossLangDump")
 #: Test sources compiled into a program besides its own NAME.cs.
-EXTRA_SOURCES = {"CoreTests": ("DuplexCoreTests.cs",)}
+EXTRA_SOURCES = {"CoreTests": ("DuplexCoreTests.cs", "GameCoreTests.cs")}
 
 # CI (.ci/run) installs mono, so there a missing compiler is a failure, not a skip.
 pytestmark = pytest.mark.skipif((shutil.which("mcs") is None or shutil.which("mono") is None) and not os.environ.get("CI"),
@@ -74,6 +74,28 @@ def _assert_all_passed(res: subprocess.CompletedProcess, required: list[str]) ->
         assert name in passed, f"missing PASS {name!r}"
 
 
+#: Issue 21's engine-free behaviours (Tests~/GameCoreTests.cs).
+GAME_CORE_CHECKS = [
+    "spatial: ModulateAudio multiplies each channel's gain by the voice (panning kept)",
+    "spatial: ModulateAudio clears the constant clip where the timeline is silent",
+    "pause: holds position and face, resumes at the same sample in order with no jump, lag dropped at the next idle",
+    "pause: control: the same backlog without a pause (a stalled audio thread) jumps to live",
+    "pause: longer than the ring: overflowing is reported; giving up the place resumes at live",
+    "heard clock: behind the read position by the output latency, never backwards across a pause",
+    "face gate: off-screen skips, far applies every Nth frame, and the face keeps its place",
+    "mic watch: no device waits; plugged in starts; a failed start retries with back-off",
+    "mic watch: unplugged while recording stops; plugged back resumes at once",
+    "mic watch: a recording that stops or stalls is restarted; permission is asked once",
+    "head pose: default axes: +yaw turns left, +pitch looks down, roll applied first",
+    "head pose: axis remap (a +Z-up rig turns about Z)",
+    "head pose: additive on a bone no clip writes does not accumulate (cached base pose)",
+    "head pose: additive on an animated bone follows the animation",
+    "say before connect: queued in order, a cancelled one is not sent, sent once the session opens",
+    "lifetime: a client closed mid-connect ends the connect (ObjectDisposedException) and aborts the socket the daemon opens later",
+    "lifetime: Dispose of an open client returns before the close; queued messages and the close frame follow",
+]
+
+
 def test_golden_vectors_codec_and_timeline(exes):
     res = _run(exes["CoreTests"], str(VECTORS))
     names = sorted(p.stem for p in VECTORS.glob("*.msgpack"))
@@ -88,7 +110,8 @@ def test_golden_vectors_codec_and_timeline(exes):
                           "version: a welcome of protocol 2 is refused, the event names 1 and 2",
                           "version: a ready line of protocol 2 is refused by the launcher: logged, event, daemon stopped, no restart",
                           "welcome: voices and voice_catalog and features are exposed; an older v1 welcome without them opens",
-                          "duplex: mic_end follows the mic in order; partner_transcript interim then final reach the game"])
+                          "duplex: mic_end follows the mic in order; partner_transcript interim then final reach the game"]
+                       + GAME_CORE_CHECKS)
     # Every message type of the Python protocol models (both directions) is known to the C# core,
     # so a type added to the protocol without a vector is caught too.
     known = set(next(ln for ln in res.stdout.splitlines() if ln.startswith("KNOWN_TYPES ")).split()[1:])

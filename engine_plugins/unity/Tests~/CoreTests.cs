@@ -30,6 +30,7 @@ namespace FacePlex.Tests
             CodecTests();
             TimelineTests();
             DuplexCoreTests.Run(dir);
+            GameCoreTests.Run(dir);
             return T.Summary();
         }
 

@@ -19,8 +19,19 @@ namespace FacePlex.Core
         private readonly ClientWebSocket _ws = new ClientWebSocket();
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
         private readonly SemaphoreSlim _sendSignal = new SemaphoreSlim(0);
-        private int _closed;
+        private int _closed, _closeRequested, _loopsStarted;
+        private readonly TaskCompletionSource<bool> _finished = new TaskCompletionSource<bool>();
+        private Task _connect;                                // ClientWebSocket.ConnectAsync, which may outlive the handshake
+        private Task _connecting = Task.FromResult(true);    // its continuation
         private string _lastReportedUtt;
+
+        /// <summary>Most time a <see cref="Close"/> may take to flush and close cleanly before the socket is
+        /// aborted, milliseconds. The caller never waits for it (see <see cref="Closed"/>).</summary>
+        public int CloseTimeoutMs = 3000;
+
+        /// <summary>Completes when the connection has ended (closed, failed, or aborted) and the loops stopped;
+        /// after <see cref="Dispose"/>, the socket is released once it completes.</summary>
+        public Task Closed { get { return _finished.Task; } }
 
         /// <summary>The sans-I/O session (state, utterances, timeline).</summary>
         public readonly ClientSession Session = new ClientSession();
@@ -76,7 +87,11 @@ namespace FacePlex.Core
             try { return await Handshake(url, sampleRate, fps, preRollSeconds, clientName, timeoutMs, token, timedOut).ConfigureAwait(false); }
             catch (Exception e)
             {
+                bool closedByUs = Volatile.Read(ref _closeRequested) != 0 || Volatile.Read(ref _closed) != 0;
                 Finish(null);
+                AbortWhenConnected();
+                if (closedByUs && !timedOut[0])
+                    throw new ObjectDisposedException("FacePlexClient", "FacePlex: the client was closed while connecting to " + url);
                 if (timedOut[0] || e is OperationCanceledException)
                     throw new TimeoutException("FacePlex: no welcome from " + url + " within " + timeoutMs + " ms");
                 throw;
@@ -87,13 +102,22 @@ namespace FacePlex.Core
                                               string token, bool[] timedOut)
         {
             Session.PreRollSeconds = preRollSeconds;
-            using (var t = new CancellationTokenSource(timeoutMs))
-            // Mono's ClientWebSocket ignores the token while it waits for the upgrade response, and Abort()
-            // does not end that wait either (seen here with Mono 6.8: a server that accepts and never answers
-            // left ConnectAsync pending forever), so every step of the handshake races the timeout itself.
-            using (t.Token.Register(() => { timedOut[0] = true; try { _ws.Abort(); } catch (Exception) { } }))
+            // Linked to the client's own token: Close/Dispose while connecting (a character destroyed
+            // mid-connect) ends the handshake at once instead of leaving it to the timeout.
+            using (var t = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token))
+            using (var timer = new CancellationTokenSource(timeoutMs))
+            using (timer.Token.Register(() => { timedOut[0] = true; t.Cancel(); }))
             {
-                await Within(_ws.ConnectAsync(url, t.Token), t.Token).ConfigureAwait(false);
+                // Mono's ClientWebSocket ignores the token while it waits for the upgrade response, and Abort()
+                // does not end that wait either (seen here with Mono 6.8: a server that accepts and never answers
+                // left ConnectAsync pending forever), so every step of the handshake races the token itself.
+                // Nor is the socket aborted while the connect is pending: Mono then fails the late upgrade but
+                // keeps its socket open until the garbage collector finalizes it (seen here), so the daemon keeps
+                // a session for nobody. The connect is left to finish and the socket aborted the moment it opens.
+                var connect = _ws.ConnectAsync(url, CancellationToken.None);   // (a cancelled token aborts it inside)
+                _connect = connect;
+                _connecting = connect.ContinueWith(c => { if (Volatile.Read(ref _closed) != 0) AbortSocket(); });
+                await Within(connect, t.Token).ConfigureAwait(false);
                 Session.Hello(sampleRate, fps, clientName, token);
                 foreach (var b in Session.DataToSend())
                     await Within(_ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, t.Token), t.Token).ConfigureAwait(false);
@@ -106,6 +130,8 @@ namespace FacePlex.Core
                 // PROTOCOL.md §9: another protocol version: the session did not open (IncompatibleDaemon was raised).
                 if (Session.Incompatible != null) throw new InvalidOperationException(Session.Incompatible.Message);
                 var loop = buf;
+                if (_cts.IsCancellationRequested) throw new OperationCanceledException(_cts.Token);   // closed meanwhile
+                Interlocked.Exchange(ref _loopsStarted, 1);
                 _ = Task.Run(() => ReceiveLoop(loop));
                 _ = Task.Run(SendLoop);
                 _ = Task.Run(ReportLoop);
@@ -185,6 +211,13 @@ namespace FacePlex.Core
                     await _sendSignal.WaitAsync(_cts.Token).ConfigureAwait(false);
                     foreach (var b in Session.DataToSend())
                         await _ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, _cts.Token).ConfigureAwait(false);
+                    if (Volatile.Read(ref _closeRequested) != 0)
+                    {
+                        // Close() asked: what was queued (e.g. a last playback report) is sent above, then the
+                        // close handshake; the receive loop ends at the daemon's close frame (or CloseTimeoutMs aborts).
+                        await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", _cts.Token).ConfigureAwait(false);
+                        return;
+                    }
                 }
             }
             catch (OperationCanceledException) { }
@@ -201,6 +234,13 @@ namespace FacePlex.Core
                     var tl = Timeline;
                     if (tl == null) continue;
                     tl.CatchUpIfIdle();
+                    if (tl.PauseOverflowing)
+                    {
+                        // Paused so long that what keeps arriving would overwrite the held speech: end the
+                        // utterances (the daemon stops sending them) and jump to live on resume.
+                        tl.GiveUpPlace();
+                        Cancel();
+                    }
                     if (ReportIntervalMs <= 0 || !tl.HasMedia) continue;
                     // Report while an utterance plays, plus once when it has fully played (PROTOCOL.md §4).
                     var p = PlaybackPosition;
@@ -267,27 +307,45 @@ namespace FacePlex.Core
             _cts.Cancel();
             Session.Marks.Clear();
             var h = Disconnected;
-            if (h != null) h(e);
+            try { if (h != null) h(e); }
+            finally { _finished.TrySetResult(true); }
         }
 
-        /// <summary>Closes the connection (waits up to 2 s for a clean close) and stops the loops.</summary>
+        private void AbortSocket()
+        {
+            try { _ws.Abort(); } catch (Exception) { }
+        }
+
+        /// <summary>Aborts the socket unless ClientWebSocket.ConnectAsync is still pending (then its continuation
+        /// aborts it once it opens: see Handshake).</summary>
+        private void AbortWhenConnected()
+        {
+            var c = _connect;
+            if (c == null || c.IsCompleted) AbortSocket();
+        }
+
+        /// <summary>
+        /// Closes the connection without blocking the caller (Unity's main thread on scene unload): the send
+        /// loop flushes what is queued (e.g. a last playback report) and sends the close frame in the
+        /// background; after <see cref="CloseTimeoutMs"/> the socket is aborted if the close has not finished.
+        /// While connecting, it ends the handshake (the connect task faults with ObjectDisposedException).
+        /// <see cref="Closed"/> completes when it is over. Idempotent, any thread.
+        /// </summary>
         public void Close()
         {
-            try
-            {
-                if (_ws.State == WebSocketState.Open)
-                {
-                    // Flush whatever is queued (e.g. a last playback report) before closing.
-                    foreach (var b in Session.DataToSend())
-                        _ws.SendAsync(new ArraySegment<byte>(b), WebSocketMessageType.Binary, true, CancellationToken.None).Wait(1000);
-                    _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).Wait(2000);
-                }
-            }
-            catch (Exception) { }
-            Finish(null);
+            if (Interlocked.Exchange(ref _closeRequested, 1) != 0) return;
+            if (Volatile.Read(ref _loopsStarted) == 0 || _ws.State != WebSocketState.Open) { Finish(null); AbortWhenConnected(); return; }
+            _sendSignal.Release();
+            Task.Delay(Math.Max(1, CloseTimeoutMs)).ContinueWith(_ => { Finish(null); AbortSocket(); });
         }
 
-        /// <summary>Closes and releases the socket.</summary>
-        public void Dispose() { Close(); _ws.Dispose(); }
+        /// <summary>Closes (<see cref="Close"/>: never blocks) and releases the socket once the close is over.</summary>
+        public void Dispose()
+        {
+            Close();
+            // Not while ClientWebSocket.ConnectAsync is pending: disposing then leaves the socket it opens later
+            // unowned (it can no longer be aborted); the continuation above aborts it once it opens.
+            Task.WhenAll(Closed, _connecting).ContinueWith(_ => { AbortSocket(); _ws.Dispose(); });
+        }
     }
 }

@@ -44,6 +44,9 @@ namespace FacePlex.Core
         private long _underrunRun;        // consumer: silence samples output in the current underrun
         private long _underruns, _resyncs;
         private bool _playing;            // consumer only
+        private int _paused;              // main thread -> consumer: 1 = hold (game paused)
+        private long _holdUntil = -1;     // no jump to live while the play position is before this (after a pause)
+        private int _placeLost;           // the pause outgrew the ring: resume jumps to live
 
         // Frames: a ring of preallocated slots, sorted by sample (producer lock).
         private readonly long[] _fSample, _fFrame;
@@ -306,11 +309,12 @@ namespace FacePlex.Core
             lock (_lock)
             {
                 long rp = PlayedSample, we = _writeEnd;
-                if (!HasMedia || we - rp <= MaxIdleLatencySamples) return false;
+                if (IsPaused || !HasMedia || we - rp <= MaxIdleLatencySamples) return false;
                 long target = we - PreRollSamples;
                 foreach (var s in _spans.Values)
                     if (s.End > rp && s.Start < target) return false; // speech pending: never skip it
                 Interlocked.Exchange(ref _skipTo, target);
+                Interlocked.Exchange(ref _holdUntil, -1);   // the paused backlog is behind us: lag back to the pre-roll
                 return true;
             }
         }
@@ -320,13 +324,26 @@ namespace FacePlex.Core
         /// <summary>
         /// Audio thread: fills <paramref name="frames"/> frames of interleaved <paramref name="channels"/>-channel
         /// audio at dst[offset..] (the mono timeline copied to every channel) and advances the playback
-        /// position. Before the pre-roll and on underrun it writes silence and does not advance.
+        /// position. Before the pre-roll, on underrun and while paused it writes silence and does not advance.
         /// No locks, no allocation. Returns the number of timeline samples played.
         /// </summary>
-        public int ReadAudio(float[] dst, int offset, int frames, int channels)
+        public int ReadAudio(float[] dst, int offset, int frames, int channels) { return Read(dst, offset, frames, channels, false); }
+
+        /// <summary>
+        /// Audio thread, for engines that spatialize: like <see cref="ReadAudio"/>, but each timeline sample
+        /// <em>multiplies</em> the <paramref name="channels"/> values already in dst for its frame instead of
+        /// replacing them. Unity's <c>OnAudioFilterRead</c> receives a constant-1.0 clip already panned,
+        /// attenuated and spatialized per channel; multiplying keeps those per-channel gains (3-D position),
+        /// where writing over them would centre the voice. Silence (pre-roll, underrun, pause, no media)
+        /// clears dst. No locks, no allocation. Returns the number of timeline samples played.
+        /// </summary>
+        public int ModulateAudio(float[] dst, int offset, int frames, int channels) { return Read(dst, offset, frames, channels, true); }
+
+        private int Read(float[] dst, int offset, int frames, int channels, bool modulate)
         {
-            if (Interlocked.Read(ref _origin) < 0)
+            if (Interlocked.Read(ref _origin) < 0 || Volatile.Read(ref _paused) != 0)
             {
+                // Paused: hold the position (not an underrun; the face holds with it).
                 Array.Clear(dst, offset, frames * channels);
                 return 0;
             }
@@ -334,7 +351,7 @@ namespace FacePlex.Core
             long we = Interlocked.Read(ref _writeEnd);
             long skip = Interlocked.Exchange(ref _skipTo, -1);
             if (skip > rp && skip <= we) { rp = skip; Interlocked.Increment(ref _resyncs); }
-            if (we - rp > MaxBacklogSamples)
+            if (we - rp > MaxBacklogSamples && rp >= Interlocked.Read(ref _holdUntil))
             {
                 rp = we - Math.Min(PreRollSamples, MaxBacklogSamples);   // jump to live, no burst replay
                 Interlocked.Increment(ref _resyncs);
@@ -345,11 +362,18 @@ namespace FacePlex.Core
             {
                 n = (int)Math.Min(frames, we - rp);
                 int o = offset;
-                for (int i = 0; i < n; i++)
-                {
-                    float v = _ring[(rp + i) & _mask];
-                    for (int c = 0; c < channels; c++) dst[o++] = v;
-                }
+                if (modulate)
+                    for (int i = 0; i < n; i++)
+                    {
+                        float v = _ring[(rp + i) & _mask];
+                        for (int c = 0; c < channels; c++) dst[o++] *= v;
+                    }
+                else
+                    for (int i = 0; i < n; i++)
+                    {
+                        float v = _ring[(rp + i) & _mask];
+                        for (int c = 0; c < channels; c++) dst[o++] = v;
+                    }
                 if (n < frames)
                 {
                     _playing = false;                      // underrun: wait for the pre-roll again
@@ -364,6 +388,53 @@ namespace FacePlex.Core
             else Interlocked.Exchange(ref _underrunRun, 0);
             Interlocked.Exchange(ref _readPos, rp + n);
             return n;
+        }
+
+        // ------------------------------------------------------------------ pause (main thread)
+
+        /// <summary>True while <see cref="Pause"/> holds playback.</summary>
+        public bool IsPaused { get { return Volatile.Read(ref _paused) != 0; } }
+
+        /// <summary>
+        /// Holds playback where it is (a paused game): the audio thread plays silence without advancing and
+        /// without counting an underrun, so the face (read at the heard position) holds with the audio.
+        /// Media keeps arriving (the daemon's clock runs on) and is kept, up to the ring's capacity (see
+        /// <see cref="PauseOverflowing"/>). Idempotent. Any thread.
+        /// </summary>
+        public void Pause()
+        {
+            Interlocked.Exchange(ref _holdUntil, long.MaxValue);
+            if (Interlocked.Exchange(ref _paused, 1) == 0) Interlocked.Exchange(ref _placeLost, 0);
+        }
+
+        /// <summary>
+        /// Resumes from the held position at normal speed (no burst, nothing skipped): what arrived during the
+        /// pause plays in order, and the extra lag is dropped at the next idle moment
+        /// (<see cref="CatchUpIfIdle"/>), never inside speech. Any thread.
+        /// </summary>
+        public void Resume()
+        {
+            if (Interlocked.Exchange(ref _paused, 0) == 0) return;
+            // The backlog that built up while paused is not a stalled audio thread: no jump to live until it has played.
+            Interlocked.Exchange(ref _holdUntil, Interlocked.Exchange(ref _placeLost, 0) != 0 ? -1 : BufferedEnd);
+        }
+
+        /// <summary>
+        /// True when, paused, what arrived since fills the ring to within one second: keeping more would
+        /// overwrite the unplayed speech at the held position. The client then cancels its utterances
+        /// (<see cref="FacePlexClient"/> does) and the place is given up (<see cref="GiveUpPlace"/>).
+        /// </summary>
+        public bool PauseOverflowing
+        {
+            get { return IsPaused && BufferedSamples >= CapacitySamples - SampleRate; }
+        }
+
+        /// <summary>After a pause too long to keep (or on demand): resuming jumps to live instead of playing the
+        /// backlog.</summary>
+        public void GiveUpPlace()
+        {
+            Interlocked.Exchange(ref _placeLost, 1);
+            if (!IsPaused) Interlocked.Exchange(ref _holdUntil, -1);
         }
 
         // ------------------------------------------------------------------ readers (main thread)
