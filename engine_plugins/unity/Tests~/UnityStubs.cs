@@ -10,9 +10,10 @@ using System.Collections;
 
 namespace UnityEngine
 {
-    // Runtime/Export/Scripting/UnityEngineObject.bindings.cs:64 (class), :112 (bool), :473/:475 (==, !=)
+    // Runtime/Export/Scripting/UnityEngineObject.bindings.cs:64 (class), :112 (bool), :168 (name), :473/:475 (==, !=)
     public partial class Object
     {
+        public string name { get { return ""; } set { } }
         public static implicit operator bool(Object exists) { return !ReferenceEquals(exists, null); }
         public static bool operator ==(Object x, Object y) { return ReferenceEquals(x, y); }
         public static bool operator !=(Object x, Object y) { return !ReferenceEquals(x, y); }
@@ -20,11 +21,13 @@ namespace UnityEngine
         public override int GetHashCode() { return 0; }
     }
 
-    // Runtime/Export/Scripting/Component.bindings.cs:18 (class), :20 (transform), :42 (GetComponent<T>)
+    // Runtime/Export/Scripting/Component.bindings.cs:18 (class), :20 (transform), :42 (GetComponent<T>),
+    // :135 (GetComponentInParent<T>)
     public partial class Component : Object
     {
         public Transform transform { get { return null; } }
         public T GetComponent<T>() { return default(T); }
+        public T GetComponentInParent<T>() { return default(T); }
     }
 
     // Runtime/Export/Scripting/Behaviour.bindings.cs:13, :18
@@ -34,18 +37,34 @@ namespace UnityEngine
     // Runtime/Export/Scripting/ScriptableObject.bindings.cs:19
     public class ScriptableObject : Object { }
 
-    // Runtime/Transform/ScriptBindings/Transform.bindings.cs:21 (class), :60 (localRotation)
+    // Runtime/Transform/ScriptBindings/Transform.bindings.cs:21 (class), :26 (position), :60 (localRotation)
     public partial class Transform : Component, IEnumerable
     {
+        public Vector3 position { get; set; }
         public Quaternion localRotation { get; set; }
         public IEnumerator GetEnumerator() { return null; }
     }
 
-    // Runtime/Export/Math/Quaternion.cs:16 (struct), :87 (operator*), :207 (Euler, degrees)
+    // Runtime/Export/Math/Quaternion.cs:16 (struct), :19-25 (fields x, y, z, w), :61 (ctor), :87 (operator*),
+    // :207 (Euler, degrees)
     public partial struct Quaternion
     {
+        public float x; public float y; public float z; public float w;
+        public Quaternion(float x, float y, float z, float w) { this.x = x; this.y = y; this.z = z; this.w = w; }
         public static Quaternion operator *(Quaternion lhs, Quaternion rhs) { return lhs; }
         public static Quaternion Euler(float x, float y, float z) { return new Quaternion(); }
+    }
+
+    // Runtime/Export/Math/Vector3.cs:22 (struct), :352 (Distance)
+    public partial struct Vector3
+    {
+        public static float Distance(Vector3 a, Vector3 b) { return 0f; }
+    }
+
+    // Runtime/Export/Camera/Camera.bindings.cs:30 (class), :214 (main)
+    public sealed partial class Camera : Behaviour
+    {
+        public static Camera main { get { return null; } }
     }
 
     // Runtime/Export/Graphics/Mesh.bindings.cs:16 (class), :154, :160, :163
@@ -56,8 +75,8 @@ namespace UnityEngine
         public int GetBlendShapeIndex(string blendShapeName) { return -1; }
     }
 
-    // Runtime/Export/Graphics/GraphicsRenderers.bindings.cs:21 (Renderer), :343 (class), :353, :357
-    public partial class Renderer : Component { }
+    // Runtime/Export/Graphics/GraphicsRenderers.bindings.cs:21 (Renderer), :75 (isVisible), :343 (class), :353, :357
+    public partial class Renderer : Component { public bool isVisible { get { return false; } } }
     public partial class SkinnedMeshRenderer : Renderer
     {
         public Mesh sharedMesh { get; set; }
@@ -67,10 +86,11 @@ namespace UnityEngine
     // Modules/Audio/Public/ScriptBindings/Audio.bindings.cs (2021.3): AudioConfiguration :45,
     // AudioSettings (outputSampleRate :269, GetDSPBufferSize :287, GetConfiguration :322,
     // AudioConfigurationChangeHandler :329, OnAudioConfigurationChanged :331), AudioClip :404
-    // (length :417, samples :422, channels :426, frequency :429, loadType :440, GetData :458, Create :507),
-    // AudioBehaviour :562, AudioSource :621 (volume :642, clip :668, Play :746, Stop :790,
-    // isPlaying :802, loop :841, playOnAwake :847), Microphone :1185 (Start :1202, End :1222,
-    // devices :1232, IsRecording :1245, GetPosition :1255, GetDeviceCaps :1265).
+    // (length :417, samples :422, channels :426, frequency :429, loadType :440, GetData :458, SetData :471,
+    // Create :507), AudioBehaviour :562, AudioListener :569 (pause :582), AudioSource :621 (volume :642,
+    // clip :668, Play :746, Stop :790, isPlaying :802, loop :841, playOnAwake :847, ignoreListenerPause :850,
+    // spatialBlend :861, spatialize :864, spatializePostEffects :867), Microphone :1185 (Start :1202,
+    // End :1222, devices :1232, IsRecording :1245, GetPosition :1255, GetDeviceCaps :1265).
     public enum AudioSpeakerMode { Mono = 1, Stereo = 2, Quad = 3, Surround = 4, Mode5point1 = 5, Mode7point1 = 6, Prologic = 7 }
     public enum AudioClipLoadType { DecompressOnLoad = 0, CompressedInMemory = 1, Streaming = 2 }
     public struct AudioConfiguration
@@ -99,9 +119,11 @@ namespace UnityEngine
         public int frequency { get { return 0; } }
         public AudioClipLoadType loadType { get { return AudioClipLoadType.DecompressOnLoad; } }
         public bool GetData(float[] data, int offsetSamples) { return false; }
+        public bool SetData(float[] data, int offsetSamples) { return false; }
         public static AudioClip Create(string name, int lengthSamples, int channels, int frequency, bool stream) { return null; }
     }
     public class AudioBehaviour : Behaviour { }
+    public sealed class AudioListener : AudioBehaviour { public static bool pause { get { return false; } set { } } }
     public sealed partial class AudioSource : AudioBehaviour
     {
         public float volume { get; set; }
@@ -111,6 +133,10 @@ namespace UnityEngine
         public bool isPlaying { get { return false; } }
         public bool loop { get; set; }
         public bool playOnAwake { get; set; }
+        public bool ignoreListenerPause { get; set; }
+        public float spatialBlend { get; set; }
+        public bool spatialize { get; set; }
+        public bool spatializePostEffects { get; set; }
     }
     public sealed class Microphone
     {
@@ -130,8 +156,12 @@ namespace UnityEngine
         public bool isDone { get { return false; } }
     }
 
-    // Runtime/Export/Time/Time.bindings.cs:43
-    public class Time { public static float unscaledTime { get { return 0f; } } }
+    // Runtime/Export/Time/Time.bindings.cs:43 (unscaledTime), :75 (timeScale)
+    public class Time
+    {
+        public static float unscaledTime { get { return 0f; } }
+        public static float timeScale { get { return 1f; } set { } }
+    }
 
     // Runtime/Export/Math/Mathf.cs: Min :59, Max :93 (float) :110 (int), Clamp :184, Clamp01 :207, Deg2Rad :173, Rad2Deg :176
     public partial struct Mathf
@@ -173,7 +203,8 @@ namespace UnityEngine
     public sealed class GUILayoutOption { }
     public partial class GUILayout { public static void Label(string text, params GUILayoutOption[] options) { } }
 
-    // Runtime/Export/Scripting/Attributes.cs:17/:27 (RequireComponent), :54 (CreateAssetMenuAttribute)
+    // Runtime/Export/Scripting/Attributes.cs:17/:27 (RequireComponent), :54 (CreateAssetMenuAttribute), :94 (HideInInspector)
+    public sealed class HideInInspector : Attribute { }
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
     public sealed class RequireComponent : Attribute { public RequireComponent(Type requiredComponent) { } }
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
@@ -182,6 +213,23 @@ namespace UnityEngine
         public string menuName { get; set; }
         public string fileName { get; set; }
         public int order { get; set; }
+    }
+
+    // Runtime/Export/Geometry/Rect.cs:19 (struct), :29 (ctor), :68 (x), :70 (y), :88 (width), :90 (height)
+    public partial struct Rect
+    {
+        public Rect(float x, float y, float width, float height) { }
+        public float x { get { return 0f; } set { } }
+        public float y { get { return 0f; } set { } }
+        public float width { get { return 0f; } set { } }
+        public float height { get { return 0f; } set { } }
+    }
+
+    // Modules/IMGUI/GUIContent.cs:17 (class), :32 (text), :56 (ctor)
+    public class GUIContent
+    {
+        public GUIContent(string text) { }
+        public string text { get { return ""; } set { } }
     }
 
     // Runtime/Export/PropertyDrawer/PropertyAttribute.cs: PropertyAttribute :11, Tooltip :41/:45,
@@ -203,4 +251,53 @@ namespace UnityEngine.Events
     public class UnityEvent : UnityEventBase { public void AddListener(UnityAction call) { } public void Invoke() { } }
     public class UnityEvent<T0> : UnityEventBase { public void AddListener(UnityAction<T0> call) { } public void Invoke(T0 arg0) { } }
     public class UnityEvent<T0, T1> : UnityEventBase { public void AddListener(UnityAction<T0, T1> call) { } public void Invoke(T0 arg0, T1 arg1) { } }
+}
+
+namespace UnityEditor
+{
+    using UnityEngine;
+
+    // Editor/Mono/ScriptAttributeGUI/GUIDrawer.cs:8; PropertyDrawer.cs:13 (class), :32 (OnGUI), :53 (GetPropertyHeight)
+    public abstract class GUIDrawer { }
+    public abstract class PropertyDrawer : GUIDrawer
+    {
+        public virtual void OnGUI(Rect position, SerializedProperty property, GUIContent label) { }
+        public virtual float GetPropertyHeight(SerializedProperty property, GUIContent label) { return 0f; }
+    }
+
+    // Editor/Mono/ScriptAttributeGUI/CustomPropertyDrawerAttribute.cs:10-17
+    [System.AttributeUsage(System.AttributeTargets.Class, Inherited = false, AllowMultiple = true)]
+    public sealed class CustomPropertyDrawer : System.Attribute { public CustomPropertyDrawer(System.Type type) { } }
+
+    // Editor/Mono/SerializedObject.bindings.cs:18 (class), :117 (targetObject)
+    public class SerializedObject : System.IDisposable
+    {
+        public Object targetObject { get { return null; } }
+        public void Dispose() { }
+    }
+
+    // Editor/Mono/SerializedProperty.bindings.cs:91 (class), :104 (serializedObject), :901 (stringValue)
+    public class SerializedProperty : System.IDisposable
+    {
+        public SerializedObject serializedObject { get { return null; } }
+        public string stringValue { get { return ""; } set { } }
+        public void Dispose() { }
+    }
+
+    // Editor/Mono/EditorGUIUtility.bindings.cs:61
+    public enum MessageType { None = 0, Info = 1, Warning = 2, Error = 3 }
+
+    // Editor/Mono/EditorGUI.cs:32 (class), :6362 (HelpBox), :7895 (TextField), :8324 (Popup)
+    public sealed partial class EditorGUI
+    {
+        public static void HelpBox(Rect position, string message, MessageType type) { }
+        public static string TextField(Rect position, string label, string text) { return text; }
+        public static int Popup(Rect position, string label, int selectedIndex, string[] displayedOptions) { return selectedIndex; }
+    }
+
+    // Editor/Mono/EditorGUIUtility.cs:26 (class; its base GUIUtility: Modules/IMGUI/GUIUtility.cs:38), :645 (singleLineHeight)
+    public sealed partial class EditorGUIUtility
+    {
+        public static float singleLineHeight { get { return 18f; } }
+    }
 }

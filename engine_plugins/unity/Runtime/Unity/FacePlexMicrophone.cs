@@ -1,8 +1,13 @@
+using System;
 using FacePlex.Core;
 using UnityEngine;
+using UnityEngine.Events;
 
 namespace FacePlex.Unity
 {
+    /// <summary>UnityEvent with the microphone's state and a one-line reason.</summary>
+    [Serializable] public sealed class MicrophoneStateEvent : UnityEvent<MicState, string> { }
+
     /// <summary>
     /// The player's microphone, so the character listens and can be interrupted (PROTOCOL.md §11). Records
     /// with Unity's <c>Microphone</c> into a looping AudioClip (a ring of <see cref="ringSeconds"/>), and
@@ -15,6 +20,14 @@ namespace FacePlex.Unity
     /// microphone, or the daemon hears it as the player. Unity's <c>Microphone</c> gives the raw device signal
     /// and has no echo canceller; use headphones, or a platform voice-processing capture (README: Echo
     /// cancellation). The daemon's echo gate (§11) only keeps a −20 dB leak from interrupting.
+    /// </para>
+    /// <para>
+    /// Devices come and go: <c>Microphone.Start</c> throws ArgumentException when the device cannot be
+    /// resolved (no microphone, unplugged: Audio.bindings.cs:1202-1207), so nothing here throws from
+    /// OnEnable or Update. <see cref="MicDeviceWatch"/> (engine-free, tested in the core) decides: wait for a
+    /// device (<c>Microphone.devices</c>, read twice a second), retry a failed start on a timer with
+    /// back-off, notice an unplugged or stalled device, and start again as soon as it is back.
+    /// <see cref="onStateChanged"/> tells the game (e.g. to show "no microphone").
     /// </para>
     /// Signatures: UnityCsReference 2021.3 Modules/Audio/Public/ScriptBindings/Audio.bindings.cs
     /// (Microphone :1185, AudioClip.GetData :458).
@@ -35,65 +48,124 @@ namespace FacePlex.Unity
         public bool recordOnEnable = true;
         [Tooltip("Keep recording but send nothing (push-to-talk off).")]
         public bool muted = false;
+        [Tooltip("First retry after a failed start, seconds (doubles up to 8 s); an unplugged device that comes back is started at once.")]
+        [Range(0.25f, 10f)] public float retrySeconds = 1f;
+        [Tooltip("The microphone's state changed: (state, reason). E.g. WaitingForDevice: \"no microphone connected\".")]
+        public MicrophoneStateEvent onStateChanged = new MicrophoneStateEvent();
 
+        private readonly MicDeviceWatch _watch = new MicDeviceWatch();
         private AudioClip _clip;
         private string _device;
         private int _read;
         private float[] _block = new float[0];
         private int _blockFrames;
-        private bool _askedPermission;
 
         /// <summary>The microphones Unity sees (<c>Microphone.devices</c>).</summary>
         public static string[] Devices { get { return Microphone.devices; } }
         /// <summary>True while recording.</summary>
-        public bool IsRecording { get { return _clip != null && Microphone.IsRecording(_device); } }
+        public bool IsRecording { get { return _clip != null && _watch.State == MicState.Recording; } }
         /// <summary>The recording's rate (the device's), Hz; 0 when not recording.</summary>
         public int SampleRate { get { return _clip != null ? _clip.frequency : 0; } }
+        /// <summary>The microphone's state (waiting for permission or a device, recording, off).</summary>
+        public MicState State { get { return _watch.State; } }
+        /// <summary>Why it is in that state (one line).</summary>
+        public string StateDetail { get { return _watch.Detail; } }
 
-        private void OnEnable() { if (recordOnEnable) StartRecording(); }
-        private void OnDisable() { StopRecording(); }
-
-        /// <summary>Starts recording <paramref name="device"/> (null: <see cref="deviceName"/>). Asks for the
-        /// microphone permission first where the platform wants it (iOS, WebGL: Application.RequestUserAuthorization;
-        /// Android: UnityEngine.Android.Permission, which the game requests itself).</summary>
-        public bool StartRecording(string device = null)
+        private void Awake()
         {
-            StopRecording();
-            if (device != null) deviceName = device;
-            if (!Application.HasUserAuthorization(UserAuthorization.Microphone))
+            _watch.Changed += (state, detail) =>
             {
-                if (!_askedPermission) { Application.RequestUserAuthorization(UserAuthorization.Microphone); _askedPermission = true; }
-                return false;   // Update retries once granted
-            }
-            _device = string.IsNullOrEmpty(deviceName) ? null : deviceName;
-            int min, max;
-            Microphone.GetDeviceCaps(_device, out min, out max);
-            int rate = min == 0 && max == 0 ? preferredSampleRate : (int)Mathf.Clamp(preferredSampleRate, min, max);
-            _clip = Microphone.Start(_device, true, Mathf.Max(1, (int)ringSeconds), rate);
-            if (_clip == null) { Debug.LogWarning("FacePlex: Microphone.Start(" + (_device ?? "default") + ") failed"); return false; }
-            // Blocks divide the ring, so a block never straddles its end (FacePlex.Core.MicStream.BlockFrames).
-            _blockFrames = MicStream.BlockFrames(_clip.samples, Mathf.Max(1, (int)(_clip.frequency * blockMs / 1000f)));
-            _block = new float[_blockFrames * _clip.channels];
-            int pos = Microphone.GetPosition(_device);
-            _read = pos - pos % _blockFrames;
-            return true;
+                if (state == MicState.WaitingForDevice && detail.Length > 0) Debug.LogWarning("FacePlex microphone: " + detail);
+                onStateChanged.Invoke(state, detail);
+            };
         }
 
-        /// <summary>Stops recording.</summary>
+        private void OnEnable() { if (recordOnEnable) StartRecording(); }
+        private void OnDisable() { _watch.Disable(); StopClip(); }
+
+        /// <summary>Records <paramref name="device"/> (null: <see cref="deviceName"/>) from now on: at once if it
+        /// can, else as soon as the permission is granted and the device is there (see the class notes). Asks
+        /// for the microphone permission where the platform wants it (iOS, WebGL: Application.RequestUserAuthorization;
+        /// Android: UnityEngine.Android.Permission, which the game requests itself). Never throws. Returns true
+        /// when recording now.</summary>
+        public bool StartRecording(string device = null)
+        {
+            if (device != null && device != deviceName) { deviceName = device; StopClip(); }
+            _watch.Device = string.IsNullOrEmpty(deviceName) ? null : deviceName;
+            _watch.RetrySeconds = retrySeconds;
+            _watch.Enable(Time.unscaledTime);
+            Step();
+            return IsRecording;
+        }
+
+        /// <summary>Stops recording (until <see cref="StartRecording"/>).</summary>
         public void StopRecording()
         {
-            if (_clip != null) Microphone.End(_device);
+            _watch.Disable();
+            StopClip();
+        }
+
+        private void StopClip()
+        {
+            if (_clip != null)
+            {
+                try { Microphone.End(_device); } catch (Exception) { }
+            }
             _clip = null;
+        }
+
+        /// <summary>One step of the watch: what Unity sees in, the action it asks for out.</summary>
+        private void Step()
+        {
+            float now = Time.unscaledTime;
+            string[] devices = null;
+            bool recording = false;
+            int position = 0;
+            try
+            {
+                // Microphone.devices allocates a new array per read: the watch asks for it twice a second.
+                if (_watch.WantsDeviceList(now)) devices = Microphone.devices;
+                if (_clip != null) { recording = Microphone.IsRecording(_device); position = Microphone.GetPosition(_device); }
+            }
+            catch (Exception e) { Debug.LogWarning("FacePlex microphone: " + e.Message); }
+            switch (_watch.Tick(now, Application.HasUserAuthorization(UserAuthorization.Microphone), devices, recording, position))
+            {
+                case MicAction.RequestPermission: Application.RequestUserAuthorization(UserAuthorization.Microphone); break;
+                case MicAction.Stop: StopClip(); break;
+                case MicAction.Start: TryStart(now); break;
+            }
+        }
+
+        private void TryStart(float now)
+        {
+            StopClip();
+            _device = string.IsNullOrEmpty(deviceName) ? null : deviceName;
+            try
+            {
+                int min, max;
+                Microphone.GetDeviceCaps(_device, out min, out max);
+                int rate = min == 0 && max == 0 ? preferredSampleRate : (int)Mathf.Clamp(preferredSampleRate, min, max);
+                _clip = Microphone.Start(_device, true, Mathf.Max(1, (int)ringSeconds), rate);
+            }
+            catch (Exception e)   // ArgumentException: the device cannot be resolved (Audio.bindings.cs:1205-1207)
+            {
+                _clip = null;
+                _watch.Started(false, e.Message, now);
+                return;
+            }
+            if (_clip == null) { _watch.Started(false, "Microphone.Start returned no clip", now); return; }
+            // Blocks divide the ring, so a block never straddles its end (FacePlex.Core.MicStream.BlockFrames).
+            _blockFrames = MicStream.BlockFrames(_clip.samples, Mathf.Max(1, (int)(_clip.frequency * blockMs / 1000f)));
+            if (_block.Length != _blockFrames * _clip.channels) _block = new float[_blockFrames * _clip.channels];
+            int pos = Microphone.GetPosition(_device);
+            _read = pos - pos % _blockFrames;
+            _watch.Started(true, null, now);
         }
 
         private void Update()
         {
-            if (_clip == null)
-            {
-                if (recordOnEnable && _askedPermission && Application.HasUserAuthorization(UserAuthorization.Microphone)) StartRecording();
-                return;
-            }
-            if (!Microphone.IsRecording(_device)) { StartRecording(); return; }   // device unplugged and back
+            Step();
+            if (_clip == null || _watch.State != MicState.Recording) return;
             int ring = _clip.samples;
             int pos = Microphone.GetPosition(_device);
             int available = (pos - _read + ring) % ring;
