@@ -91,6 +91,8 @@ GAME_CORE_CHECKS = [
     "head pose: additive on a bone no clip writes does not accumulate (cached base pose)",
     "head pose: additive on an animated bone follows the animation",
     "say before connect: queued in order, a cancelled one is not sent, sent once the session opens",
+    "voice picker: default, known voices, custom; the value follows the pick; blends stay free text",
+    "voice picker: blend syntax and unknown voices are flagged; valid ones pass",
     "lifetime: a client closed mid-connect ends the connect (ObjectDisposedException) and aborts the socket the daemon opens later",
     "lifetime: Dispose of an open client returns before the close; queued messages and the close frame follow",
 ]
@@ -206,6 +208,7 @@ def test_unity_glue_typechecks_against_stubs(tmp_path):
     """Runtime/Unity and the sample cannot run here (no UnityEngine); type-check them against
     compile-only stand-ins of the UnityEngine APIs they use (Tests~/UnityStubs.cs)."""
     files = [*(UNITY / "Runtime" / "Core").glob("*.cs"), *(UNITY / "Runtime" / "Unity").glob("*.cs"),
+             *(UNITY / "Editor").glob("*.cs"),   # the Inspector's voice picker (UnityEditor stand-ins)
              *(UNITY / "Samples~" / "BasicSample").glob("*.cs"), UNITY / "Tests~" / "UnityStubs.cs",
              UNITY / "Tests~" / "UserScript.cs"]   # a user script importing UnityEngine + FacePlex.* (no Ping clash)
     res = subprocess.run(["mcs", "-langversion:7.2", "-target:library", "-warnaserror+", "-r:System.Net.Http",

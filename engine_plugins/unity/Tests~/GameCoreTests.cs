@@ -31,6 +31,7 @@ namespace FacePlex.Tests
             MicWatchTests();
             HeadPoseTests();
             RequestQueueTests();
+            VoiceChoiceTests();
             LifetimeTests(vectorsDir);
         }
 
@@ -393,6 +394,35 @@ namespace FacePlex.Tests
                 T.Check(sent.Select(s => s.Utt + ":" + s.Text).SequenceEqual(new[] { "s1:Hello.", "s3:Again." }),
                         string.Join(",", sent.Select(s => s.Utt)));
                 client.Dispose();
+            });
+        }
+
+        // ------------------------------------------------------------------ issue 19: the voice picker
+
+        static void VoiceChoiceTests()
+        {
+            var known = new[] { "en_US-joe-medium", "af_bella", "am_adam" };
+            T.Run("voice picker: default, known voices, custom; the value follows the pick; blends stay free text", () =>
+            {
+                var c = new VoiceChoices(known, "");
+                T.Check(c.Options.SequenceEqual(new[] { VoiceChoices.DefaultLabel, "en_US-joe-medium", "af_bella", "am_adam", VoiceChoices.CustomLabel }), string.Join("|", c.Options));
+                T.Eq(0, c.Selected, "empty = daemon default");
+                T.Eq(2, new VoiceChoices(known, "af_bella").Selected, "a known voice");
+                T.Eq(4, new VoiceChoices(known, "af_bella*0.6+am_adam*0.4").Selected, "a blend shows as custom");
+                T.Eq(1, new VoiceChoices(null, "en_US-joe-medium").Selected, "no list yet: custom (the last of two)");
+                T.Eq("am_adam", c.ValueFor(3, ""), "pick a voice");
+                T.Eq("", c.ValueFor(0, "am_adam"), "pick the default");
+                T.Eq("af_bella*0.6+am_adam*0.4", c.ValueFor(4, "af_bella*0.6+am_adam*0.4"), "custom keeps the typed text");
+            });
+            T.Run("voice picker: blend syntax and unknown voices are flagged; valid ones pass", () =>
+            {
+                T.Eq((string)null, VoiceChoices.Check("af_bella*0.6+am_adam*0.4", known), "valid blend");
+                T.Eq((string)null, VoiceChoices.Check("am_adam", known), "plain voice");
+                T.Eq((string)null, VoiceChoices.Check("zz_other*2+yy*1", new string[0]), "no list yet: syntax only");
+                T.Check(VoiceChoices.Check("af_bella*0+am_adam*1", known).Contains("weight > 0"), "zero weight");
+                T.Check(VoiceChoices.Check("af_bella*x", known).Contains("weight > 0"), "not a number");
+                T.Check(VoiceChoices.Check("af_bella++am_adam", known).Contains("empty voice"), "empty part");
+                T.Check(VoiceChoices.Check("af_bella*0.5+bm_nobody*0.5", known).Contains("bm_nobody"), "unknown part named");
             });
         }
 

@@ -29,6 +29,12 @@ namespace FacePlex.Tests
             string s = character.SayStreaming("Well,");
             character.SayAppend(s, " let me think.", final: true);
             Debug.Log(lipUtt + " " + FacePlexMicrophone.Devices.Length + " " + _ping.isDone + " " + microphone.IsRecording);
+            microphone.onStateChanged.AddListener((state, why) => Debug.Log("microphone " + state + ": " + why));
+            if (microphone.State == MicState.WaitingForDevice) Debug.Log(microphone.StateDetail);
+            character.Pause(); character.Resume();
+            Debug.Log(character.IsPaused + " " + character.QueuedRequests + " " + character.knownVoices.Length);
+            character.voice = "af_bella*0.6+am_adam*0.4";
+            character.ApplySettings();
             PingMessage probe = new PingMessage { ClientTimeUs = 1 };
             Debug.Log(Codec.Encode(probe).Length);
         }

@@ -22,7 +22,8 @@ namespace FacePlex.Unity
             public string channel;
             /// <summary>Blendshape name on the mesh (exact, as Unity lists it).</summary>
             public string blendshape;
-            /// <summary>Multiplier of the weight (1 = as sent).</summary>
+            /// <summary>Gain of the weight: 1 = as sent, 0 = muted (the channel drives nothing), 0.5 = half.</summary>
+            [Tooltip("Gain: 1 = as sent, 0 = mute this channel, 0.5 = half.")]
             public float scale;
         }
 
@@ -48,7 +49,18 @@ namespace FacePlex.Unity
                 int c = Array.IndexOf(channels, e.channel);
                 if (c < 0) continue;
                 indices[c] = mesh.GetBlendShapeIndex(e.blendshape);
-                scales[c] = e.scale == 0f ? 1f : e.scale;
+                scales[c] = e.scale;   // 0 mutes (it used to mean 1, so a channel could not be switched off)
+            }
+        }
+
+        /// <summary>Inspector edits: an entry just added (no channel, no blendshape, gain 0: Unity zeroes the
+        /// first element of a list) starts at gain 1, so adding a row never mutes by surprise.</summary>
+        private void OnValidate()
+        {
+            for (int i = 0; i < entries.Count; i++)
+            {
+                var e = entries[i];
+                if (e.scale == 0f && string.IsNullOrEmpty(e.channel) && string.IsNullOrEmpty(e.blendshape)) { e.scale = 1f; entries[i] = e; }
             }
         }
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Threading;
 using System.Threading.Tasks;
 using FacePlex.Core;
 using UnityEngine;
@@ -8,6 +9,11 @@ namespace FacePlex.Unity
 {
     /// <summary>The character's emotion (PROTOCOL.md §4 <c>style.emotion</c>, §7 <c>emotion</c>).</summary>
     public enum FacePlexEmotion { Neutral, Happy, Sad, Angry, Surprised, Afraid, Disgusted }
+
+    /// <summary>Marks a string field as a FacePlex voice id: the Inspector shows a popup of the voices the daemon
+    /// reported (welcome.voices, remembered from the last session) next to a free text field, so blends such as
+    /// <c>af_bella*0.6+am_adam*0.4</c> can be typed (Editor/FacePlexVoiceDrawer.cs).</summary>
+    public sealed class FacePlexVoiceAttribute : PropertyAttribute { }
 
     /// <summary>
     /// One talking, listening character: owns a session with the daemon (launched by a shared
@@ -43,8 +49,10 @@ namespace FacePlex.Unity
         public FacePlexAudioSource audioOutput;
 
         [Header("Voice and mood")]
-        [Tooltip("Voice (one of the daemon's voices); empty = the daemon's default.")]
-        public string voice = "";
+        [Tooltip("Voice: one of the daemon's voices (the popup lists those it reported), or a blend typed as \"af_bella*0.6+am_adam*0.4\" (parts of one language); empty = the daemon's default.")]
+        [FacePlexVoice] public string voice = "";
+        [Tooltip("The voices the daemon reported when this character last connected (welcome.voices); fills the Voice popup in edit mode.")]
+        [HideInInspector] public string[] knownVoices = new string[0];
         [Tooltip("The character's emotion: its speech without an emotion of its own, and its face while idle or listening.")]
         public FacePlexEmotion emotion = FacePlexEmotion.Neutral;
         [Range(0f, 1f)] public float emotionIntensity = 0.5f;
@@ -52,6 +60,12 @@ namespace FacePlex.Unity
         [Range(0f, 2f)] public float expressiveness = 1f;
         [Tooltip("Speech rate.")]
         [Range(0.5f, 2f)] public float speed = 1f;
+
+        [Header("Pause")]
+        [Tooltip("Hold the voice and face while Time.timeScale is 0 (a paused game), and resume where they were.")]
+        public bool pauseWithTimeScale = true;
+        [Tooltip("Hold them too while AudioListener.pause is set (unless the AudioSource ignores listener pause).")]
+        public bool pauseWithAudioListener = true;
 
         [Header("Listening (barge-in)")]
         [Tooltip("What the player's speech does to the character's: Interrupt (cut it), Duck (lower it 12 dB), Ignore (events only).")]
@@ -63,7 +77,12 @@ namespace FacePlex.Unity
 
         private static DaemonLauncher _sharedLauncher;
         private FacePlexClient _client;
+        private FacePlexClient _pending;                 // connecting (disposed if this is destroyed meanwhile)
+        private int _destroyed;                          // set by OnDestroy, read by the connect continuation
         private readonly ConcurrentQueue<Action> _mainThread = new ConcurrentQueue<Action>();
+        private readonly RequestQueue _queued = new RequestQueue();   // Say & co. before the session is open
+        private int _nextUtt;
+        private bool _manualPause;
         private float _retryAt = -1f;
         private float _backoff = 0.5f;
         private bool _connecting;
@@ -79,6 +98,15 @@ namespace FacePlex.Unity
         public bool IsConnected { get { var c = _client; return c != null && c.IsOpen && c.Timeline != null; } }
         /// <summary>The client (null while disconnected), for what the component does not wrap.</summary>
         public FacePlexClient Client { get { return _client; } }
+        /// <summary>Requests made before the session opened, waiting to be sent.</summary>
+        public int QueuedRequests { get { return _queued.Count; } }
+        /// <summary>True while the voice and face are held (<see cref="Pause"/>, or the game paused: see the Pause fields).</summary>
+        public bool IsPaused { get { var tl = Timeline; return tl != null && tl.IsPaused; } }
+
+        /// <summary>Holds the voice and face where they are (e.g. a pause menu that keeps Time.timeScale).</summary>
+        public void Pause() { _manualPause = true; UpdatePause(); }
+        /// <summary>Resumes after <see cref="Pause"/> (the game's own pause, if any, still holds).</summary>
+        public void Resume() { _manualPause = false; UpdatePause(); }
 
         private void Start()
         {
@@ -101,7 +129,8 @@ namespace FacePlex.Unity
 
         // ------------------------------------------------------------------ speaking
 
-        /// <summary>Speaks <paramref name="text"/>; returns the utterance id, or null when not connected.</summary>
+        /// <summary>Speaks <paramref name="text"/>; returns the utterance id. Before the session is open the
+        /// line is queued and sent, in order, once it opens (null only when the queue is full).</summary>
         public string Say(string text) { return Say(text, null); }
 
         /// <summary>Speaks <paramref name="text"/> with this line's own emotion (the character's mood is unchanged).</summary>
@@ -113,23 +142,23 @@ namespace FacePlex.Unity
         /// <summary>Speaks <paramref name="text"/> with a per-line style (null = the settings).</summary>
         public string Say(string text, Style style)
         {
-            var c = Connected("Say");
-            if (c == null) return null;
-            return Opened(c.Say(text, style: style));
+            var utt = NewUtt();
+            return Send("Say", utt, c => c.Say(text, utt: utt, style: style));
         }
 
         /// <summary>Starts a streamed line (an LLM's reply as it arrives): continue with <see cref="SayAppend"/>.</summary>
         public string SayStreaming(string firstText)
         {
-            var c = Connected("SayStreaming");
-            return c == null ? null : Opened(c.Say(firstText, final: false));
+            var utt = NewUtt();
+            return Send("SayStreaming", utt, c => c.Say(firstText, utt: utt, final: false));
         }
 
         /// <summary>Adds text to a streamed line; <paramref name="final"/> closes it.</summary>
         public void SayAppend(string utt, string text, bool final = false)
         {
-            var c = Connected("SayAppend");
-            if (c != null) c.SayAppend(utt, text, final);
+            if (utt == null) return;
+            if (_queued.Contains(utt) || !IsConnected) { Send("SayAppend", utt, c => c.SayAppend(utt, text, final)); return; }
+            _client.SayAppend(utt, text, final);
         }
 
         /// <summary>
@@ -137,24 +166,43 @@ namespace FacePlex.Unity
         /// timeline with the face (and word/viseme marks); this character plays the returned audio (do not
         /// also play the clip). <paramref name="transcript"/> gives accurate forced alignment; without it,
         /// phone recognition. The clip must be readable: Load Type "Decompress On Load". Returns the utterance
-        /// id, or null (not connected, clip unreadable).
+        /// id (queued before the session is open), or null (clip unreadable, queue full).
         /// </summary>
         public string LipSync(AudioClip clip, string transcript = null)
         {
-            var c = Connected("LipSync");
-            if (c == null || clip == null) return null;
+            if (clip == null) return null;
             if (clip.loadType != AudioClipLoadType.DecompressOnLoad)
                 Debug.LogWarning("FacePlex: LipSync(" + clip + "): set the clip's Load Type to Decompress On Load so its samples can be read");
             var data = new float[clip.samples * clip.channels];
             if (!clip.GetData(data, 0)) { Debug.LogError("FacePlex: LipSync: could not read the clip's samples"); return null; }
             var pcm = new short[data.Length];
             for (int i = 0; i < data.Length; i++) pcm[i] = (short)(Mathf.Clamp(data[i], -1f, 1f) * 32767f);
-            return Opened(c.LipSync(pcm, clip.frequency, clip.channels, string.IsNullOrEmpty(transcript) ? null : transcript));
+            int rate = clip.frequency, channels = clip.channels;
+            string text = string.IsNullOrEmpty(transcript) ? null : transcript;
+            var utt = NewUtt();
+            return Send("LipSync", utt, c => c.LipSync(pcm, rate, channels, text, utt));
+        }
+
+        private string NewUtt() { return "s" + (++_nextUtt); }
+
+        /// <summary>Sends now when connected, else queues (RequestQueue) until the session opens.</summary>
+        private string Send(string what, string utt, Action<FacePlexClient> send)
+        {
+            var c = _client;
+            if (c != null && IsConnected) { send(c); return Opened(utt); }
+            if (!_queued.Add(utt, send))
+            {
+                Debug.LogWarning("FacePlex: " + what + "() while not connected, and " + _queued.Capacity + " requests already wait: dropped");
+                return null;
+            }
+            return Opened(utt);
         }
 
         /// <summary>Interrupts <paramref name="utt"/> (null: everything): its queued audio and face stop at once.</summary>
         public void Cancel(string utt = null)
         {
+            // Lines still waiting for the session are never sent: they end here, as cancelled by the client.
+            foreach (var gone in _queued.Remove(utt)) EndLocally(gone, "client");
             var c = _client;
             if (c != null) c.Cancel(utt);
         }
@@ -219,9 +267,26 @@ namespace FacePlex.Unity
             Action a;
             while (_mainThread.TryDequeue(out a)) a();
             if (_client == null && !_connecting && _retryAt >= 0f && Time.unscaledTime >= _retryAt) TryConnect();
+            UpdatePause();
             long heard = HeardSample;
             System.Threading.Interlocked.Exchange(ref _heardCache, heard);
             DispatchHeard(heard);
+        }
+
+        /// <summary>Holds or resumes the timeline: <see cref="Pause"/>, Time.timeScale 0 (Time.bindings.cs:75),
+        /// AudioListener.pause (Audio.bindings.cs:582; it stops the AudioSource, so its filter is not called,
+        /// unless ignoreListenerPause, :850). Held, the audio thread plays silence without advancing and the face
+        /// is read at the held position; resumed, both go on from there (FacePlex.Core.Timeline.Pause).</summary>
+        private void UpdatePause()
+        {
+            var tl = Timeline;
+            if (tl == null) return;
+            var src = audioOutput != null ? audioOutput.Source : null;
+            bool hold = _manualPause
+                        || (pauseWithTimeScale && Time.timeScale == 0f)
+                        || (pauseWithAudioListener && AudioListener.pause && (src == null || !src.ignoreListenerPause));
+            if (hold && !tl.IsPaused) tl.Pause();
+            else if (!hold && tl.IsPaused) tl.Resume();
         }
 
         private void TryConnect()
@@ -248,25 +313,38 @@ namespace FacePlex.Unity
             client.PlaybackPosition = () => System.Threading.Interlocked.Read(ref _heardCache);
             Subscribe(client);
             _connecting = true;
-            client.ConnectAsync(target, rate, fps, preRollSeconds, token: secret).ContinueWith(t => _mainThread.Enqueue(() =>
+            _pending = client;
+            client.ConnectAsync(target, rate, fps, preRollSeconds, token: secret).ContinueWith(t =>
             {
-                _connecting = false;
-                // Only a welcome is success: a handshake timeout used to end the task Canceled, which a
-                // check of IsFaulted alone took for success (a dead client kept, never retried).
-                if (t.Status != TaskStatus.RanToCompletion || this == null)
+                // Destroyed while connecting: Update will never run again to see this, so end it here
+                // (thread pool). Dispose never blocks; it also ends a handshake still in progress.
+                if (Volatile.Read(ref _destroyed) != 0) { client.Dispose(); return; }
+                _mainThread.Enqueue(() =>
                 {
-                    if (t.Exception != null) Debug.LogWarning("FacePlex: connect failed: " + t.Exception.InnerException.Message);
-                    client.Dispose();
-                    _retryAt = Time.unscaledTime + _backoff;
-                    _backoff = Mathf.Min(_backoff * 2f, 10f);
-                    return;
-                }
-                _backoff = 0.5f;
-                _client = client;
-                if (audioOutput != null) audioOutput.Timeline = client.Timeline;
-                ApplySettings();
-                onConnected.Invoke();
-            }));
+                    _connecting = false;
+                    if (ReferenceEquals(_pending, client)) _pending = null;
+                    // Only a welcome is success: a handshake timeout used to end the task Canceled, which a
+                    // check of IsFaulted alone took for success (a dead client kept, never retried).
+                    if (t.Status != TaskStatus.RanToCompletion || this == null)
+                    {
+                        if (t.Exception != null) Debug.LogWarning("FacePlex: connect failed: " + t.Exception.InnerException.Message);
+                        client.Dispose();
+                        _retryAt = Time.unscaledTime + _backoff;
+                        _backoff = Mathf.Min(_backoff * 2f, 10f);
+                        return;
+                    }
+                    _backoff = 0.5f;
+                    _client = client;
+                    if (audioOutput != null) audioOutput.Timeline = client.Timeline;
+                    var w = client.Session.Welcome;
+                    if (w != null && w.Voices != null && w.Voices.Length > 0) knownVoices = w.Voices;
+                    ApplySettings();
+                    UpdatePause();
+                    int sent = _queued.Flush(client);   // lines said before the session opened, in order
+                    if (sent > 0) Debug.Log("FacePlex: sent " + sent + " request(s) queued before the connection");
+                    onConnected.Invoke();
+                });
+            });
         }
 
         /// <summary>The output device or its rate changed (Unity re-initialised audio): the session's rate must
@@ -279,7 +357,6 @@ namespace FacePlex.Unity
                 if (c == null || c.Session.SampleRate == AudioSettings.outputSampleRate) return;
                 Debug.Log("FacePlex: output rate is now " + AudioSettings.outputSampleRate + " Hz; reconnecting");
                 Drop(c, null);
-                c.Dispose();
                 _retryAt = 0f;
             });
         }
@@ -291,22 +368,32 @@ namespace FacePlex.Unity
             _retryAt = Time.unscaledTime + _backoff;
         }
 
-        /// <summary>Forgets the session: silence, and every open utterance ends as cancelled ("disconnected").</summary>
+        /// <summary>Forgets the session and releases its client (socket, loops; the close runs in the background):
+        /// silence, and every open utterance ends as cancelled ("disconnected").</summary>
         private void Drop(FacePlexClient c, Exception e)
         {
             if (audioOutput != null) audioOutput.Timeline = null;
             _client = null;
             EndOpenUtterances("disconnected");
             if (e != null) Debug.LogWarning("FacePlex: disconnected: " + e.Message);
+            c.Dispose();
         }
 
+        /// <summary>Destroyed (scene unload, Destroy): the session, and a connection still being made, are closed
+        /// without blocking the main thread (FacePlexClient.Close sends what is queued and the close frame in the
+        /// background, aborting after CloseTimeoutMs).</summary>
         private void OnDestroy()
         {
+            Interlocked.Exchange(ref _destroyed, 1);
             _retryAt = -1f;
             var c = _client;
+            var p = _pending;
             _client = null;
+            _pending = null;
+            _queued.Remove(null);
             if (audioOutput != null) audioOutput.Timeline = null;
             if (c != null) c.Dispose();
+            if (p != null) p.Dispose();
         }
     }
 }

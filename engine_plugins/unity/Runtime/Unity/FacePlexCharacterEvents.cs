@@ -111,6 +111,16 @@ namespace FacePlex.Unity
             }
         }
 
+        /// <summary>Ends <paramref name="utt"/> here, without the daemon (a queued line cancelled before it was sent).</summary>
+        private void EndLocally(string utt, string reason)
+        {
+            _finishing.Remove(utt);
+            _open.Remove(utt);
+            onUtteranceCancelled.Invoke(utt, reason);
+            var h = UtteranceEnded;
+            if (h != null) h(new UtteranceEnd { Utt = utt, Reason = reason });
+        }
+
         /// <summary>Ends every open utterance as cancelled with <paramref name="reason"/> (the session is gone, so
         /// no finished/cancelled will come: handlers waiting for one must not hang).</summary>
         private void EndOpenUtterances(string reason)
