@@ -81,6 +81,7 @@ GAME_CORE_CHECKS = [
     "pause: holds position and face, resumes at the same sample in order with no jump, lag dropped at the next idle",
     "pause: control: the same backlog without a pause (a stalled audio thread) jumps to live",
     "pause: longer than the ring: overflowing is reported; giving up the place resumes at live",
+    "pause: a client paused past its ring cancels its utterances once and gives up its place",
     "heard clock: behind the read position by the output latency, never backwards across a pause",
     "face gate: off-screen skips, far applies every Nth frame, and the face keeps its place",
     "mic watch: no device waits; plugged in starts; a failed start retries with back-off",

@@ -163,6 +163,7 @@ namespace FacePlex.Tests
                 T.Check(tl.PauseOverflowing, "reported");
                 T.Check(tl.BufferedSamples < tl.CapacitySamples, "before any unplayed audio was overwritten");
                 tl.GiveUpPlace();
+                T.Check(!tl.PauseOverflowing, "reported once per pause");
                 tl.Resume();
                 tl.ReadAudio(buf, 0, 500, 1);
                 T.Eq(1L, tl.Resyncs, "jumped to live");
@@ -556,6 +557,50 @@ namespace FacePlex.Tests
                     LifetimesGuard(client.Closed, "close");
                     T.Eq(1, Volatile.Read(ref disconnects), "Disconnected raised once");
                     T.Check(!client.IsOpen, "closed");
+                }
+            });
+            T.Run("pause: a client paused past its ring cancels its utterances once and gives up its place", () =>
+            {
+                using (var server = new TinyServer())
+                {
+                    var accepted = server.Accept();
+                    var client = new FacePlexClient { ReportIntervalMs = 20 };
+                    var connect = client.ConnectAsync(new Uri("ws://127.0.0.1:" + server.Port + "/"), timeoutMs: 600000);
+                    LifetimesGuard(accepted, "accept");
+                    server.Upgrade(accepted.Result, welcome);
+                    LifetimesGuard(connect, "connect");
+                    var tl = client.Timeline;
+                    tl.Pause();
+                    // the daemon's clock runs on: 30000 samples per message at 48 kHz until the ring is nearly full
+                    int seq = 0; long sample = 0;
+                    var pcm = new byte[60000];
+                    while (sample < tl.CapacitySamples - 48000 + 30000)
+                    {
+                        server.Send(2, Codec.Encode(new AudioChunk { Utt = "u1", Seq = seq++, Sample = sample, Pcm = pcm }));
+                        sample += 30000;
+                    }
+                    var cancels = new List<Cancel>();
+                    while (cancels.Count == 0)
+                    {
+                        var f = server.ReadFrame();
+                        if (f.Key == 2) { var m = Codec.Decode(f.Value); if (m is Cancel) cancels.Add((Cancel)m); }
+                    }
+                    T.Eq((string)null, cancels[0].Utt, "cancel of every utterance");
+                    T.Check(!tl.PauseOverflowing, "given up: reported once");
+                    // no second cancel: let the report loop (every 20 ms) run a while, then close and read
+                    // everything up to the close frame (a bounded read: the close ends it)
+                    Thread.Sleep(300);
+                    tl.Resume();
+                    var buf = new float[480];
+                    tl.ReadAudio(buf, 0, 480, 1);
+                    T.Eq(1L, tl.Resyncs, "resumed at live");
+                    client.Dispose();
+                    while (true)
+                    {
+                        var f = server.ReadFrame();
+                        if (f.Key == 8) break;
+                        T.Check(!(f.Key == 2 && Codec.Decode(f.Value) is Cancel), "a single cancel");
+                    }
                 }
             });
         }

@@ -422,11 +422,12 @@ namespace FacePlex.Core
         /// <summary>
         /// True when, paused, what arrived since fills the ring to within one second: keeping more would
         /// overwrite the unplayed speech at the held position. The client then cancels its utterances
-        /// (<see cref="FacePlexClient"/> does) and the place is given up (<see cref="GiveUpPlace"/>).
+        /// (<see cref="FacePlexClient"/> does) and the place is given up (<see cref="GiveUpPlace"/>; then this is
+        /// false again, so that happens once per pause).
         /// </summary>
         public bool PauseOverflowing
         {
-            get { return IsPaused && BufferedSamples >= CapacitySamples - SampleRate; }
+            get { return IsPaused && Volatile.Read(ref _placeLost) == 0 && BufferedSamples >= CapacitySamples - SampleRate; }
         }
 
         /// <summary>After a pause too long to keep (or on demand): resuming jumps to live instead of playing the
