@@ -8,7 +8,7 @@ namespace FacePlex.Editor
     /// <summary>
     /// Inspector for a <see cref="FacePlexVoiceAttribute"/> string (FacePlexCharacter.voice): a popup of the
     /// voices the daemon reported when the character last connected (FacePlexCharacter.knownVoices, from
-    /// welcome.voices) and a text field holding the value itself, for a voice the list does not have yet or
+    /// welcome.voices, labelled with language, gender and accent from welcome.voice_catalog) and a text field holding the value itself, for a voice the list does not have yet or
     /// a blend (<c>af_bella*0.6+am_adam*0.4</c>); a problem with the text shows below it
     /// (FacePlex.Core.VoiceChoices, tested in the core).
     /// Signatures: UnityCsReference 2021.3 Editor/Mono/ScriptAttributeGUI/PropertyDrawer.cs:13 (class), :32
@@ -28,6 +28,12 @@ namespace FacePlex.Editor
             return ch != null ? ch.knownVoices : null;
         }
 
+        private static string[] Labels(SerializedProperty property)
+        {
+            var ch = property.serializedObject.targetObject as FacePlexCharacter;
+            return ch != null ? ch.knownVoiceLabels : null;
+        }
+
         public override float GetPropertyHeight(SerializedProperty property, GUIContent label)
         {
             float line = EditorGUIUtility.singleLineHeight;
@@ -39,7 +45,7 @@ namespace FacePlex.Editor
         {
             float line = EditorGUIUtility.singleLineHeight;
             var known = Known(property);
-            var choices = new VoiceChoices(known, property.stringValue);
+            var choices = new VoiceChoices(known, property.stringValue, Labels(property));
             int picked = EditorGUI.Popup(new Rect(position.x, position.y, position.width, line), label.text, choices.Selected, choices.Options);
             if (picked != choices.Selected) property.stringValue = choices.ValueFor(picked, property.stringValue);
             property.stringValue = EditorGUI.TextField(new Rect(position.x, position.y + line + Gap, position.width, line),

@@ -414,6 +414,12 @@ namespace FacePlex.Tests
                 T.Eq("am_adam", c.ValueFor(3, ""), "pick a voice");
                 T.Eq("", c.ValueFor(0, "am_adam"), "pick the default");
                 T.Eq("af_bella*0.6+am_adam*0.4", c.ValueFor(4, "af_bella*0.6+am_adam*0.4"), "custom keeps the typed text");
+                var labels = new[] { "en_US-joe-medium", VoiceChoices.Label("af_bella", "en-US", "female", "American"), VoiceChoices.Label("am_adam", "en-US", "male", null) };
+                var l = new VoiceChoices(known, "af_bella", labels);
+                T.Eq("af_bella (en-US, female, American)", l.Options[2], "catalogue label shown");
+                T.Eq("am_adam (en-US, male)", l.Options[3], "null parts left out");
+                T.Eq(2, l.Selected, "selected by id");
+                T.Eq("am_adam", l.ValueFor(3, ""), "the value is the id, not the label");
             });
             T.Run("voice picker: blend syntax and unknown voices are flagged; valid ones pass", () =>
             {

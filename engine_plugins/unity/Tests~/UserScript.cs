@@ -32,6 +32,10 @@ namespace FacePlex.Tests
             microphone.onStateChanged.AddListener((state, why) => Debug.Log("microphone " + state + ": " + why));
             if (microphone.State == MicState.WaitingForDevice) Debug.Log(microphone.StateDetail);
             character.Pause(); character.Resume();
+            character.onPartnerTranscript.AddListener((text, final) => { if (final) character.Say("You said: " + text); });
+            character.PartnerTranscriptReceived += t => Debug.Log(t.Language + " " + t.Confidence + " " + t.Words.Length);
+            character.onIncompatibleDaemon.AddListener((daemon, plugin) => Debug.LogError(daemon + " vs " + plugin));
+            character.EndMic();
             Debug.Log(character.IsPaused + " " + character.QueuedRequests + " " + character.knownVoices.Length);
             character.voice = "af_bella*0.6+am_adam*0.4";
             character.ApplySettings();

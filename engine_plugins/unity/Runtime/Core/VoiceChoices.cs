@@ -23,13 +23,16 @@ namespace FacePlex.Core
         public readonly int Selected;
         private readonly string[] _known;
 
-        /// <summary>Builds the popup for the current <paramref name="value"/> and the <paramref name="known"/> voices (may be null).</summary>
-        public VoiceChoices(string[] known, string value)
+        /// <summary>Builds the popup for the current <paramref name="value"/> and the <paramref name="known"/> voices
+        /// (may be null); <paramref name="labels"/>, when given (same length), is what the popup shows for each
+        /// (e.g. <see cref="Label"/> of welcome.voice_catalog), the value stays the id.</summary>
+        public VoiceChoices(string[] known, string value, string[] labels = null)
         {
             _known = known ?? new string[0];
             Options = new string[_known.Length + 2];
             Options[0] = DefaultLabel;
-            Array.Copy(_known, 0, Options, 1, _known.Length);
+            bool useLabels = labels != null && labels.Length == _known.Length;
+            for (int i = 0; i < _known.Length; i++) Options[i + 1] = useLabels && !string.IsNullOrEmpty(labels[i]) ? labels[i] : _known[i];
             Options[Options.Length - 1] = CustomLabel;
             if (string.IsNullOrEmpty(value)) Selected = 0;
             else
@@ -37,6 +40,15 @@ namespace FacePlex.Core
                 int i = Array.IndexOf(_known, value);
                 Selected = i >= 0 ? i + 1 : Options.Length - 1;
             }
+        }
+
+        /// <summary>A popup label for a catalogue entry: "af_bella (en-US, female, American)"; the parts the
+        /// daemon left null are left out.</summary>
+        public static string Label(string id, string language, string gender, string accent)
+        {
+            var parts = new List<string>();
+            foreach (var p in new[] { language, gender, accent }) if (!string.IsNullOrEmpty(p)) parts.Add(p);
+            return parts.Count == 0 ? id : id + " (" + string.Join(", ", parts.ToArray()) + ")";
         }
 
         /// <summary>The value after the user picks entry <paramref name="index"/>: "" for the default, the voice id,

@@ -53,6 +53,8 @@ namespace FacePlex.Unity
         [FacePlexVoice] public string voice = "";
         [Tooltip("The voices the daemon reported when this character last connected (welcome.voices); fills the Voice popup in edit mode.")]
         [HideInInspector] public string[] knownVoices = new string[0];
+        [Tooltip("Popup labels of knownVoices (language, gender, accent from welcome.voice_catalog).")]
+        [HideInInspector] public string[] knownVoiceLabels = new string[0];
         [Tooltip("The character's emotion: its speech without an emotion of its own, and its face while idle or listening.")]
         public FacePlexEmotion emotion = FacePlexEmotion.Neutral;
         [Range(0f, 1f)] public float emotionIntensity = 0.5f;
@@ -215,6 +217,15 @@ namespace FacePlex.Unity
             if (c != null && c.IsOpen) c.SendMic(pcm, offset, count, sampleRate, channels);
         }
 
+        /// <summary>Push-to-talk released: the player's turn ends now (PROTOCOL.md §11 <c>mic_end</c>); the final
+        /// <c>onPartnerTranscript</c> follows. <see cref="FacePlexMicrophone"/> calls it when
+        /// its <c>muted</c> goes on. Ignored while disconnected.</summary>
+        public void EndMic()
+        {
+            var c = _client;
+            if (c != null && c.IsOpen) c.SendMicEnd();
+        }
+
         /// <summary>Changes the character's mood now (also when idle or listening).</summary>
         public void SetEmotion(FacePlexEmotion newEmotion, float intensity)
         {
@@ -327,8 +338,18 @@ namespace FacePlex.Unity
                     // check of IsFaulted alone took for success (a dead client kept, never retried).
                     if (t.Status != TaskStatus.RanToCompletion || this == null)
                     {
-                        if (t.Exception != null) Debug.LogWarning("FacePlex: connect failed: " + t.Exception.InnerException.Message);
                         client.Dispose();
+                        var bad = client.Session.Incompatible;
+                        if (bad != null)
+                        {
+                            // Another protocol version: retrying cannot help (PROTOCOL.md §9). Said once, as an error.
+                            Debug.LogError("FacePlex: " + bad.Message);
+                            onIncompatibleDaemon.Invoke(bad.DaemonProtocol, bad.ClientProtocol);
+                            onError.Invoke("incompatible_daemon: " + bad.Message);
+                            _retryAt = -1f;
+                            return;
+                        }
+                        if (t.Exception != null) Debug.LogWarning("FacePlex: connect failed: " + t.Exception.InnerException.Message);
                         _retryAt = Time.unscaledTime + _backoff;
                         _backoff = Mathf.Min(_backoff * 2f, 10f);
                         return;
@@ -336,8 +357,7 @@ namespace FacePlex.Unity
                     _backoff = 0.5f;
                     _client = client;
                     if (audioOutput != null) audioOutput.Timeline = client.Timeline;
-                    var w = client.Session.Welcome;
-                    if (w != null && w.Voices != null && w.Voices.Length > 0) knownVoices = w.Voices;
+                    RememberVoices(client.Session.Welcome);
                     ApplySettings();
                     UpdatePause();
                     int sent = _queued.Flush(client);   // lines said before the session opened, in order
@@ -345,6 +365,21 @@ namespace FacePlex.Unity
                     onConnected.Invoke();
                 });
             });
+        }
+
+        /// <summary>Keeps the daemon's voices for the Inspector's Voice popup (also in edit mode, from the last session).</summary>
+        private void RememberVoices(Welcome w)
+        {
+            if (w == null || w.Voices == null || w.Voices.Length == 0) return;
+            knownVoices = w.Voices;
+            knownVoiceLabels = new string[w.Voices.Length];
+            for (int i = 0; i < w.Voices.Length; i++)
+            {
+                knownVoiceLabels[i] = w.Voices[i];
+                if (w.VoiceCatalog == null) continue;
+                foreach (var v in w.VoiceCatalog)
+                    if (v != null && v.Id == w.Voices[i]) knownVoiceLabels[i] = VoiceChoices.Label(v.Id, v.Language, v.Gender, v.Accent);
+            }
         }
 
         /// <summary>The output device or its rate changed (Unity re-initialised audio): the session's rate must

@@ -12,6 +12,10 @@ namespace FacePlex.Unity
     [Serializable] public sealed class UtteranceTextEvent : UnityEvent<string, string> { }
     /// <summary>UnityEvent with one string (a word, a viseme, a warning).</summary>
     [Serializable] public sealed class TextEvent : UnityEvent<string> { }
+    /// <summary>UnityEvent with the player's words and whether they are final.</summary>
+    [Serializable] public sealed class TranscriptEvent : UnityEvent<string, bool> { }
+    /// <summary>UnityEvent with the daemon's protocol version and the client's.</summary>
+    [Serializable] public sealed class VersionsEvent : UnityEvent<long, long> { }
 
     /// <summary>The character's Inspector events, raised on the main thread, timed by what the listener hears.</summary>
     public sealed partial class FacePlexCharacter
@@ -35,6 +39,10 @@ namespace FacePlex.Unity
         public TextEvent onWord = new TextEvent();
         [Tooltip("A phoneme starts being heard: its OVRLipSync-15 viseme (sil PP FF TH DD kk CH SS nn RR aa E ih oh ou).")]
         public TextEvent onViseme = new TextEvent();
+        [Tooltip("What the player said, as text (partner_transcript): (text, final). Interim results (final = false) come while the player speaks and are superseded; the final one follows onPartnerSpeechStopped (or EndMic, push-to-talk). Needs transcription in the daemon (welcome.features).")]
+        public TranscriptEvent onPartnerTranscript = new TranscriptEvent();
+        [Tooltip("The daemon speaks another protocol version: (daemon's, this plugin's). The character does not connect or retry; update the daemon or the plugin.")]
+        public VersionsEvent onIncompatibleDaemon = new VersionsEvent();
         [Tooltip("The daemon warns about a request that went ahead (code: message).")]
         public TextEvent onWarning = new TextEvent();
         [Tooltip("The daemon reported an error (code: message).")]
@@ -43,6 +51,10 @@ namespace FacePlex.Unity
         /// <summary>Every end with its details (samples_played, words_spoken, text_spoken when interrupted),
         /// at the same moment as onUtteranceFinished / onUtteranceCancelled. Main thread.</summary>
         public event Action<UtteranceEnd> UtteranceEnded;
+
+        /// <summary>Every transcript with its details (start/end samples on the partner's timeline, language,
+        /// confidence, model, word timings), at the same moment as <see cref="onPartnerTranscript"/>. Main thread.</summary>
+        public event Action<PartnerTranscript> PartnerTranscriptReceived;
 
         private readonly HashSet<string> _open = new HashSet<string>();
         private readonly Dictionary<string, UtteranceEnd> _finishing = new Dictionary<string, UtteranceEnd>();
@@ -65,6 +77,13 @@ namespace FacePlex.Unity
             client.PartnerSpeechStarted += p => _mainThread.Enqueue(() => { if (ReferenceEquals(client, _client)) onPartnerSpeechStarted.Invoke(); });
             client.PartnerSpeechStopped += p => _mainThread.Enqueue(() => { if (ReferenceEquals(client, _client)) onPartnerSpeechStopped.Invoke(); });
             client.UtteranceEnded += e => _mainThread.Enqueue(() => { if (ReferenceEquals(client, _client)) OnEnded(e); });
+            client.PartnerTranscript += t => _mainThread.Enqueue(() =>
+            {
+                if (!ReferenceEquals(client, _client)) return;
+                onPartnerTranscript.Invoke(t.Text, t.Final);
+                var h = PartnerTranscriptReceived;
+                if (h != null) h(t);
+            });
         }
 
         private void OnEnded(UtteranceEnd e)

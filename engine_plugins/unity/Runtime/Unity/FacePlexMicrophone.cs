@@ -46,7 +46,7 @@ namespace FacePlex.Unity
         [Range(10f, 100f)] public float blockMs = 20f;
         [Tooltip("Start recording when enabled.")]
         public bool recordOnEnable = true;
-        [Tooltip("Keep recording but send nothing (push-to-talk off).")]
+        [Tooltip("Keep recording but send nothing (push-to-talk: off while the key is up). Turning it on ends the player's turn at once (mic_end), so the final transcript comes without waiting for silence.")]
         public bool muted = false;
         [Tooltip("First retry after a failed start, seconds (doubles up to 8 s); an unplugged device that comes back is started at once.")]
         [Range(0.25f, 10f)] public float retrySeconds = 1f;
@@ -59,6 +59,7 @@ namespace FacePlex.Unity
         private int _read;
         private float[] _block = new float[0];
         private int _blockFrames;
+        private bool _wasMuted;
 
         /// <summary>The microphones Unity sees (<c>Microphone.devices</c>).</summary>
         public static string[] Devices { get { return Microphone.devices; } }
@@ -164,6 +165,8 @@ namespace FacePlex.Unity
 
         private void Update()
         {
+            if (muted && !_wasMuted && character != null) character.EndMic();   // push-to-talk released
+            _wasMuted = muted;
             Step();
             if (_clip == null || _watch.State != MicState.Recording) return;
             int ring = _clip.samples;
