@@ -29,12 +29,36 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     joined = asyncio.run(run_daemon(args.host, args.port, exit_on_stdin_eof=args.exit_on_stdin_eof,
                            frame_sink_factory=sink_factory, motion=args.motion, no_token=args.no_token,
                            allow_origins=tuple(args.allow_origin), max_sessions=args.max_sessions,
-                           synthesis_priority=args.synthesis_priority))
+                           synthesis_priority=args.synthesis_priority, parent_pid=args.parent_pid))
     if not joined:  # a worker is still inside native code: leave without finalization
         from faceplex.bridge.server.shutdown import hard_exit
 
         hard_exit(0)
     return 0
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from .bundle.build import BundleError, build_bundle
+
+    try:
+        manifest = build_bundle(Path(args.output), work=Path(args.work) if args.work else None)
+    except BundleError as exc:
+        raise ValueError(str(exc)) from None
+    print(json.dumps({k: v for k, v in manifest.items() if k != "distributions"}))
+    return 0
+
+
+def _version() -> str:
+    """``faceplex X.Y.Z (protocol N)``: the installed distribution's version (or ``dev``)."""
+    from importlib import metadata
+
+    from faceplex.protocol.messages import PROTOCOL_VERSION
+
+    try:
+        version = metadata.version("faceplex")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return f"faceplex {version} (protocol {PROTOCOL_VERSION})"
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
@@ -124,6 +148,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceplex", description="Speech + ARKit-52 face motion daemon.")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the daemon (first stdout line: JSON with port and pid)")
@@ -146,7 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CPU priority of speech synthesis: deadline (audio about to be heard at normal priority, "
                             "work far ahead at nice 10; default), background (SCHED_IDLE: strictly behind the game, "
                             "audio may be late when the game uses every core) or normal (nice 0)")
+    serve.add_argument("--parent-pid", type=_positive_int, default=None, metavar="PID",
+                       help="exit when process PID exits (an engine editor that keeps one daemon across Play "
+                            "sessions; polled every 0.5 s)")
+    serve.add_argument("--log-file", default=None, metavar="PATH",
+                       help="append the log here instead of stderr (a bundled daemon writes nothing beside itself)")
     serve.set_defaults(func=_cmd_serve)
+
+    bundle = sub.add_parser("bundle", help="freeze the daemon into a self-contained folder (DIR/faceplex-daemon; "
+                                           'needs pip install -e ".[bundle]")')
+    bundle.add_argument("-o", "--output", required=True, help="output folder (absent or empty)")
+    bundle.add_argument("--work", default=None, help="PyInstaller's build folder, kept for a faster rebuild "
+                                                     "(default: a temporary one)")
+    bundle.set_defaults(func=_cmd_bundle)
 
     say = sub.add_parser("say", help="bake a take: DIR/take.wav, take.csv (Live Link Face), take.png")
     say.add_argument("text", nargs="?", help="text to speak (with --audio: the transcript, optional)")
@@ -287,8 +324,12 @@ def _positive_int(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_file = getattr(args, "log_file", None)
+    try:
+        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                            **({"filename": log_file, "encoding": "utf-8"} if log_file else {"stream": sys.stderr}))
+    except OSError as exc:
+        parser.exit(2, f"faceplex {args.command}: error: cannot write the log file: {exc}\n")
     # websockets' DEBUG log prints the first bytes of every frame, which would include the
     # hello's token (PROTOCOL.md §12: the token is never logged).
     ws_log = logging.getLogger("websockets")

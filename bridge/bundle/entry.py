@@ -24,7 +24,7 @@ def main() -> int:
     _point_caches_away()
     if len(sys.argv) >= 3 and sys.argv[1] == "-c":
         # The daemon starts helper processes as ``sys.executable -c CODE`` (the lip-sync analysis
-        # worker, bridge/analysis.py); frozen, sys.executable is this program, so it runs CODE as
+        # worker, bridge/listening/analysis.py); frozen, sys.executable is this program, so it runs CODE as
         # the interpreter's -c would.
         code = sys.argv[2]
         sys.argv = ["-c"] + sys.argv[3:]

@@ -292,12 +292,18 @@ def _id_of(data) -> Optional[str]:
 async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
                      frame_sink_factory: Optional[Callable] = None, motion: str = "rules",
                      no_token: bool = False, allow_origins: tuple[str, ...] = (),
-                     max_sessions: Optional[int] = None, synthesis_priority: str = "deadline") -> bool:
-    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF),
-    then shut down (:meth:`Daemon.stop`). Returns True when every worker joined (False: leave
-    with :func:`faceplex.bridge.server.shutdown.hard_exit`).
+                     max_sessions: Optional[int] = None, synthesis_priority: str = "deadline",
+                     parent_pid: Optional[int] = None) -> bool:
+    """Load the voice, listen, print the ready line, serve until SIGINT/SIGTERM (or stdin EOF,
+    or the exit of process ``parent_pid``: :mod:`.parent_watch`), then shut down
+    (:meth:`Daemon.stop`). Returns True when every worker joined (False: leave with
+    :func:`faceplex.bridge.server.shutdown.hard_exit`).
 
-    Raises ValueError for ``no_token`` beyond loopback."""
+    Raises ValueError for ``no_token`` beyond loopback, ProcessLookupError when ``parent_pid``
+    is not running (before the voice loads)."""
+    from .parent_watch import ParentProcess, watch_parent
+
+    parent = ParentProcess(parent_pid) if parent_pid is not None else None
     token = "" if no_token else (token_from_env() or new_token())
     os.environ.pop("FACEPLEX_TOKEN", None)  # read once; children (worker processes) never see it
     daemon = Daemon(host, port, frame_sink_factory=frame_sink_factory, motion=motion, token=token,
@@ -335,5 +341,8 @@ async def run_daemon(host: str, port: int, exit_on_stdin_eof: bool = False,
             except RuntimeError:  # the loop already ended (SIGTERM)
                 pass
         threading.Thread(target=watch_stdin, name="stdin-eof-watch", daemon=True).start()
+    parent_task = asyncio.create_task(watch_parent(parent, stop.set)) if parent is not None else None
     await stop.wait()
+    if parent_task is not None:
+        parent_task.cancel()
     return await daemon.stop()
