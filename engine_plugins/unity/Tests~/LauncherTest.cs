@@ -63,7 +63,51 @@ namespace FacePlex.Tests
                 T.Eq(2, launcher.Starts, "no restart after Stop()");
             });
             ChattyDaemon(args[0]);
+            Configurations();
             return T.Summary();
+        }
+
+        /// <summary>
+        /// Core-level launcher rules the Unity glue relies on (issue 20): one launcher per daemon configuration,
+        /// the bundle found in the first folder holding it, and the command line with --parent-pid and without
+        /// --exit-on-stdin-eof for the editor's long-lived daemon.
+        /// </summary>
+        static void Configurations()
+        {
+            T.Run("one launcher per daemon configuration", () =>
+            {
+                bool c1, c2, c3;
+                var a = DaemonLaunchers.Get("/b/faceplex-daemon", "serve --port 0", null, out c1);
+                var b = DaemonLaunchers.Get("/b/faceplex-daemon", " serve --port 0 ", null, out c2);
+                var c = DaemonLaunchers.Get("/b/faceplex-daemon", "serve --port 0 --motion rfm", null, out c3);
+                T.Check(ReferenceEquals(a, b) && c1 && !c2, "the same configuration shares one launcher");
+                T.Check(!ReferenceEquals(a, c) && c3, "another configuration gets its own");
+                T.Eq(2, DaemonLaunchers.Count, "two launchers");
+                DaemonLaunchers.StopAll();
+                T.Eq(0, DaemonLaunchers.Count, "StopAll forgets them");
+            });
+            T.Run("the bundle is found in the first folder holding it", () =>
+            {
+                string root = Path.Combine(Path.GetTempPath(), "faceplex-find-" + Process.GetCurrentProcess().Id);
+                string empty = Path.Combine(root, "empty"), linux = Path.Combine(root, "StreamingAssets", "FacePlex", "Linux");
+                Directory.CreateDirectory(empty);
+                Directory.CreateDirectory(linux);
+                File.WriteAllText(Path.Combine(linux, DaemonLaunchers.BundledFileName), "#!/bin/sh\n");
+                try
+                {
+                    T.Eq(Path.Combine(linux, "faceplex-daemon"), DaemonLaunchers.FindBundled(null, empty, linux), "found");
+                    T.Eq(null, DaemonLaunchers.FindBundled(empty), "absent");
+                }
+                finally { Directory.Delete(root, true); }
+            });
+            T.Run("the command line carries --parent-pid; the editor's daemon has no --exit-on-stdin-eof", () =>
+            {
+                var l = new DaemonLauncher { Arguments = "serve --port 0 --exit-on-stdin-eof --motion rfm", ParentPid = 4242 };
+                T.Eq("serve --port 0 --motion rfm --exit-on-stdin-eof --parent-pid 4242", l.EffectiveArguments, "game");
+                l.ExitOnStdinEof = false;
+                T.Eq("serve --port 0 --motion rfm --parent-pid 4242", l.EffectiveArguments, "editor");
+                T.Check(DaemonLauncher.IsRunning(Process.GetCurrentProcess().Id) && !DaemonLauncher.IsRunning(0), "pid check");
+            });
         }
 
         /// <summary>

@@ -15,6 +15,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <sys/stat.h>
 
 #include "Core/DaemonLauncher.h"
 #include "Core/Process.h"
@@ -108,6 +109,32 @@ int main(int argc, char** argv)
                "ready_line_protocol_2_refused", msg);
         for (int i = 0; i < 200 && Alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         Report(!Alive(pid), "incompatible_daemon_stopped", std::to_string(pid));
+    }
+    {
+        // The bundle is found in the first folder that holds an executable faceplex-daemon: an
+        // empty folder and one whose file is not executable are passed over (trailing '/' or not).
+        const std::string base = "/tmp/faceplex_bundle_find_" + std::to_string(getpid());
+        const std::string empty = base + "/empty", noexec = base + "/noexec", good = base + "/good";
+        for (const std::string& d : {base, empty, noexec, good}) mkdir(d.c_str(), 0755);
+        std::ofstream(noexec + "/faceplex-daemon") << "#!/bin/sh\n";
+        std::ofstream(good + "/faceplex-daemon") << "#!/bin/sh\n";
+        chmod((good + "/faceplex-daemon").c_str(), 0755);
+        const std::string found = FindBundledDaemon({"", empty, noexec + "/", good + "/"});
+        const std::string none = FindBundledDaemon({empty, noexec});
+        Report(found == good + "/faceplex-daemon" && none.empty() && std::string(BundledDaemonFileName()) == "faceplex-daemon",
+               "bundle_path_resolution", found);
+        for (const std::string& f : {noexec + "/faceplex-daemon", good + "/faceplex-daemon"}) std::remove(f.c_str());
+        for (const std::string& d : {empty, noexec, good, base}) rmdir(d.c_str());
+    }
+    {
+        // The editor keeps one daemon across Play sessions: it is told our pid and exits with us.
+        const auto cmd = DaemonCommand("/x/faceplex-daemon", CurrentProcessId(), "/logs/d.log", {"--motion", "rfm"});
+        const std::vector<std::string> want = {"/x/faceplex-daemon", "serve", "--port", "0", "--exit-on-stdin-eof",
+                                               "--parent-pid", std::to_string(getpid()), "--log-file", "/logs/d.log",
+                                               "--motion", "rfm"};
+        const auto plain = DaemonCommand("faceplex");
+        Report(cmd == want && plain.size() == 5 && CurrentProcessId() == getpid(), "daemon_command_parent_pid",
+               cmd[6]);
     }
     if (argc < 2) { std::fprintf(stderr, "usage: launcher_test CMD ARGS...\n"); return 2; }
 

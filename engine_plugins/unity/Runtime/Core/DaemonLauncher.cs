@@ -63,6 +63,14 @@ namespace FacePlex.Core
         public string FileName = "faceplex";
         /// <summary>Arguments, e.g. "-m faceplex.bridge.cli serve --port 0 --exit-on-stdin-eof" with a python FileName.</summary>
         public string Arguments = "serve --port 0 --exit-on-stdin-eof";
+        /// <summary>When above 0, <c>--parent-pid ParentPid</c> is added: the daemon also exits when that
+        /// process is gone (an editor that keeps one daemon across Play sessions, or that crashed).</summary>
+        public int ParentPid;
+        /// <summary>Add <c>--exit-on-stdin-eof</c> when <see cref="Arguments"/> lacks it (default true). The editor
+        /// turns it off: a domain reload loses the <see cref="System.Diagnostics.Process"/> object and its stdin
+        /// pipe, which would stop a daemon meant to outlive the Play session (<see cref="ParentPid"/> ties it to
+        /// the editor instead).</summary>
+        public bool ExitOnStdinEof = true;
         /// <summary>Working directory, or null.</summary>
         public string WorkingDirectory;
         /// <summary>Extra environment variables for the daemon.</summary>
@@ -100,6 +108,42 @@ namespace FacePlex.Core
         /// <summary>The running daemon process, or null.</summary>
         public Process Process { get { lock (_lock) return _proc; } }
 
+        /// <summary>The command line actually passed: <see cref="Arguments"/> with <c>--exit-on-stdin-eof</c>
+        /// removed or added per <see cref="ExitOnStdinEof"/>, then <c>--parent-pid</c>.</summary>
+        public string EffectiveArguments
+        {
+            get
+            {
+                var args = (Arguments ?? "").Replace("--exit-on-stdin-eof", " ").Trim();
+                while (args.Contains("  ")) args = args.Replace("  ", " ");
+                if (ExitOnStdinEof) args += " --exit-on-stdin-eof";
+                if (ParentPid > 0) args += " --parent-pid " + ParentPid;
+                return args.Trim();
+            }
+        }
+
+        /// <summary>Supervise a daemon this launcher did not start (one launched before a domain reload, found
+        /// again through its saved ready line): <see cref="Current"/> is <paramref name="ready"/> at once, and
+        /// when that process exits a new one is launched as usual. Call instead of <see cref="Start"/>.</summary>
+        public void Adopt(DaemonReady ready)
+        {
+            if (ready == null) throw new ArgumentNullException("ready");
+            lock (_lock) _ready = ready;
+            _adopted = ready;
+            Start();
+        }
+
+        private DaemonReady _adopted;
+
+        /// <summary>True while a process with id <paramref name="pid"/> runs (any process, not only our children).</summary>
+        public static bool IsRunning(int pid)
+        {
+            if (pid <= 0) return false;
+            try { using (var p = Process.GetProcessById(pid)) return !p.HasExited; }
+            catch (ArgumentException) { return false; }
+            catch (InvalidOperationException) { return false; }
+        }
+
         /// <summary>Starts supervising (returns at once).</summary>
         public void Start()
         {
@@ -127,6 +171,15 @@ namespace FacePlex.Core
         private void Supervise()
         {
             int backoff = InitialBackoffMs;
+            var adopted = _adopted;
+            _adopted = null;
+            if (adopted != null)
+            {
+                // Not our child: no handle to wait on, so look every half second.
+                while (!_stopping && IsRunning(adopted.Pid)) if (_stopEvent.WaitOne(500)) break;
+                lock (_lock) _ready = null;
+                if (!_stopping) { Note("FacePlex: the adopted daemon (pid " + adopted.Pid + ") exited; starting a new one"); }
+            }
             while (!_stopping)
             {
                 var started = Stopwatch.StartNew();
@@ -152,7 +205,7 @@ namespace FacePlex.Core
 
         private Process Launch()
         {
-            var psi = new ProcessStartInfo(FileName, Arguments)
+            var psi = new ProcessStartInfo(FileName, EffectiveArguments)
             {
                 UseShellExecute = false, CreateNoWindow = true,
                 RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
@@ -226,6 +279,11 @@ namespace FacePlex.Core
             }
         }
 
+        private static void KillPid(int pid)
+        {
+            try { using (var p = Process.GetProcessById(pid)) p.Kill(); } catch (Exception) { }
+        }
+
         private static void Kill(Process p)
         {
             try { if (!p.HasExited) p.Kill(); } catch (Exception) { }
@@ -237,7 +295,9 @@ namespace FacePlex.Core
             _stopping = true;
             _stopEvent.Set();
             Process p;
-            lock (_lock) p = _proc;
+            DaemonReady adoptedReady;
+            lock (_lock) { p = _proc; adoptedReady = p == null ? _ready : null; }
+            if (adoptedReady != null) KillPid(adoptedReady.Pid);  // adopted: no stdin of ours to close
             if (p != null)
             {
                 try { p.StandardInput.Close(); } catch (Exception) { }

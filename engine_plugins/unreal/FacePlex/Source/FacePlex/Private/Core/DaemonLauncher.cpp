@@ -59,6 +59,43 @@ bool ParseReadyLine(const std::string& line, DaemonReady& out)
     return true;
 }
 
+const char* BundledDaemonFileName()
+{
+#if defined(_WIN32)
+    return "faceplex-daemon.exe";
+#else
+    return "faceplex-daemon";
+#endif
+}
+
+std::string FindBundledDaemon(const std::vector<std::string>& folders)
+{
+    for (std::string folder : folders) {
+        if (folder.empty()) continue;
+        const char last = folder.back();
+        if (last != '/' && last != '\\') folder.push_back('/');
+        const std::string path = folder + BundledDaemonFileName();
+        if (IsExecutableFile(path)) return path;
+    }
+    return std::string();
+}
+
+std::vector<std::string> DaemonCommand(const std::string& executable, int64_t parentPid, const std::string& logFile,
+                                       const std::vector<std::string>& extra)
+{
+    std::vector<std::string> cmd = {executable, "serve", "--port", "0", "--exit-on-stdin-eof"};
+    if (parentPid > 0) {
+        cmd.push_back("--parent-pid");
+        cmd.push_back(std::to_string(parentPid));
+    }
+    if (!logFile.empty()) {
+        cmd.push_back("--log-file");
+        cmd.push_back(logFile);
+    }
+    cmd.insert(cmd.end(), extra.begin(), extra.end());
+    return cmd;
+}
+
 DaemonLauncher::DaemonLauncher(DaemonLauncherOptions options) : options_(std::move(options)) {}
 
 DaemonLauncher::~DaemonLauncher() { Stop(); }

@@ -29,6 +29,23 @@ struct DaemonReady {
 /** Parse the ready line (a flat JSON object); false unless it has "event": "ready" and a port. */
 bool ParseReadyLine(const std::string& line, DaemonReady& out);
 
+/** The bundle's executable file name on this platform (`faceplex bundle -o DIR` writes
+ *  DIR/faceplex-daemon, DIR/faceplex-daemon.exe on Windows). */
+const char* BundledDaemonFileName();
+
+/** The bundle's executable in the first of `folders` (UTF-8, absolute; '/' or '\\' separators)
+ *  that holds one, as `folder/faceplex-daemon[.exe]`; empty when none does. The Unreal glue passes
+ *  the plugin's and the project's Binaries/ThirdParty/FacePlexDaemon/<Platform>/ folders. */
+std::string FindBundledDaemon(const std::vector<std::string>& folders);
+
+/** The launch command: `executable serve --port 0 --exit-on-stdin-eof`, then `--parent-pid PID`
+ *  when parentPid > 0 (the daemon also exits when that process is gone: an editor that keeps one
+ *  daemon across Play sessions, or that crashed), `--log-file PATH` when logFile is not empty, then
+ *  `extra`. */
+std::vector<std::string> DaemonCommand(const std::string& executable, int64_t parentPid = 0,
+                                       const std::string& logFile = std::string(),
+                                       const std::vector<std::string>& extra = {});
+
 struct DaemonLauncherOptions {
     /** Command and arguments. `--exit-on-stdin-eof` makes the daemon exit when the game does,
      *  even if the game crashes (the OS closes our end of its stdin). */

@@ -25,6 +25,14 @@ public:
     virtual void Stop(int graceMs) = 0;
 };
 
+/** This process's id (getpid / GetCurrentProcessId): what `serve --parent-pid` is given, so a
+ *  daemon kept across editor Play sessions still dies with the editor. */
+int64_t CurrentProcessId();
+
+/** True when `path` (UTF-8) names an existing regular file we may execute (POSIX: access X_OK;
+ *  Windows: an existing file that is not a folder). */
+bool IsExecutableFile(const std::string& path);
+
 /** Start `argv[0]` (searched in PATH) with `argv`; `stderrPath` (UTF-8, may be empty): the file
  *  the child's stderr is appended to. nullptr and `error` set on failure. */
 std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& argv, std::string& error,

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -149,6 +150,14 @@ std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& 
     auto child = std::make_unique<PosixChild>(pid, in[1], out[0]);
     child->SetCallerPid(pid);
     return child;
+}
+
+int64_t CurrentProcessId() { return static_cast<int64_t>(getpid()); }
+
+bool IsExecutableFile(const std::string& path)
+{
+    struct stat st;
+    return !path.empty() && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
 }  // namespace FacePlexCore

@@ -162,6 +162,15 @@ std::unique_ptr<ChildProcess> StartChildProcess(const std::vector<std::string>& 
     return std::unique_ptr<ChildProcess>(new Win32Child(pi, inWrite, outRead));
 }
 
+int64_t CurrentProcessId() { return static_cast<int64_t>(GetCurrentProcessId()); }
+
+bool IsExecutableFile(const std::string& path)
+{
+    if (path.empty()) return false;
+    const DWORD attrs = GetFileAttributesW(Widen(path).c_str());
+    return attrs != INVALID_FILE_ATTRIBUTES && !(attrs & FILE_ATTRIBUTE_DIRECTORY);
+}
+
 }  // namespace FacePlexCore
 
 #endif  // _WIN32
