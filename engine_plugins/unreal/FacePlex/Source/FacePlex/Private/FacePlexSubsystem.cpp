@@ -1,10 +1,12 @@
 #include "FacePlexSubsystem.h"
 
 #include "Core/DaemonLauncher.h"
+#include "FacePlexDaemonHost.h"
 #include "FacePlexLiveLinkSource.h"
 #include "FacePlexSettings.h"
 #include "Features/IModularFeatures.h"
 #include "ILiveLinkClient.h"
+#include "CoreGlobals.h"   // IsRunningDedicatedServer()
 #include "Misc/Paths.h"   // FPaths::ProjectLogDir()
 
 namespace
@@ -25,26 +27,21 @@ void UFacePlexSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 		LiveLinkSourceGuid = Client.AddSource(LiveLinkSource);
 	}
 
-	if (!Settings->bLaunchDaemon)
+	if (IsRunningDedicatedServer())  // CoreGlobals.h: no faces or audio on a dedicated server
 	{
-		DaemonUrl = Settings->DaemonUrl;
+		UE_LOG(LogTemp, Log, TEXT("FacePlex: dedicated server: no daemon is launched or connected"));
+		return;
+	}
+	if (!FFacePlexDaemonHost::ShouldLaunch())
+	{
+		DaemonUrl = Settings->DaemonUrl;  // a daemon run elsewhere
 		DaemonToken = Settings->DaemonToken;
 		return;
 	}
-	FacePlexCore::DaemonLauncherOptions Options;
-	Options.Command = {TCHAR_TO_UTF8(*Settings->DaemonExecutable), "serve", "--port", "0", "--exit-on-stdin-eof"};
-	for (const FString& Arg : Settings->DaemonArguments)
-	{
-		Options.Command.push_back(TCHAR_TO_UTF8(*Arg));
-	}
-	// The daemon's stderr (its log and any traceback) goes to Saved/Logs/FacePlexDaemon.log: a
-	// Windows game has no stderr of its own to inherit.
-	Options.StderrPath = TCHAR_TO_UTF8(*FPaths::ConvertRelativePathToFull(FPaths::ProjectLogDir() / TEXT("FacePlexDaemon.log")));
-	Launcher = MakeShared<FacePlexCore::DaemonLauncher>(Options);
-	if (!Launcher->Start(NowMs()))
-	{
-		UE_LOG(LogTemp, Warning, TEXT("FacePlex: could not start the daemon: %s (retrying)"), UTF8_TO_TCHAR(Launcher->LastError().c_str()));
-	}
+	// One daemon per process (FFacePlexDaemonHost): in the editor it is the one earlier PIE
+	// sessions used, already warm; Tick reports it ready on this session's first tick.
+	Launcher = FFacePlexDaemonHost::Acquire();
+	bAnnouncedReady = false;
 }
 
 void UFacePlexSubsystem::Tick(float DeltaTime)
@@ -54,8 +51,12 @@ void UFacePlexSubsystem::Tick(float DeltaTime)
 		return;
 	}
 	const FacePlexCore::DaemonState Before = Launcher->State();
-	if (Launcher->Tick(NowMs()))
+	const bool bJustReady = Launcher->Tick(NowMs());
+	// A daemon already running when this game instance began (the editor's, across PIE) is
+	// announced once, like a new one.
+	if (bJustReady || (!bAnnouncedReady && Launcher->State() == FacePlexCore::DaemonState::Running))
 	{
+		bAnnouncedReady = true;
 		DaemonUrl = UTF8_TO_TCHAR(Launcher->Ready().Url.c_str());
 		DaemonToken = UTF8_TO_TCHAR(Launcher->Ready().Token.c_str());  // never logged
 		UE_LOG(LogTemp, Log, TEXT("FacePlex: daemon ready at %s"), *DaemonUrl);
@@ -72,8 +73,8 @@ void UFacePlexSubsystem::Deinitialize()
 {
 	if (Launcher)
 	{
-		Launcher->Stop();  // closes the daemon's stdin; it exits (terminated after a grace period)
 		Launcher.Reset();
+		FFacePlexDaemonHost::Release();  // a game stops it here; the editor keeps it for the next PIE
 	}
 	IModularFeatures& Features = IModularFeatures::Get();
 	if (LiveLinkSource && Features.IsModularFeatureAvailable(ILiveLinkClient::ModularFeatureName))

@@ -15,11 +15,14 @@ public:
 	UPROPERTY(Config, EditAnywhere, Category = "Daemon")
 	bool bLaunchDaemon = true;
 
-	/** The daemon executable (PATH is searched), e.g. "faceplex" or "C:/Tools/faceplex/faceplex.exe". */
+	/** The daemon executable. Empty (default): the bundle staged with the game,
+	 *  <Plugin>/Binaries/ThirdParty/FacePlexDaemon/<Platform>/faceplex-daemon[.exe], else
+	 *  "faceplex" on PATH. A bare name is searched in PATH ("faceplex" for a
+	 *  pip-installed daemon); a relative path is anchored at the project folder. */
 	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "bLaunchDaemon"))
-	FString DaemonExecutable = TEXT("faceplex");
+	FString DaemonExecutable;
 
-	/** Extra arguments after `serve --port 0 --exit-on-stdin-eof`. */
+	/** Extra arguments after `serve --port 0 --exit-on-stdin-eof --parent-pid PID`. */
 	UPROPERTY(Config, EditAnywhere, Category = "Daemon", meta = (EditCondition = "bLaunchDaemon"))
 	TArray<FString> DaemonArguments;
 

@@ -1,5 +1,6 @@
-// Game-instance lifetime: the daemon process (launch, restart with back-off, stop with the game)
-// and the one Live Link source that publishes a subject per talking character.
+// Game-instance lifetime: ticks the process's one daemon (FFacePlexDaemonHost: launch, restart
+// with back-off; stopped with the game, or with the editor after every PIE session) and owns the
+// one Live Link source that publishes a subject per talking character.
 #pragma once
 
 #include "CoreMinimal.h"
@@ -48,4 +49,5 @@ private:
 	FGuid LiveLinkSourceGuid;
 	FString DaemonUrl;
 	FString DaemonToken;
+	bool bAnnouncedReady = false;
 };
