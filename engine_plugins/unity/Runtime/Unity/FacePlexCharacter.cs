@@ -31,8 +31,8 @@ namespace FacePlex.Unity
         [Header("Daemon")]
         [Tooltip("Launch `faceplex serve` (one shared daemon for all characters) or connect to Url.")]
         public DaemonMode daemonMode = DaemonMode.Launch;
-        [Tooltip("Daemon executable for Launch mode (\"faceplex\" on PATH, or a python with -m arguments).")]
-        public string daemonExecutable = "faceplex";
+        [Tooltip("Daemon executable for Launch mode: empty = the bundle in StreamingAssets/FacePlex/<platform>/ (else \"faceplex\" on PATH); a name on PATH, or a path (relative to the project).")]
+        public string daemonExecutable = "";
         [Tooltip("Daemon arguments for Launch mode.")]
         public string daemonArguments = "serve --port 0 --exit-on-stdin-eof";
         [Tooltip("Daemon URL for ConnectToUrl mode.")]
@@ -77,7 +77,7 @@ namespace FacePlex.Unity
         [Tooltip("Speak the unspoken rest of an interrupted line again when the game reacts with neither Say nor Cancel.")]
         public bool resumeFalseInterruption = false;
 
-        private static DaemonLauncher _sharedLauncher;
+        private DaemonLauncher _launcher;   // shared with every character of the same daemon configuration
         private FacePlexClient _client;
         private FacePlexClient _pending;                 // connecting (disposed if this is destroyed meanwhile)
         private int _destroyed;                          // set by OnDestroy, read by the connect continuation
@@ -113,21 +113,12 @@ namespace FacePlex.Unity
         private void Start()
         {
             if (audioOutput == null) audioOutput = GetComponent<FacePlexAudioSource>();
-            if (daemonMode == DaemonMode.Launch) EnsureLauncher(daemonExecutable, daemonArguments);
+            if (daemonMode == DaemonMode.Launch) _launcher = FacePlexDaemonHost.Get(daemonExecutable, daemonArguments);
             _retryAt = 0f;
         }
 
         private void OnEnable() { AudioSettings.OnAudioConfigurationChanged += OnAudioConfigurationChanged; }
         private void OnDisable() { AudioSettings.OnAudioConfigurationChanged -= OnAudioConfigurationChanged; }
-
-        private static void EnsureLauncher(string exe, string args)
-        {
-            if (_sharedLauncher != null) return;
-            _sharedLauncher = new DaemonLauncher { FileName = exe, Arguments = args };
-            _sharedLauncher.Log += line => Debug.Log("[FacePlex daemon] " + line);   // stderr only: the token is on stdout
-            _sharedLauncher.Start();
-            Application.quitting += () => { if (_sharedLauncher != null) { _sharedLauncher.Stop(); _sharedLauncher = null; } };
-        }
 
         // ------------------------------------------------------------------ speaking
 
@@ -306,7 +297,7 @@ namespace FacePlex.Unity
             string secret;
             if (daemonMode == DaemonMode.Launch)
             {
-                var ready = _sharedLauncher != null ? _sharedLauncher.Current : null;
+                var ready = _launcher != null ? _launcher.Current : null;
                 if (ready == null) { _retryAt = Time.unscaledTime + 0.25f; return; }
                 target = ready.Url;
                 secret = ready.Token;
