@@ -234,6 +234,7 @@ def test_daemon_launcher_start_restart_stop(build):
     proc = run_tool(build, "launcher_test", *cmd, timeout=180)
     res = check_lines(proc.stdout)
     for name in ("ready_line_parse", "stderr_to_log_file", "ready_line_protocol_2_refused", "incompatible_daemon_stopped",
+                 "bundle_path_resolution", "daemon_command_parent_pid",
                  "start_and_ready", "restart_after_crash_with_backoff", "stop_with_game"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
     assert proc.returncode == 0

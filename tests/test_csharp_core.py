@@ -187,7 +187,10 @@ def test_daemon_launcher_restart_and_shutdown(exes):
                              "Stop() shuts the daemon down",
                              "launcher reads the token from the ready line and never logs it",
                              "launcher drains the daemon's stdout after the ready line",
-                             "launcher logs stderr, never stdout or the token"])
+                             "launcher logs stderr, never stdout or the token",
+                             "one launcher per daemon configuration",
+                             "the bundle is found in the first folder holding it",
+                             "the command line carries --parent-pid; the editor's daemon has no --exit-on-stdin-eof"])
 
 
 def test_crosslang_python_and_csharp_decoders_agree(exes, daemon, tmp_path):
