@@ -225,6 +225,10 @@ def test_bundle_version_and_a_one_line_error_for_what_it_does_not_carry(bundle):
         assert f"| {name} |" in notices, name
     assert "GPL-3.0" in notices and (bundle / "licenses" / "Python" / "LICENSE.txt").is_file()
     assert list((bundle / "licenses" / "piper-tts").glob("*COPYING*"))
+    # System libraries carry their packages' notices; GNU readline (GPL-3.0, Python's readline
+    # module) is left out of a daemon that never reads a terminal.
+    assert "| libstdc++.so.6 | libstdc++6 |" in notices and (bundle / "licenses" / "system" / "libstdc++6.copyright").is_file()
+    assert not list((bundle / "_internal").rglob("libreadline*"))
 
 
 def test_bundle_exits_with_its_parent_process(bundle):

@@ -78,8 +78,8 @@ def build_bundle(out: Path, work: Path | None = None, log=None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         for item in (tmp / "dist" / "faceplex-daemon").iterdir():
             shutil.move(str(item), out / item.name)
-        bundled = set(json.loads(modules_json.read_text()))
-    dists = notices.write_licenses(out / "licenses", bundled)
+        contents = json.loads(modules_json.read_text())
+    dists = notices.write_licenses(out / "licenses", set(contents["modules"]), contents["binaries"])
     from faceplex.protocol.messages import PROTOCOL_VERSION
 
     manifest = {

@@ -41,7 +41,7 @@ EXCLUDED_FILES = ("*.spec", "*.jit", "*.pt", "*.pth", "*.safetensors", "*.pyc", 
 #: optional imports into them (torch alone is gigabytes). ``faceplex say`` (its PNG plot) and the
 #: training commands need a pip install, not the bundle.
 EXCLUDED_MODULES = ("torch", "torchaudio", "torchvision", "onnxscript", "matplotlib", "PIL", "fontTools",
-                    "tkinter", "_tkinter", "pytest", "_pytest", "IPython", "scipy", "pandas", "tqdm",
+                    "tkinter", "_tkinter", "readline",  # readline links GNU readline (GPL-3.0) "pytest", "_pytest", "IPython", "scipy", "pandas", "tqdm",
                     "silero_vad", "sounddevice", "_sounddevice", "soundfile",
                     # training-only parts of the motion model (espeak-ng corpus voices, torch)
                     "faceplex.models.rfm.corpus", "faceplex.models.rfm.espeak", "faceplex.models.rfm.train",

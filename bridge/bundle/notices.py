@@ -49,9 +49,11 @@ def _top_names(dist: metadata.Distribution) -> set[str]:
     return names
 
 
-def write_licenses(folder: Path, bundled_modules: set[str]) -> list[dict]:
+def write_licenses(folder: Path, bundled_modules: set[str], binaries: list | None = None) -> list[dict]:
     """Copy the licence files of every installed distribution with a top-level module in
-    ``bundled_modules`` to ``folder/<name>/``; write ``folder/NOTICES.md``. Returns
+    ``bundled_modules`` to ``folder/<name>/``, and the Debian copyright file of the package of
+    every shared library in ``binaries`` (``[bundle name, source path]``) that was copied from the
+    build machine's system folders (``folder/system/``); write ``folder/NOTICES.md``. Returns
     ``[{"name", "version", "license"}]`` sorted by name."""
     folder.mkdir(parents=True, exist_ok=True)
     seen: dict[str, dict] = {}
@@ -71,14 +73,49 @@ def write_licenses(folder: Path, bundled_modules: set[str]) -> list[dict]:
     if python_license.is_file():
         (folder / "Python").mkdir(exist_ok=True)
         (folder / "Python" / "LICENSE.txt").write_bytes(python_license.read_bytes())
+    system = _system_library_notices(folder / "system", binaries or [])
     entries = sorted(seen.values(), key=lambda e: e["name"].lower())
     lines = ["# Notices: software inside the FacePlex daemon bundle", "", GPL_NOTE, "",
              f"The Python runtime ({sys.version.split()[0]}, PSF License): Python/LICENSE.txt.", "",
              "| distribution | version | licence |", "|---|---|---|"]
     lines += [f"| {e['name']} | {e['version']} | {e['license']} |" for e in entries]
-    lines += ["", "Each distribution's own licence and notice files are in the folder of its name."]
+    lines += ["", "Each distribution's own licence and notice files are in the folder of its name.", "",
+              "PyInstaller's bootloader (the faceplex-daemon executable itself) is GPL-2.0-or-later with the "
+              "bootloader exception, which allows it to be distributed with programs under any licence.", ""]
+    if system:
+        lines += ["Shared libraries copied from the build machine (their packages' copyright files are in system/):",
+                  "", "| library | package |", "|---|---|"]
+        lines += [f"| {lib} | {pkg} |" for lib, pkg in system]
     (folder / "NOTICES.md").write_text("\n".join(lines) + "\n")
     return entries
+
+
+def _system_library_notices(folder: Path, binaries: list) -> list[tuple[str, str]]:
+    """``(library, package)`` for each bundled library that came from /usr/lib or /lib, with the
+    package's ``/usr/share/doc/PKG/copyright`` copied to ``folder`` (Debian/Ubuntu, via
+    ``dpkg -S``); the package is "unknown" where dpkg is missing or does not know the file."""
+    out = []
+    for name, src in binaries:
+        if not src or not src.startswith(("/usr/lib", "/lib")) or "site-packages" in src or "/python3" in src:
+            continue
+        pkg = "unknown"
+        real = os.path.realpath(src)
+        # merged /usr: dpkg may know a file under /lib only (or /usr/lib only), and by either name
+        for path in dict.fromkeys([src, real, *(p.replace("/usr/lib/", "/lib/", 1) for p in (src, real)),
+                                   *(p.replace("/lib/", "/usr/lib/", 1) for p in (src, real) if p.startswith("/lib/"))]):
+            try:
+                res = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
+            except FileNotFoundError:
+                break
+            if res.returncode == 0:
+                pkg = res.stdout.split(":", 1)[0].strip()
+                break
+        copyright_file = Path("/usr/share/doc") / pkg / "copyright"
+        if copyright_file.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{pkg}.copyright").write_bytes(copyright_file.read_bytes())
+        out.append((Path(name).name, pkg))
+    return sorted(set(out))
 
 
 def glibc_baseline(folder: Path) -> str | None:
