@@ -190,7 +190,9 @@ def test_daemon_launcher_restart_and_shutdown(exes):
                              "launcher logs stderr, never stdout or the token",
                              "one launcher per daemon configuration",
                              "the bundle is found in the first folder holding it",
-                             "the command line carries --parent-pid; the editor's daemon has no --exit-on-stdin-eof"])
+                             "the command line carries --parent-pid; the editor's daemon has no --exit-on-stdin-eof",
+                             "IsRunning sees a process that is not our child",
+                             "a launcher adopts a running daemon, replaces it when it exits, and stops it"])
 
 
 def test_crosslang_python_and_csharp_decoders_agree(exes, daemon, tmp_path):

@@ -64,7 +64,61 @@ namespace FacePlex.Tests
             });
             ChattyDaemon(args[0]);
             Configurations();
+            Adoption(args[0]);
             return T.Summary();
+        }
+
+        /// <summary>
+        /// The editor after a domain reload: a launcher adopts the daemon an earlier launcher started (no stdin of
+        /// its own), reports it ready at once, starts a new one when it exits, and Stop() ends the adopted one.
+        /// IsRunning also sees processes that are not our children (an adopted daemon is not, after a reload).
+        /// </summary>
+        static void Adoption(string python)
+        {
+            T.Run("IsRunning sees a process that is not our child", () =>
+            {
+                var sh = Process.Start(new ProcessStartInfo("/bin/sh", "-c \"sleep 60 >/dev/null 2>&1 & echo $!\"")
+                {
+                    UseShellExecute = false, RedirectStandardOutput = true,
+                });
+                int pid = int.Parse(sh.StandardOutput.ReadLine().Trim());
+                sh.WaitForExit();
+                T.Check(DaemonLauncher.IsRunning(pid), "grandchild running");
+                Process.Start("kill", "-9 " + pid).WaitForExit();
+                var sw = Stopwatch.StartNew();
+                while (DaemonLauncher.IsRunning(pid) && sw.ElapsedMilliseconds < 30000) Thread.Sleep(20);
+                T.Check(!DaemonLauncher.IsRunning(pid), "gone after kill");
+            });
+            T.Run("a launcher adopts a running daemon, replaces it when it exits, and stops it", () =>
+            {
+                var first = new DaemonLauncher
+                {
+                    FileName = python, Arguments = "-m faceplex.bridge.cli serve --port 0", ExitOnStdinEof = false,
+                    ParentPid = Process.GetCurrentProcess().Id,
+                };
+                first.Start();
+                var ready = first.WaitReady(120000);
+                T.Check(ready != null, "first daemon ready");
+                var adopter = new DaemonLauncher { FileName = python, Arguments = first.Arguments, ExitOnStdinEof = false, InitialBackoffMs = 100 };
+                adopter.Adopt(ready);
+                T.Check(ReferenceEquals(ready, adopter.Current), "adopted ready line at once");
+                Connect(adopter.Current);
+                Process.GetProcessById(ready.Pid).Kill();
+                DaemonReady next = null;
+                var sw = Stopwatch.StartNew();
+                while (sw.ElapsedMilliseconds < 120000)
+                {
+                    var r = adopter.Current;
+                    if (r != null && r.Pid != ready.Pid) { next = r; break; }
+                    Thread.Sleep(20);
+                }
+                T.Check(next != null, "a new daemon after the adopted one exited");
+                T.Eq(1, adopter.Starts, "one start of its own");
+                Connect(next);
+                adopter.Stop();
+                T.Check(!DaemonLauncher.IsRunning(next.Pid), "stopped");
+                first.Stop();
+            });
         }
 
         /// <summary>
