@@ -41,7 +41,7 @@ void UFacePlexSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 	// One daemon per process (FFacePlexDaemonHost): in the editor it is the one earlier PIE
 	// sessions used, already warm; Tick reports it ready on this session's first tick.
 	Launcher = FFacePlexDaemonHost::Acquire();
-	bAnnouncedReady = false;
+	AnnouncedPid = 0;
 }
 
 void UFacePlexSubsystem::Tick(float DeltaTime)
@@ -50,19 +50,20 @@ void UFacePlexSubsystem::Tick(float DeltaTime)
 	{
 		return;
 	}
-	const FacePlexCore::DaemonState Before = Launcher->State();
-	const bool bJustReady = Launcher->Tick(NowMs());
-	// A daemon already running when this game instance began (the editor's, across PIE) is
-	// announced once, like a new one.
-	if (bJustReady || (!bAnnouncedReady && Launcher->State() == FacePlexCore::DaemonState::Running))
+	// The launcher is shared (FFacePlexDaemonHost): in the editor several PIE game instances tick it,
+	// and a daemon may already be running when this one began. Each subsystem announces every
+	// daemon (by pid) once, however many others ticked it first.
+	Launcher->Tick(NowMs());
+	const bool bRunning = Launcher->State() == FacePlexCore::DaemonState::Running;
+	if (bRunning && Launcher->Ready().Pid != AnnouncedPid)
 	{
-		bAnnouncedReady = true;
+		AnnouncedPid = Launcher->Ready().Pid;
 		DaemonUrl = UTF8_TO_TCHAR(Launcher->Ready().Url.c_str());
 		DaemonToken = UTF8_TO_TCHAR(Launcher->Ready().Token.c_str());  // never logged
 		UE_LOG(LogTemp, Log, TEXT("FacePlex: daemon ready at %s"), *DaemonUrl);
 		OnDaemonReady.Broadcast(DaemonUrl);
 	}
-	else if (Before == FacePlexCore::DaemonState::Running && Launcher->State() != Before)
+	else if (!bRunning && !DaemonUrl.IsEmpty())
 	{
 		DaemonUrl.Reset();
 		UE_LOG(LogTemp, Warning, TEXT("FacePlex: %s; restarting"), UTF8_TO_TCHAR(Launcher->LastError().c_str()));

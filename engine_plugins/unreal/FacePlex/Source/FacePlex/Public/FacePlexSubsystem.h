@@ -49,5 +49,5 @@ private:
 	FGuid LiveLinkSourceGuid;
 	FString DaemonUrl;
 	FString DaemonToken;
-	bool bAnnouncedReady = false;
+	int64 AnnouncedPid = 0;  // the daemon this subsystem last broadcast OnDaemonReady for
 };
