@@ -42,6 +42,7 @@ void UFacePlexSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 	// sessions used, already warm; Tick reports it ready on this session's first tick.
 	Launcher = FFacePlexDaemonHost::Acquire();
 	AnnouncedPid = 0;
+	bReportedIncompatible = false;
 }
 
 void UFacePlexSubsystem::Tick(float DeltaTime)
@@ -54,6 +55,18 @@ void UFacePlexSubsystem::Tick(float DeltaTime)
 	// and a daemon may already be running when this one began. Each subsystem announces every
 	// daemon (by pid) once, however many others ticked it first.
 	Launcher->Tick(NowMs());
+	if (Launcher->State() == FacePlexCore::DaemonState::Incompatible)
+	{
+		// Another protocol version: the core stopped it and will not restart it (PROTOCOL.md §9).
+		if (!bReportedIncompatible)
+		{
+			bReportedIncompatible = true;
+			DaemonUrl.Reset();
+			const auto& Info = Launcher->Incompatible();
+			UE_LOG(LogTemp, Error, TEXT("%s"), UTF8_TO_TCHAR((Info ? Info->Message : Launcher->LastError()).c_str()));
+		}
+		return;
+	}
 	const bool bRunning = Launcher->State() == FacePlexCore::DaemonState::Running;
 	if (bRunning && Launcher->Ready().Pid != AnnouncedPid)
 	{

@@ -50,4 +50,5 @@ private:
 	FString DaemonUrl;
 	FString DaemonToken;
 	int64 AnnouncedPid = 0;  // the daemon this subsystem last broadcast OnDaemonReady for
+	bool bReportedIncompatible = false;
 };
