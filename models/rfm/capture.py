@@ -104,8 +104,11 @@ def write_phone_timing(wav: Path, text: str | None = None) -> Path:
     chunk = to_chunk(x16, phones, words, text or "")
     k = sr / 16000
     out = wav.with_suffix(".phonemes.json")
-    out.write_text(json.dumps({"sample_rate": sr, "source": "pocketsphinx " + ("alignment" if text else "recognition"),
-                               "phonemes": [{"phoneme": p.phoneme, "start": int(round(p.start * k)),
+    # never silently: a transcript that could not be aligned says so (Aligner.align returns words
+    # exactly when the alignment succeeded; it falls back to recognition otherwise)
+    extra = {"warning": "transcript_not_used"} if text and not words else {}
+    out.write_text(json.dumps({"sample_rate": sr, "source": "pocketsphinx " + ("alignment" if words else "recognition"),
+                               **extra, "phonemes": [{"phoneme": p.phoneme, "start": int(round(p.start * k)),
                                              "end": int(round(p.end * k))} for p in chunk.phonemes]},
                               ensure_ascii=False))
     return out
