@@ -68,6 +68,11 @@ def _cmd_say(args: argparse.Namespace) -> int:
     if args.audio:  # a recorded line: its audio, a face from PocketSphinx phone timing
         take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate,
                           fps=args.fps, seed=args.seed, emotion=args.emotion, emotion_intensity=args.emotion_intensity)
+        from faceplex.bridge.listening.lipsync import transcript_not_used
+
+        note = transcript_not_used(args.transcript or args.text, [mk for mk in take.marks if mk["kind"] == "word"])
+        if note:  # never silently (the daemon sends the same as a warning)
+            print(f"faceplex say: warning transcript_not_used: {note}", file=sys.stderr)
     elif not args.text:
         raise SystemExit("faceplex say: give TEXT, or --audio FILE.wav")
     else:

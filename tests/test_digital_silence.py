@@ -78,11 +78,11 @@ def test_say_audio_with_transcript_closes_the_lips_on_every_bilabial(tmp_path, m
 
     out, err = bake("--text", line)
     assert "transcript_not_used" not in err
-    marks = json.loads((out / "take.marks.json").read_text())
+    marks = json.loads((out / "take.marks.json").read_text())["marks"]
     words = [mk for mk in marks if mk["kind"] == "word"]
     assert [w["text"] for w in words] == ["bob", "my", "mum", "bought", "a", "big", "map", "of", "bombay",
                                           "maybe", "pop", "by"]
-    from faceplex.bridge.take import read_live_link_csv
+    from faceplex.bridge.outputs.take import read_live_link_csv
 
     _, frames = read_live_link_csv(out / "take.csv")
     pbm = [mk for mk in marks if mk["kind"] == "phoneme" and mk["text"] in ("p", "b", "m")]
@@ -106,3 +106,62 @@ def test_say_audio_says_when_the_transcript_is_not_used(tmp_path):
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "warning transcript_not_used" in lines[0], r.stderr
     assert (tmp_path / "t" / "take.csv").exists()
+
+
+def _lipsync(url, audio, rate, text, pace=3.0):
+    """Stream ``audio`` as ``lipsync`` at ``pace`` x real time; (client, recording of utt "ext")."""
+    import asyncio
+    import time
+
+    from faceplex.bridge.client import FacePlexClient
+    from faceplex.protocol import messages as m
+
+    async def go():
+        client = FacePlexClient(url, sample_rate=48000, fps=60)
+        await client.connect()
+        n = int(rate * 0.04)
+        t0 = time.perf_counter()
+        for k, i in enumerate(range(0, len(audio), n)):
+            await client.send(m.Lipsync(id="l" if k == 0 else None, utt="ext", sample_rate=rate, channels=1,
+                                        pcm=audio[i:i + n].astype("<i2").tobytes(), text=text if k == 0 else None,
+                                        final=i + n >= len(audio)))
+            await asyncio.sleep(max(0.0, t0 + (k + 1) * 0.04 / pace - time.perf_counter()))
+        rec = await client.collect("ext", t0, timeout=90)
+        await client.close()
+        return client, rec
+
+    return asyncio.run(asyncio.wait_for(go(), 150))
+
+
+def _warnings(client) -> list:
+    from faceplex.protocol import messages as m
+
+    return [r.msg for r in client.log if isinstance(r.msg, m.Warning) and r.msg.utt == "ext"]
+
+
+def test_lipsync_of_a_digital_silence_line_follows_its_transcript(daemon):
+    """Streamed ``lipsync`` with a transcript on an espeak-ng line with digital silence: word marks
+    in the transcript's order, lips shut on the p/b/m, and no ``transcript_not_used``."""
+    from conftest import assert_lips_shut_near_pbm
+
+    line = LINES[0]
+    audio, rate = espeak_line(line, "en-us+m3")
+    client, rec = _lipsync(daemon.url, audio, rate, line)
+    assert rec.outcome == "finished" and not rec.errors
+    words = [mk.text for mk in rec.marks if mk.kind == "word"]
+    script = iter(["bob", "my", "mum", "bought", "a", "big", "map", "of", "bombay", "maybe", "pop", "by"])
+    assert len(words) >= 10 and all(w in script for w in words), words
+    assert assert_lips_shut_near_pbm(rec, 48000, 60) >= 14
+    assert not [w for w in _warnings(client) if w.code == "transcript_not_used"]
+
+
+def test_lipsync_says_when_its_transcript_is_not_used(daemon):
+    """A transcript with no dictionary word: the line is still animated (phone recognition) and
+    the daemon says so once, with the code, for that utterance."""
+    audio, rate = espeak_line("Maybe pop by my big map.", "en-us")
+    client, rec = _lipsync(daemon.url, audio, rate, "Xyzzq plugh frobnitz")
+    assert rec.outcome == "finished" and not rec.errors
+    notes = [w for w in _warnings(client) if w.code == "transcript_not_used"]
+    assert len(notes) == 1 and "dictionary" in notes[0].message
+    assert any(mk.kind == "phoneme" and mk.viseme == "PP" for mk in rec.marks)
+    assert not [mk for mk in rec.marks if mk.kind == "word"]

@@ -141,6 +141,10 @@ class LipsyncStream:
         self.chunk_out = max(1, chunk_ms * out_rate // 1000)
         self.align_offset = 0
         self._idle_at = -1         # ``received`` when a step last committed nothing
+        #: Why (part of) the transcript could not be used, once: the session sends it as
+        #: ``warning {code: transcript_not_used}`` (never a silent fall-back to recognition).
+        self.transcript_note: Optional[str] = None
+        self._note_taken = False
         #: Instrumentation: per step ``(analysis_s, committed_ms, commit_lag_ms)``; lag = input
         #: received minus committed, when the step ended.
         self.step_log: list[tuple[float, float, float]] = []
@@ -173,6 +177,17 @@ class LipsyncStream:
         """No usable transcript: phone recognition (known after the first step; a transcript
         with no dictionary word falls back to it)."""
         return not self.text or self.words_left == []
+
+    def take_transcript_note(self) -> Optional[str]:
+        """The ``transcript_not_used`` message, the first time there is one; None otherwise."""
+        if self.transcript_note is None or self._note_taken:
+            return None
+        self._note_taken = True
+        return self.transcript_note
+
+    def _not_used(self, message: str) -> None:
+        if self.transcript_note is None:
+            self.transcript_note = message
 
     def set_chunk(self, chunk_ms: int, gap_samples: int) -> None:
         self.chunk_ms = chunk_ms
@@ -250,6 +265,8 @@ class LipsyncStream:
         al = al if al is not None else aligner()
         if self.words_left is None:
             self.words_left = al.known_words(self.text) if self.text else []
+            if self.text and not self.words_left:
+                self._not_used(NO_DICTIONARY_WORD)
         end_out = None
         if self.words_left:
             limit = self._limit16(n, n_out, final)
@@ -290,6 +307,8 @@ class LipsyncStream:
         window = a16[c:len(a16)] if final else a16[c:min(len(a16), limit + self.lookahead16)]
         if final:
             phones, words = al.align(window, " ".join(self.words_left))
+            if not words:
+                self._not_used(_span_note("could not be aligned", c, len(a16)))
             self.words_left = []
             return limit, _shift(phones, c), [(w, s + c, e + c) for w, s, e in words]
         hyp = al.prefix_words(window, self.words_left)   # [(word, start, end)] relative to c
@@ -305,13 +324,17 @@ class LipsyncStream:
                     return end, [], []
                 # Speech that matches none of the next words (a word the decoder missed, or
                 # speech off the transcript): its phones, so the mouth keeps moving with it.
+                self._not_used(_span_note("matched none of the next transcript words", c, end))
                 return end, self._step_phones(al, a16, c, end, False), []
             if limit - c >= MAX_WINDOW_S * ALIGN_RATE:   # no word ends in 3 s: commit by phones
+                self._not_used(_span_note("held no word end in 3 s", c, limit))
                 return limit, self._step_phones(al, a16, c, limit, False), []
             return c, [], []
         end = done[-1][2] + c
         words = [w for w, _, _ in done]
         phones, wts = al.align(a16[c:end], " ".join(words))
+        if not wts:
+            self._not_used(_span_note("could not be aligned", c, end))
         self.words_left = self.words_left[len(words):]
         return end, _shift(phones, c), [(w, s + c, e + c) for w, s, e in wts]
 
@@ -388,6 +411,27 @@ def _quiet(a16: np.ndarray) -> bool:
         return True
     frames = a16[:n].astype(np.float32).reshape(-1, 320)
     return float(np.sqrt((frames ** 2).mean(axis=1)).max()) < QUIET_RMS
+
+
+#: ``transcript_not_used`` message for a transcript with no word in PocketSphinx's dictionary.
+NO_DICTIONARY_WORD = ("no word of the transcript is in PocketSphinx's English dictionary: "
+                      "phone recognition used instead")
+
+
+def _span_note(what: str, start16: int, end16: int) -> str:
+    """``transcript_not_used`` message for the audio ``[start16, end16)`` (16 kHz samples)."""
+    return (f"the audio from {start16 / ALIGN_RATE:.2f} s to {end16 / ALIGN_RATE:.2f} s {what}: "
+            "phone recognition used there instead of the transcript")
+
+
+def transcript_not_used(text: Optional[str], words: list) -> Optional[str]:
+    """Offline (bake): the ``transcript_not_used`` message when ``text`` was given but gave no
+    word (``words``: the aligned words), else None."""
+    if not text:
+        return None
+    if not aligner().known_words(text):
+        return NO_DICTIONARY_WORD
+    return "the transcript could not be aligned to the audio: phone recognition used instead" if not words else None
 
 
 def _shift(phones, c):
