@@ -6,8 +6,9 @@ Sources:
 - Live Link Face CSV: the column order the Live Link Face app writes (note JawRight/JawLeft and
   MouthRight/MouthLeft come in the opposite order to the enum).
 - Head and eye rotation channels: the extra values Live Link Face carries after the 52 shapes;
-  their unit on the wire (radians) and in Live Link Face (half-turns, -1..1): see
-  :func:`to_live_link_rotation`.
+  their unit on the wire (radians), in Live Link Face UDP (half-turns, -1..1): see
+  :func:`to_live_link_rotation`, and in the app's CSV takes (radians, yaw and roll negated): see
+  :data:`LIVE_LINK_CSV_ROTATION_SIGN`.
 """
 
 from __future__ import annotations
@@ -110,13 +111,46 @@ def from_live_link_rotation(value):
     return value * math.pi
 
 
+#: Live Link Face **CSV** takes (as the app records them): rotations in **radians**, with yaw and
+#: roll of the opposite sign to FacePlex's (pitch the same). Measured on 16 public takes recorded
+#: with the app (AnimaVR/NeuroSync_Player ``livelink/animations/*``, 10 takes;
+#: alexdjulin/LiveLinkFace-CSV-Retarget-For-Motionbuilder ``anim/*.csv``, ``csv/*.csv``, 6 takes):
+#: each eye's yaw follows its own row's eyeLook shapes at -0.59..-0.73 per unit of
+#: ``eyeLookOutLeft - eyeLookInLeft`` (r -0.74..-1.00) and reaches +-0.59, i.e. +-34 deg as
+#: radians; as degrees/180 that would be +-106 deg, beyond any eye (the ``LeftEyeYaw = -0.62``
+#: of issue 23). Pitch follows ``eyeLookDown - eyeLookUp`` at +0.45..+0.56 (FacePlex's sign).
+#: FacePlex pairs yaw + with ``eyeLookOutLeft`` (``models/face/idle.py``), the app pairs it with
+#: ``eyeLookInLeft``: its yaw is FacePlex's negated; roll is negated with it (the app writes
+#: ARKit's angles without the mirror that Epic's Live Link conversion applies to yaw and roll
+#: together; roll is not measurable in these takes: their head columns are 0, eye roll noise).
+#: The streamed UDP path keeps Epic's degrees/180 (:func:`to_live_link_rotation`).
+LIVE_LINK_CSV_ROTATION_SIGN: dict[str, float] = {
+    "HeadYaw": -1.0, "HeadPitch": 1.0, "HeadRoll": -1.0,
+    "LeftEyeYaw": -1.0, "LeftEyePitch": 1.0, "LeftEyeRoll": -1.0,
+    "RightEyeYaw": -1.0, "RightEyePitch": 1.0, "RightEyeRoll": -1.0,
+}
+
+
+def to_live_link_csv_rotation(name: str, radians):
+    """A FacePlex head/eye rotation (radians, float or array) -> the value of Live Link Face CSV
+    column ``name`` (``HeadYaw`` ...): radians, yaw and roll negated
+    (:data:`LIVE_LINK_CSV_ROTATION_SIGN`)."""
+    return LIVE_LINK_CSV_ROTATION_SIGN[name] * radians
+
+
+def from_live_link_csv_rotation(name: str, value):
+    """A Live Link Face CSV rotation (column ``name``, the app's radians) -> FacePlex radians."""
+    return LIVE_LINK_CSV_ROTATION_SIGN[name] * value
+
+
 #: The Live Link Face names that are rotations (converted by :func:`to_live_link_rotation`).
 LIVE_LINK_ROTATIONS: frozenset[str] = frozenset(LIVE_LINK_POSE)
 
 
-def live_link_values(frame, order: tuple[str, ...] = LIVE_LINK_UDP_ORDER) -> list[float]:
+def live_link_values(frame, order: tuple[str, ...] = LIVE_LINK_UDP_ORDER, csv: bool = False) -> list[float]:
     """Map one wire frame ``(59,) float`` to the 61 Live Link Face values in ``order``: weights
-    as they are, rotations converted from radians by :func:`to_live_link_rotation`.
+    as they are, rotations converted from radians by :func:`to_live_link_rotation` (UDP, Epic's
+    degrees/180) or, with ``csv``, by :func:`to_live_link_csv_rotation` (the app's CSV takes).
 
     Eye roll (not produced by FacePlex) is 0.0.
     """
@@ -125,7 +159,9 @@ def live_link_values(frame, order: tuple[str, ...] = LIVE_LINK_UDP_ORDER) -> lis
         wire = name[:1].lower() + name[1:]
         if wire in CHANNEL_INDEX:
             v = float(frame[CHANNEL_INDEX[wire]])
-            out.append(to_live_link_rotation(v) if name in LIVE_LINK_ROTATIONS else v)
+            if name in LIVE_LINK_ROTATIONS:
+                v = to_live_link_csv_rotation(name, v) if csv else to_live_link_rotation(v)
+            out.append(v)
         else:
             out.append(0.0)  # LeftEyeRoll / RightEyeRoll
     return out

@@ -373,7 +373,8 @@ def test_rfm_exposes_lookahead_and_a_deterministic_mouth_temperature():
 # ----------------------------------------------------------------------------- real captures
 def _write_app_csv(path, frames30, start="23:59:59:20"):
     """A Live Link Face CSV exactly as the iPhone app writes it: time-of-day timecode at the app's
-    own 30 fps (this one crosses midnight), 61 values, rotations in degrees / 180."""
+    own 30 fps (this one crosses midnight), 61 values, rotations in radians with yaw and roll
+    negated (names.LIVE_LINK_CSV_ROTATION_SIGN)."""
     import csv as _csv
 
     from faceplex.protocol.names import LIVE_LINK_CSV_ORDER, live_link_values
@@ -387,7 +388,7 @@ def _write_app_csv(path, frames30, start="23:59:59:20"):
             k = (t0 + i) % (86400 * 30)
             s_, f_ = divmod(k, 30)
             tc = f"{s_ // 3600:02d}:{s_ // 60 % 60:02d}:{s_ % 60:02d}:{f_:02d}.500"
-            w.writerow([tc, 61, *(f"{v:.6f}" for v in live_link_values(fr, LIVE_LINK_CSV_ORDER))])
+            w.writerow([tc, 61, *(f"{v:.6f}" for v in live_link_values(fr, LIVE_LINK_CSV_ORDER, csv=True))])
 
 
 def test_capture_take_in_the_apps_format_is_read_prepared_and_evaluated(tmp_path):
@@ -419,7 +420,7 @@ def test_capture_take_in_the_apps_format_is_read_prepared_and_evaluated(tmp_path
     times, got, fps = read_take_csv(take.with_suffix(".csv"))
     assert fps == 30 and times[0] == 0.0 and np.all(np.diff(times) > 0)     # zeroed, across midnight
     assert abs(times[-1] - (n - 1) / 30) < 0.034
-    np.testing.assert_allclose(got[:, 52:57], frames[:, 52:57], atol=1e-4)   # radians back from degrees/180
+    np.testing.assert_allclose(got[:, 52:57], frames[:, 52:57], atol=1e-4)   # FacePlex radians back
     takes = load_corpus(tmp_path / "actor", use_cache=False)   # audio out of the .mov, phones written
     assert len(takes) == 1 and abs(takes[0].motion.shape[0] - n) <= 2
     ph = json.loads(take.with_suffix(".phonemes.json").read_text())

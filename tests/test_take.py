@@ -12,7 +12,7 @@ import pytest
 
 from faceplex.bridge.outputs.take import read_live_link_csv, read_wav, timecode
 from faceplex.models.face.visemes import lips_shut
-from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_CSV_ORDER, to_live_link_rotation
+from faceplex.protocol.names import CHANNEL_INDEX, LIVE_LINK_CSV_ORDER
 
 
 def test_timecode_is_hh_mm_ss_ff_fff_at_60_fps():
@@ -63,8 +63,9 @@ def test_csv_keeps_jaw_and_mouth_left_right_in_the_apps_column_order(tmp_path):
 
 
 def test_csv_rotations_are_in_live_link_face_units(tmp_path):
-    """The CSV's HeadYaw ... RightEyePitch are degrees / 180 as the Live Link Face app writes them
-    (to_live_link_rotation), and read back as radians."""
+    """The CSV's HeadYaw ... RightEyePitch are what the Live Link Face app writes in its takes:
+    radians, yaw and roll negated against FacePlex's wire (names.LIVE_LINK_CSV_ROTATION_SIGN);
+    they read back as FacePlex radians. (The UDP path keeps Epic's degrees / 180.)"""
     from faceplex.bridge.outputs.take import write_live_link_csv
 
     frames = np.zeros((2, 59), dtype=np.float32)
@@ -78,11 +79,37 @@ def test_csv_rotations_are_in_live_link_face_units(tmp_path):
     row = open(tmp_path / "t.csv").readlines()[1].strip().split(",")
     for name, rad in rot.items():
         col = name[:1].upper() + name[1:]
-        assert float(row[header.index(col)]) == pytest.approx(to_live_link_rotation(np.float32(rad)), abs=1e-6), col
-    assert float(row[header.index("HeadYaw")]) == pytest.approx(0.3 / math.pi, abs=1e-6)
+        sign = -1.0 if name.endswith(("Yaw", "Roll")) else 1.0
+        assert float(row[header.index(col)]) == pytest.approx(sign * float(np.float32(rad)), abs=1e-6), col
+    assert float(row[header.index("HeadYaw")]) == pytest.approx(-0.3, abs=1e-6)     # radians, not / pi
     assert float(row[header.index("LeftEyeRoll")]) == 0.0 and float(row[header.index("JawOpen")]) == 0.4
     _, back = read_live_link_csv(tmp_path / "t.csv")
-    assert np.allclose(back, frames, atol=4e-6)  # 6 decimals of degrees/180
+    assert np.allclose(back, frames, atol=1e-6)
+
+
+def test_an_app_take_row_reads_with_the_eye_angle_its_own_eye_shapes_show(tmp_path):
+    """A row as the Live Link Face app recorded it (values from a public take,
+    alexdjulin/LiveLinkFace-CSV-Retarget-For-Motionbuilder anim/alex_rom_4.csv, 16:56:09:32.306:
+    the left eye fully out, both eyes looking to the face's left and up). Read back, the eye yaw
+    is +0.60 rad (34 deg: a possible eye angle; degrees/180 would have made it 108 deg) with the
+    sign FacePlex pairs with eyeLookOutLeft (models/face/idle.py), and the pitch is negative
+    (looking up) as FacePlex's is."""
+    from faceplex.models.face.idle import EYE_LOOK_FULL_RAD
+
+    cols = dict.fromkeys(LIVE_LINK_CSV_ORDER, "0.0")
+    cols.update(EyeLookOutLeft="0.9552167058", EyeLookInRight="1.0192508698", EyeLookUpLeft="0.6170423031",
+                LeftEyeYaw="-0.5982553959", RightEyeYaw="-0.5599065423", LeftEyePitch="-0.3193695843")
+    path = tmp_path / "MySlate_1_iPhone.csv"
+    path.write_text("Timecode,BlendshapeCount," + ",".join(LIVE_LINK_CSV_ORDER) + "\n"
+                    + "16:56:09:32.306,61," + ",".join(cols[n] for n in LIVE_LINK_CSV_ORDER) + "\n")
+    _, frames = read_live_link_csv(path)
+    f = frames[0]
+    assert f[CHANNEL_INDEX["leftEyeYaw"]] == pytest.approx(0.5982554, abs=1e-6)
+    assert f[CHANNEL_INDEX["rightEyeYaw"]] == pytest.approx(0.5599065, abs=1e-6)
+    assert f[CHANNEL_INDEX["leftEyePitch"]] == pytest.approx(-0.3193696, abs=1e-6)
+    # FacePlex's own pairing of angle and shape, applied to the app's shapes, has the same signs
+    assert np.sign(f[CHANNEL_INDEX["leftEyeYaw"]]) == np.sign(f[CHANNEL_INDEX["eyeLookOutLeft"]] * EYE_LOOK_FULL_RAD)
+    assert abs(math.degrees(f[CHANNEL_INDEX["leftEyeYaw"]])) < 50
 
 
 def test_faceplex_demo_runs_the_reference_client_over_a_real_websocket(tmp_path):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceplex.protocol.names import (CHANNEL_INDEX, FRAME_CHANNELS, LIVE_LINK_CSV_ORDER, POSE_CHANNELS,
-                                     from_live_link_rotation, live_link_values)
+from faceplex.protocol.names import (CHANNEL_INDEX, FRAME_CHANNELS, LIVE_LINK_CSV_ORDER,
+                                     LIVE_LINK_CSV_ROTATION_SIGN, from_live_link_csv_rotation, live_link_values)
 
 CSV_FPS = 60
 
@@ -87,20 +87,17 @@ def resample_frames(frames: np.ndarray, fps_in: int, fps_out: int, num_out: int)
     return np.stack([np.interp(t_out, t_in, frames[:, c]) for c in range(frames.shape[1])], axis=1).astype(np.float32)
 
 
-_POSE_IDX = [CHANNEL_INDEX[n] for n in POSE_CHANNELS]
-
-
 def write_live_link_csv(path: Path, frames: np.ndarray, fps: int) -> None:
     """Write ``(F, 59)`` frames at ``fps`` as a Live Link Face CSV (60 rows per second): weights
-    0..1, head/eye rotations in the app's unit, degrees / 180
-    (:func:`faceplex.protocol.names.to_live_link_rotation`)."""
+    0..1, head/eye rotations as the app writes them: radians, yaw and roll negated
+    (:func:`faceplex.protocol.names.to_live_link_csv_rotation`)."""
     num_rows = int(np.ceil(frames.shape[0] * CSV_FPS / fps))
     rows = resample_frames(frames, fps, CSV_FPS, num_rows)
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["Timecode", "BlendshapeCount", *LIVE_LINK_CSV_ORDER])
         for i, frame in enumerate(rows):
-            values = live_link_values(frame, LIVE_LINK_CSV_ORDER)
+            values = live_link_values(frame, LIVE_LINK_CSV_ORDER, csv=True)
             w.writerow([timecode(i), len(LIVE_LINK_CSV_ORDER), *(f"{v:.6f}" for v in values)])
 
 
@@ -108,15 +105,16 @@ def read_live_link_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a Live Link Face CSV (ours or the app's).
 
     Returns ``(times (F,) seconds, frames (F, 59) float32 in wire order)``; columns are matched by
-    name, case-insensitively (eye roll is dropped); rotations come back in radians
-    (:func:`faceplex.protocol.names.from_live_link_rotation`). Raises ValueError on a file without the header.
+    name, case-insensitively (eye roll is dropped); rotations come back in FacePlex radians
+    (:func:`faceplex.protocol.names.from_live_link_csv_rotation`: the app's radians, yaw and roll
+    negated). Raises ValueError on a file without the header.
     """
     with open(path, newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
         if [h.lower() for h in header[:2]] != ["timecode", "blendshapecount"]:
             raise ValueError(f"{path}: not a Live Link Face CSV (header starts {header[:2]})")
-        cols = {}
+        cols, signs = {}, {}
         for j, name in enumerate(header[2:], start=2):
             wire = name[:1].lower() + name[1:]
             idx = CHANNEL_INDEX.get(wire)
@@ -124,6 +122,9 @@ def read_live_link_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 idx = next((i for n, i in CHANNEL_INDEX.items() if n.lower() == name.lower()), None)
             if idx is not None:
                 cols[j] = idx
+                pose = next((p for p in LIVE_LINK_CSV_ROTATION_SIGN if p.lower() == name.lower()), None)
+                if pose is not None:
+                    signs[idx] = from_live_link_csv_rotation(pose, 1.0)
         times, frames = [], []
         for row in reader:
             if not row:
@@ -132,7 +133,8 @@ def read_live_link_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
             frame = np.zeros(len(FRAME_CHANNELS), dtype=np.float32)
             for j, idx in cols.items():
                 frame[idx] = float(row[j])
-            frame[_POSE_IDX] = from_live_link_rotation(frame[_POSE_IDX])  # degrees/180 -> radians
+            for idx, sign in signs.items():   # the app's radians -> FacePlex's signs
+                frame[idx] *= sign
             frames.append(frame)
     return np.asarray(times), np.asarray(frames, dtype=np.float32).reshape(-1, len(FRAME_CHANNELS))
 

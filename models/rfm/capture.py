@@ -8,8 +8,10 @@ corpus FacePlex writes, handled here:
   second at the app's own frame rate, e.g. 60, 30 or 24): :func:`read_take_csv` detects the rate
   from the largest ``FF``, converts, and **zeroes** the times at the first row (a take that
   crosses midnight keeps counting up);
-- head/eye rotations are in Epic's Live Link unit (degrees / 180): converted to FacePlex radians by
-  ``faceplex.protocol.names.from_live_link_rotation`` inside
+- head/eye rotations are the app's radians with yaw and roll negated (not the degrees / 180 of
+  Epic's streamed Live Link; ``faceplex.protocol.names.LIVE_LINK_CSV_ROTATION_SIGN`` says how that
+  was measured): converted to FacePlex radians by
+  ``faceplex.protocol.names.from_live_link_csv_rotation`` inside
   :func:`faceplex.bridge.outputs.take.read_live_link_csv` (contract 4);
 - the audio lives in the ``.mov``. Extract it once, 16-bit mono (the rate is kept; FacePlex
   resamples), with ffmpeg::
