@@ -594,3 +594,27 @@ def test_set_emotion_eases_in_from_the_next_frame_and_follows_idle_and_listening
         anim.set_emotion("bored", 0.5)
     with pytest.raises(ValueError):
         FaceAnimator(60, emotion="happy", emotion_intensity=1.5)
+
+
+#: The jaw's largest one-frame step at 60 fps (issue 23: 12 units/s, the bound the project set
+#: for onsets; the lips may snap open at a bilabial release, the jaw cannot).
+JAW_MAX_STEP_60 = 0.2
+
+
+@pytest.mark.parametrize("text", ["Pam's barn was by the pond, past a palm.", "A bad map made Bob mad."])
+def test_the_jaw_opens_no_faster_than_a_jaw_at_bilabial_releases(voice, text):
+    """Held-back lines (not used to choose ``jaw_smooth_s``) full of p/b/m released into open
+    vowels: the jaw's largest step is <= 0.2 per 60 fps frame, the lips still shut on every p/b/m
+    centre; with the jaw smoothing off the same line steps by more than that (0.30 measured)."""
+    import dataclasses
+
+    cws, end = _speak(voice, text)
+    n = int((end + 0.5) * 60)
+    f = animate_speech(cws, 60, n)
+    assert np.abs(np.diff(f[:, C["jawOpen"]])).max() <= JAW_MAX_STEP_60
+    centres = _centres(cws, 60, {"p", "b", "m"})
+    assert len(centres) >= 5 and all(lips_shut(f[k]) for _, k in centres)
+    raw = FaceAnimator(60, seed=0, articulation=dataclasses.replace(ART, jaw_smooth_s=0.0))
+    for chunk, start in cws:
+        raw.add_speech(chunk, start)
+    assert np.abs(np.diff(raw.frames(0, n)[:, C["jawOpen"]])).max() > JAW_MAX_STEP_60

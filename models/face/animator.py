@@ -57,7 +57,8 @@ import numpy as np
 from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX, NUM_CHANNELS
 
 from .expression import EmotionTrack, apply_asymmetry, apply_expression, asymmetry_gains, couple
-from .coarticulation import DEFAULT_ARTICULATION, ArticulationParams, PhoneArrays, blend, build_phones, onset_ramp_s
+from .coarticulation import (DEFAULT_ARTICULATION, ArticulationParams, PhoneArrays, blend, build_phones, onset_ramp_s,
+                             smooth_jaw)
 from .idle import IdleLayer, smoothstep
 from .listening import ListeningLayer
 from .prosody import accents, phone_rms_energy
@@ -382,9 +383,12 @@ class FaceAnimator:
         # Speech layer: only phones whose dominance can reach this block.
         par = self.articulation
         ph = self._ph
-        lo = np.searchsorted(ph.center, t0 - par.reach_s() - self._max_plateau)
-        hi = np.searchsorted(ph.center, t1 + par.anticipation_end_s + self._max_plateau, side="right")
-        mouth, activity, closure = blend(t, ph.select(slice(lo, hi)), par)
+        w = par.jaw_smooth_s   # the jaw's smoothing window reaches this much further each way
+        lo = np.searchsorted(ph.center, t0 - w - par.reach_s() - self._max_plateau)
+        hi = np.searchsorted(ph.center, t1 + w + par.anticipation_end_s + self._max_plateau, side="right")
+        near = ph.select(slice(lo, hi))
+        mouth, activity, closure = blend(t, near, par)
+        smooth_jaw(t, near, mouth, par)
         out[:, MOUTH_INDEX] = mouth
         x = self.expressiveness
         self._accents(t, out, x)

@@ -124,6 +124,10 @@ class ArticulationParams:
       weight per second, peak) and over at most ``onset_ramp_s``: no pop at late-placed onsets;
       ``continuation_ramp_s`` caps it where running speech continues (default 0: not ramped, so
       a late lip-sync commit keeps its closures; the onset bound is for starts from rest).
+    - ``jaw_smooth_s``: ``jawOpen`` is the mean of the blend over ``t +- jaw_smooth_s``
+      (:func:`smooth_jaw`): the jaw is a heavy articulator and cannot follow the lips' snap at a
+      bilabial release into an open vowel (0.25-0.35 per 60 fps frame before, 15-21 units/s, above
+      the 12 units/s bound set for onsets; issue 23). The lips (mouthClose, ...) keep their snap.
     """
 
     timing_offset_s: float = 0.027
@@ -143,6 +147,7 @@ class ArticulationParams:
     onset_ramp_s: float = 0.15
     onset_rate_per_s: float = 9.0
     continuation_ramp_s: float = 0.0
+    jaw_smooth_s: float = 0.03
 
     @property
     def shift_s(self) -> float:
@@ -154,7 +159,7 @@ class ArticulationParams:
         """Placed speech (s) past a frame that can change it: a phone starting later than this
         after a frame has no dominance there (anticipation reach + shift + the 20 ms minimum
         plateau a bilabial may extend before its start)."""
-        return self.anticipation_end_s + max(self.shift_s, self.bilabial_shift_s) + 0.02
+        return self.anticipation_end_s + max(self.shift_s, self.bilabial_shift_s) + 0.02 + self.jaw_smooth_s
 
     def reach_s(self) -> float:
         """Carry-over reach beyond the plateau (s): phones whose centre is further than this (plus
@@ -317,6 +322,29 @@ def blend(t: np.ndarray, ph: PhoneArrays,
         w = _smoothstep((t - g) / max(float(ph.ramp[sel][0]), 1e-6))[:, None]
         cur = tuple(c + (w if c.ndim == 2 else w[:, 0]) * (n - c) for c, n in zip(cur, nxt))
     return cur
+
+
+_JAW = MOUTH_CHANNELS.index("jawOpen")
+#: Sub-samples of the jaw's smoothing window (:func:`smooth_jaw`): odd, so ``t`` itself is one.
+JAW_SMOOTH_TAPS = 7
+
+
+def smooth_jaw(t: np.ndarray, ph: PhoneArrays, mouth: np.ndarray,
+               params: ArticulationParams = DEFAULT_ARTICULATION) -> None:
+    """Replace ``mouth``'s ``jawOpen`` column (``(B, len(MOUTH_CHANNELS))``, from :func:`blend`
+    at ``t`` ``(B,)`` s) in place by the mean of the blended jaw over ``t +- params.jaw_smooth_s``
+    (:data:`JAW_SMOOTH_TAPS` evenly spaced times). A step of height ``h`` in the blend becomes a
+    ramp of slope ``h / (2 * jaw_smooth_s)``: 0.5 -> 12.5 units/s at 20 ms. Stateless (a function
+    of the placed phones and ``t`` alone), so frames stay block-independent; it looks
+    ``jaw_smooth_s`` further ahead, counted in :attr:`ArticulationParams.lookahead_s`."""
+    w = params.jaw_smooth_s
+    if w <= 0.0 or len(ph) == 0:
+        return
+    j = _JAW
+    offs = np.linspace(-w, w, JAW_SMOOTH_TAPS)
+    tt = (t[:, None] + offs[None, :]).reshape(-1)
+    jaw = blend(tt, ph, params)[0][:, j].reshape(t.shape[0], JAW_SMOOTH_TAPS)
+    mouth[:, j] = jaw.mean(axis=1)
 
 
 def onset_ramp_s(t_gate: float, old: PhoneArrays, new: PhoneArrays,
