@@ -359,7 +359,8 @@ class ListeningSide:
         utt.ready.extend(clauses)
         note = stream.take_transcript_note()
         if note is not None:   # never a silent fall-back (PROTOCOL.md, warning codes)
-            self.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code="transcript_not_used", message=note))
+            self.state.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code="transcript_not_used",
+                                           message=note))
         if stream.done:
             utt.clauses_pending = 0
         self._lipsync_kick(utt)

@@ -135,12 +135,22 @@ class Aligner:
         and returns no words: ``words == []`` means the transcript was not used (callers say so
         with a ``transcript_not_used`` warning, never silently)."""
         words = self.known_words(text)
-        # 50 ms of silence on both sides: a segment cut at a word boundary otherwise often fails
-        # to reach the alignment's final state (measured on streamed segments).
-        pad = np.zeros(PAD, dtype="<i2")
-        data = dither(np.concatenate([pad, np.asarray(pcm, dtype="<i2"), pad]))
         if not words:
             return self.recognize(pcm), []
+        # 50 ms of silence on both sides: a segment cut at a word boundary otherwise often fails
+        # to reach the alignment's final state (measured on streamed segments). A segment whose
+        # first word starts at its very first sample may still fail (seen: "my" right after a
+        # comma's digital silence): it is tried once more with 100 ms.
+        for pad_n in (PAD, 2 * PAD):
+            got = self._align_once(pcm, words, pad_n)
+            if got is not None:
+                return got
+        return self.recognize(pcm), []
+
+    def _align_once(self, pcm: np.ndarray, words: list[str], pad_n: int):
+        """One forced alignment with ``pad_n`` samples of silence each side; None if it fails."""
+        pad = np.zeros(pad_n, dtype="<i2")
+        data = dither(np.concatenate([pad, np.asarray(pcm, dtype="<i2"), pad]))
         d = self._decoder
         try:
             d.set_align_text(" ".join(words))
@@ -151,16 +161,16 @@ class Aligner:
             n = len(pcm)
 
             def span(start, dur):
-                return min(max(start * 160 - PAD, 0), n), min(max((start + dur) * 160 - PAD, 0), n)
+                return min(max(start * 160 - pad_n, 0), n), min(max((start + dur) * 160 - pad_n, 0), n)
 
             phones = [AlignedPhone(p.name, *span(p.start, p.duration)) for p in al.phones()]
             phones = [p for p in phones if p.end > p.start]
             wds = [(re.sub(r"\(\d+\)$", "", w.name), *span(w.start, w.duration))
                    for w in al.words() if not w.name.startswith(("<", "["))]
         except (RuntimeError, ValueError, AttributeError):
-            return self.recognize(pcm), []
-        if not phones:
-            return self.recognize(pcm), []
+            return None
+        if not phones or not wds:   # no word placed (seen: phones only, the word lost) is a failure
+            return None
         return phones, wds
 
     def prefix_words(self, pcm: np.ndarray, words: list[str], max_words: int = 16) -> list[tuple[str, int, int]]:
