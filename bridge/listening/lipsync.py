@@ -354,7 +354,8 @@ class LipsyncStream:
 
     def _commit(self, a16, c, end, phones, words, last, end_out=None) -> Clause:
         rel = [AlignedPhone(p.phone, p.start - c, p.end - c) for p in phones]
-        chunk = to_chunk(a16[c:end], rel, [(w, s - c, e - c) for w, s, e in words], self.text)
+        chunk = to_chunk(a16[c:end], rel, [(w, s - c, e - c) for w, s, e in words], self.text,
+                         context16=a16, offset16=c)   # stress judged with the look-ahead's audio
         o0 = self.committed_out
         with self.lock:
             o1 = len(self.aout) if last else min(len(self.aout), end_out if end_out is not None

@@ -109,6 +109,21 @@ class _Track:
     accent_kill: float = np.inf   # cut: accents fade out from this time (s)
 
 
+#: Upper-face levels while speaking, calibrated so that the spread (standard deviation over a
+#: line) of browInnerUp, cheekSquint and mouthSmile on the bench's Piper lines falls within
+#: +-30 % of the median of 14 public Live Link Face takes (:mod:`.reference_stats`;
+#: ``bench/bench_lipsync.py`` prints both). Brow raises on loud accents were at 2.1x the
+#: reference (0.111 vs 0.053) and scale down; cheek squint (0.006 vs 0.023) and smile (0.043 vs
+#: 0.074) had no speech-driven part and get one.
+ACCENT_BROW_GAIN = 0.55
+ACCENT_CHEEK = 0.045
+ACCENT_SMILE = 0.15
+#: A recorded line's accents (vowels that stand out from the loud speech around them,
+#: :mod:`faceplex.models.speech.acoustic_stress`) count as at least this loud: their absolute
+#: level says more about the recording's gain than about emphasis.
+ACOUSTIC_ACCENT_ENERGY = 0.8
+
+
 def _ends_question(chunk) -> bool:
     """The chunk ends its text and the text is a question (the session synthesizes clause by
     clause, so a chunk's text is its clause; a voice given several sentences repeats the whole
@@ -258,7 +273,8 @@ class FaceAnimator:
             question = np.array([float(phones.end[phones.voiced].max())])
         track = _Track(
             phones=phones, start_s=start_s, end_s=start_s + chunk.num_samples / sr,
-            accent_t=acc_t, accent_e=np.array([a.energy for a in acc]), accent_sign=sign, gate=gate,
+            accent_t=acc_t, accent_e=np.array([max(a.energy, ACOUSTIC_ACCENT_ENERGY) if acoustic else a.energy
+                                               for a in acc]), accent_sign=sign, gate=gate,
             accent_frown=frown, question_t=question, ramp=max(ramp, 0.1),
         )
         # Speech that ended well before the frames already returned can no longer change a frame
@@ -444,9 +460,19 @@ class FaceAnimator:
         frown = np.where(fr, bump, 0.0).sum(axis=1)
         out[:, _C["headPitch"]] += x * nod
         out[:, _C["headYaw"]] += x * sway
-        out[:, _C["browInnerUp"]] += x * 0.45 * brow
-        out[:, _C["browOuterUpLeft"]] += x * 0.32 * brow
-        out[:, _C["browOuterUpRight"]] += x * 0.32 * brow
+        gb = ACCENT_BROW_GAIN
+        out[:, _C["browInnerUp"]] += x * 0.45 * gb * brow
+        out[:, _C["browOuterUpLeft"]] += x * 0.32 * gb * brow
+        out[:, _C["browOuterUpRight"]] += x * 0.32 * gb * brow
+        # Speakers smile into their emphasis: cheeks rise and the corners pull on accents (every
+        # accent, by its energy; the level is calibrated, see ACCENT_CHEEK).
+        # (a mouth shape: after a cut it fades within 0.1 s, with the mouth, not the brows' 0.3 s)
+        gw = smoothstep((t[:, None] - self._acc_gate[None, lo:hi]) / self._acc_ramp[None, lo:hi])
+        gw *= 1.0 - smoothstep((t[:, None] - self._acc_kill[None, lo:hi]) / 0.1)
+        warm = (np.clip(ae, 0.0, 1.3)[None, :] * gw * _bump((dt + 0.03) / 0.5)).sum(axis=1)
+        for side in ("Left", "Right"):
+            out[:, _C["cheekSquint" + side]] += x * ACCENT_CHEEK * warm
+            out[:, _C["mouthSmile" + side]] += x * ACCENT_SMILE * warm
         out[:, _C["eyeWideLeft"]] += x * 0.10 * brow
         out[:, _C["eyeWideRight"]] += x * 0.10 * brow
         out[:, _C["browDownLeft"]] += x * 0.35 * frown

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .acoustic_stress import mark_stress
+
 from .contract import SpeechChunk, TimedPhoneme, TimedWord
 
 ALIGN_RATE = 16000
@@ -48,6 +50,9 @@ ARPABET_TO_IPA = {
     "TH": "θ", "V": "v", "W": "w", "Y": "j", "Z": "z", "ZH": "ʒ", "SIL": "_",
 }
 _WORD = re.compile(r"[A-Za-z']+")
+#: The IPA vowels of :data:`ARPABET_TO_IPA` (stress is looked for on them: :mod:`.acoustic_stress`).
+VOWELS_IPA = frozenset(ARPABET_TO_IPA[v] for v in ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH",
+                                                     "IY", "OW", "OY", "UH", "UW"))
 
 
 def dither(pcm: np.ndarray) -> bytes:
@@ -225,11 +230,13 @@ def aligner() -> Aligner:
 
 
 def to_chunk(audio16: np.ndarray, phones: list[AlignedPhone], words: list[tuple[str, int, int]],
-             text: str = "") -> SpeechChunk:
+             text: str = "", context16: np.ndarray | None = None, offset16: int = 0) -> SpeechChunk:
     """A 16 kHz :class:`SpeechChunk` whose IPA phones tile ``[0, len(audio16))`` exactly.
 
     Gaps between aligned phones and the ends become pauses (``"_"``); phones are clipped to
-    the audio."""
+    the audio. Vowels that stand out acoustically are marked ``stressed``
+    (:func:`.acoustic_stress.mark_stress`), judged in ``context16`` (the recording so far,
+    ``audio16`` starting at its sample ``offset16``; default: ``audio16`` alone)."""
     n = int(audio16.shape[0])
     out: list[TimedPhoneme] = []
     pos = 0
@@ -250,6 +257,9 @@ def to_chunk(audio16: np.ndarray, phones: list[AlignedPhone], words: list[tuple[
             out[-1] = TimedPhoneme("_", out[-1].start, n)
         else:
             out.append(TimedPhoneme("_", pos, n))
+    if context16 is None:
+        context16, offset16 = audio16, 0
+    out = mark_stress(out, context16, ALIGN_RATE, offset16, VOWELS_IPA.__contains__)
     timed_words = [TimedWord(w, max(0, min(s, n)), max(0, min(e, n))) for w, s, e in words]
     return SpeechChunk(text=text, sample_rate=ALIGN_RATE, audio=np.asarray(audio16, dtype=np.int16),
                        phonemes=out, words=[w for w in timed_words if w.end > w.start], acoustic_timing=True)
