@@ -23,8 +23,34 @@ score the face (they only drive the animator, as in the daemon).
   ``speech_max_step``: the largest step anywhere in speech, for comparison (bilabial releases:
   the lips part fast).
 - ``piper_offset_ms`` (diagnostic): Piper's bilabial centres minus the aligned ones, median.
+- ``jaw_max_step``: the largest one-frame change of ``jawOpen`` at 60 fps anywhere in the Piper
+  lines (target <= 0.2, issue 23: 12 units/s).
+- ``upper_face``: spread (sd over the speaking span) of browInnerUp, browDown, cheekSquint and
+  mouthSmile on the Piper lines, each beside its reference, the median of 14 public Live Link
+  Face takes (``faceplex.models.face.reference_stats``; target within +-30 %), and the head's
+  rotation sd in radians (no public reference: those takes hold no head rotation).
+- ``lipsync``: lines from voices the product never uses, with exact digital silence (espeak-ng's
+  command line ``en-us+m3``, flite ``slt`` noise-gated; ``tests/silence_recording.py``), streamed
+  through :class:`~faceplex.bridge.listening.lipsync.LipsyncStream` step by step as the daemon
+  streams a ``lipsync`` utterance (each commit placed and animated as the session does, frames
+  returned up to the committed audio), with the transcript and without (phone recognition), at
+  the default 200 ms look-ahead. Per mode: ``closure`` (share of the P/B/M of a forced alignment
+  of the whole line to its transcript with lips shut in one of the three 60 fps frames nearest
+  the phone's centre; target >= 0.95), ``words`` (share of the transcript's words with a word
+  mark; target >= 0.95, with the transcript), ``lag_ms`` (aperture-envelope lag at 100 fps,
+  median over the lines; target -33..0), ``jaw_max_step`` (target <= 0.2) and the upper-face
+  spreads against their references. Every figure is printed as ``[value, target, ok]``.
+- ``warnings``: lipsync lines with a transcript that sent ``transcript_not_used`` (see
+  ``LipsyncStream.transcript_note``).
 
-Usage: python bench/bench_lipsync.py [--fps-fine 100]
+Baselines moved by issue 23's PocketSphinx dither and fresh feature state (same bench, same
+busy 2-core machine, before -> after): closure_ms 0.0 -> -2.5, closure_found 0.895 -> 0.897
+(57 -> 58 aligned bilabials), open_vowels 0.961 -> 0.960 (76 -> 75 aligned open vowels),
+piper_offset_ms 39.5 -> 37.8; lag and onsets unchanged. bench_words (500 words, "after" only:
+its "before" pass calls Piper's whole graph, which the streaming voice no longer loads):
+matched 385 -> 379, median_signed 49.7 -> 51.2 ms, p90 93.1 -> 95.9 ms.
+
+Usage: python bench/bench_lipsync.py [--fps-fine 100] [--no-lipsync]
 
 Baseline of an older animator, same bench (e.g. REV = 1d779d0, before the timing work):
 ``git worktree add --detach /tmp/old REV && mkdir -p /tmp/oldfp/faceplex && for d in bridge protocol
@@ -37,7 +63,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import soxr
@@ -189,7 +217,10 @@ def max_step(f: np.ndarray, lo: int, hi: int) -> tuple[float, str]:
 def main() -> None:
     ap_ = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap_.add_argument("--fps-fine", type=int, default=100)
+    ap_.add_argument("--no-lipsync", action="store_true", help="skip the lipsync lines (espeak-ng, flite)")
     args = ap_.parse_args()
+    from faceplex.models.face.reference_stats import spreads
+    piper_spreads, jaw_step = [], 0.0
     voice = Voice.default()
     al = aligner()
     fine, fps = args.fps_fine, 60
@@ -243,6 +274,8 @@ def main() -> None:
                     inside = (t60 >= c0) & (t60 < c1)
                     v = ap60[inside].max() if inside.any() else ap60[int(round(0.5 * (c0 + c1) * fps))]
                     vowels_ok += bool(v >= 0.35 * p95)
+        jaw_step = max(jaw_step, float(np.abs(np.diff(f60[:, C["jawOpen"]])).max()))
+        piper_spreads.append(spreads(f60, sp60))
         # Onsets, the way the session drives the animator.
         fs = animate_like_session(cws, fps, n60)
         for ch, s in cws:
@@ -273,8 +306,127 @@ def main() -> None:
         "cut_jump": round(cut_jump, 3), "cut_jump_channel": cut_ch, "speech_max_step": round(speech_step, 3),
         "piper_offset_ms": round(float(np.median(piper_off)), 1) if piper_off else None,
         "animator_cost_ms_per_frame": animator_cost_ms(voice),
+        "jaw_max_step": judged(jaw_step, "<= 0.2", jaw_step <= 0.2),
+        "upper_face": upper_face(piper_spreads),
     }
+    if not args.no_lipsync:
+        out["lipsync"] = lipsync_lines(al)
     print(json.dumps(out))
+
+
+def judged(value: float, target: str, ok: bool) -> list:
+    """``[value, target, ok]``: each figure beside its target."""
+    return [round(float(value), 3), target, bool(ok)]
+
+
+def upper_face(rows: list[dict]) -> dict:
+    """Median spreads over the lines, each beside its public-take reference (+-30 %)."""
+    from faceplex.models.face.reference_stats import MEDIAN, TOLERANCE
+
+    out = {}
+    for k in rows[0]:
+        v = float(np.median([r[k] for r in rows]))
+        if k in MEDIAN:
+            ref = MEDIAN[k]
+            out[k] = judged(v, f"{ref:.3f} +-30%", abs(v - ref) <= TOLERANCE * ref)
+        else:
+            out[k] = [round(v, 4), "no public reference (radians)", None]
+    return out
+
+
+#: Lip-sync lines: none is a test sentence; voices the product never uses.
+LIPSYNC_LINES = LINES[:6]
+LIPSYNC_VOICES = (("espeak", "en-us+m3"), ("flite", "slt"))
+
+
+def stream_lipsync(audio: np.ndarray, rate: int, text, fps: int, out_rate: int = 48000, lookahead_ms: int = 200,
+                   hold_s: float | None = None):
+    """Stream ``audio`` through a :class:`LipsyncStream` in 40 ms pieces as the daemon does; each
+    commit is placed after the previous one and animated as the session animates it, frames
+    returned up to the audio placed so far less the face's hold (``hold_s``, default the daemon's
+    ``FACE_HOLD_S``). Returns ``(frames (F, 59), word marks, note)``."""
+    from faceplex.bridge.listening.lipsync import FACE_HOLD_S, LipsyncStream
+
+    hold_s = FACE_HOLD_S if hold_s is None else hold_s
+    st = LipsyncStream(out_rate, lookahead_ms, text, 40)
+    anim = FaceAnimator(fps, seed=0)
+    parts, nxt, placed, words = [], 0, 0, []
+    hop = int(0.04 * rate)
+    n_total = int(len(audio) / rate * fps)
+
+    def emit(upto_s: float) -> None:
+        nonlocal nxt
+        k = min(int(np.floor(upto_s * fps)), n_total)
+        if k > nxt:
+            parts.append(anim.frames(nxt, k - nxt))
+            nxt = k
+
+    for i in range(0, len(audio), hop):
+        st.push(audio[i:i + hop].astype("<i2").tobytes(), rate, 1, i + hop >= len(audio))
+        while st.wants_step():
+            for cl in st.step():
+                anim.add_speech(cl.chunk, placed / out_rate)
+                words += [(mk.text, (placed + mk.start) / out_rate) for mk in cl.marks if mk.kind == "word"]
+                placed += len(cl.pcm)
+            emit(placed / out_rate - hold_s)
+    emit(n_total / fps)
+    return np.concatenate(parts) if parts else np.zeros((0, 59), np.float32), words, st.transcript_note
+
+
+def lipsync_lines(al) -> dict:
+    """The ``lipsync`` section (module docstring)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import shutil
+
+    from silence_recording import espeak_line, flite_line
+
+    from faceplex.models.face.reference_stats import spreads
+
+    makers = {"espeak": espeak_line, "flite": flite_line}
+    voices = [(k, v) for k, v in LIPSYNC_VOICES if shutil.which("espeak-ng" if k == "espeak" else k)]
+    res = {}
+    for mode in ("transcript", "audio_only"):
+        shut_n = shut_ok = words_n = words_ok = warned = 0
+        lags, jaw, rows = [], 0.0, []
+        for text in LIPSYNC_LINES:
+            for kind, voice in voices:
+                audio, rate = makers[kind](text, voice)
+                pad = np.zeros(int(0.3 * rate), np.int16)
+                audio = np.concatenate([pad, audio, pad])   # more digital silence around the clip
+                a16 = soxr.resample(audio.astype(np.float32) / 32768, rate, ALIGN_RATE).clip(-1, 1)
+                ref, _ = al.align((a16 * 32767).astype(np.int16), text)
+                f60, words, note = stream_lipsync(audio, rate, text if mode == "transcript" else None, 60)
+                shut = lips_shut(f60)
+                for p in ref:
+                    if p.phone.upper() in BILABIALS:
+                        shut_n += 1
+                        k = int(round(0.5 * (p.start + p.end) / ALIGN_RATE * 60))
+                        shut_ok += bool(shut[max(k - 1, 0): k + 2].any())
+                if mode == "transcript":
+                    known = al.known_words(text)
+                    words_n += len(known)
+                    words_ok += min(len(known), len(words))
+                    warned += note is not None
+                jaw = max(jaw, float(np.abs(np.diff(f60[:, C["jawOpen"]])).max()))
+                t60 = np.arange(len(f60)) / 60
+                env60 = envelope(audio, rate, t60)
+                rows.append(spreads(f60, env60 > 0.01 * env60.max()))
+                ff, _, _ = stream_lipsync(audio, rate, text if mode == "transcript" else None, 100)
+                tf = np.arange(len(ff)) / 100
+                env = envelope(audio, rate, tf)
+                idx = np.flatnonzero(env > 0.01 * env.max())
+                span = slice(idx[0], idx[-1] + 1)
+                lags.append(best_lag_ms(aperture(ff)[span], env[span], 100)[0])
+        lag = float(np.median(lags))
+        r = {"lines": len(LIPSYNC_LINES) * len(voices), "voices": [f"{k} {v}" for k, v in voices],
+             "closure": judged(shut_ok / max(shut_n, 1), ">= 0.95", shut_ok >= 0.95 * shut_n), "bilabials": shut_n,
+             "lag_ms": judged(lag, "-33..0", -33 <= lag <= 0), "lag_ms_per_line": [round(x, 1) for x in lags],
+             "jaw_max_step": judged(jaw, "<= 0.2", jaw <= 0.2), "upper_face": upper_face(rows)}
+        if mode == "transcript":
+            r["words"] = judged(words_ok / max(words_n, 1), ">= 0.95", words_ok >= 0.95 * words_n)
+            r["transcript_not_used_warnings"] = warned
+        res[mode] = r
+    return res
 
 
 def animator_cost_ms(voice: Voice) -> float:

@@ -19,6 +19,7 @@ import soxr
 from silence_recording import LINES, espeak_line, flite_line, write_wav
 
 from faceplex.models.face.visemes import lips_shut
+from faceplex.protocol.names import CHANNEL_INDEX
 
 #: (maker, voice): espeak-ng voices with a variant that failed at +-1 LSB of dither, and flite's.
 VOICES = [(espeak_line, "en-us"), (espeak_line, "en-gb-x-rp+m3"), (espeak_line, "en-us+m3"),
@@ -165,3 +166,44 @@ def test_lipsync_says_when_its_transcript_is_not_used(daemon):
     assert len(notes) == 1 and "dictionary" in notes[0].message
     assert any(mk.kind == "phoneme" and mk.viseme == "PP" for mk in rec.marks)
     assert not [mk for mk in rec.marks if mk.kind == "word"]
+
+
+def _jaw_steps_streamed(audio, rate, text, hold_s):
+    """The jaw's largest 60 fps step when ``audio`` is streamed through a LipsyncStream in 40 ms
+    pieces, each commit placed after the previous one and animated as the session animates it,
+    and frames returned only up to the placed audio less ``hold_s`` (the session's face hold)."""
+    from faceplex.bridge.listening.lipsync import LipsyncStream
+    from faceplex.models.face.animator import FaceAnimator
+
+    st, anim = LipsyncStream(48000, 200, text, 40), FaceAnimator(60, seed=0)
+    parts, nxt, placed = [], 0, 0
+    total = int(len(audio) / rate * 60)
+    hop = int(0.04 * rate)
+    for i in range(0, len(audio), hop):
+        st.push(audio[i:i + hop].astype("<i2").tobytes(), rate, 1, i + hop >= len(audio))
+        while st.wants_step():
+            for cl in st.step():
+                anim.add_speech(cl.chunk, placed / 48000)
+                placed += len(cl.pcm)
+            upto = total if st.done else min(total, int((placed / 48000 - hold_s) * 60))
+            if upto > nxt:
+                parts.append(anim.frames(nxt, upto - nxt))
+                nxt = upto
+    f = np.concatenate(parts)
+    return float(np.abs(np.diff(f[:, CHANNEL_INDEX["jawOpen"]])).max())
+
+
+@pytest.mark.parametrize("with_text", [True, False], ids=["transcript", "audio-only"])
+def test_the_face_hold_keeps_the_jaw_smooth_across_lipsync_commits(with_text):
+    """Lip-sync commits arrive step by step; a frame returned before the next commit's phones are
+    placed misses their lead and the jaw's smoothing, and the jaw jumped at commit boundaries
+    (0.3-0.5 per frame). With the daemon's hold (``FACE_HOLD_S`` of committed audio past every
+    frame sent) the largest step is <= 0.2 per 60 fps frame; without it, above (deterministic:
+    no clock involved)."""
+    from faceplex.bridge.listening.lipsync import FACE_HOLD_S
+
+    line = "Please remember to buy bread, milk and a bag of apples."
+    audio, rate = flite_line(line, "slt")
+    text = line if with_text else None
+    assert _jaw_steps_streamed(audio, rate, text, FACE_HOLD_S) <= 0.2
+    assert _jaw_steps_streamed(audio, rate, text, 0.0) > 0.2

@@ -64,6 +64,15 @@ TEXT_PREROLL_S = 0.6
 #: Phone recognition: jitter of the commit lag (analysis time, scheduling) that the pre-roll
 #: plus ``lead_ms`` must absorb (see :func:`preroll_samples`).
 JITTER_S = 0.04
+#: The face's hold (s): a lipsync utterance's audio, and the frames sent with it, go out only while
+#: this much committed audio lies past them (until the stream is done), so the animator knows the
+#: next commit's phones before it returns a frame: the mouth's 20 ms lead and the jaw's +-30 ms
+#: smoothing then hold across commit boundaries (issue 23). Measured on bench_lipsync's lipsync
+#: lines streamed step by step (espeak-ng and flite): the jaw's largest step per 60 fps frame
+#: 0.47 without a hold, 0.21 at 50 ms, 0.16 at 70 ms, 0.15 at 100 ms. Its cost: this much more
+#: latency from lipsync input to face and audio (the pre-roll grows by it). When the client
+#: would underrun the hold gives way (audio that is ready is sent rather than silence).
+FACE_HOLD_S = 0.08
 #: One lipsync utterance holds at most this much audio (the daemon keeps it for analysis).
 MAX_LIPSYNC_SECONDS = 120
 
@@ -105,12 +114,13 @@ def preroll_samples(text: bool, lookahead_ms: int, chunk_ms: int, lead_ms: int, 
     ``max(chunk_ms, lead_ms / 2)`` is left (``Session._produce``), so commits may come up to
     ``lead_ms - max(chunk_ms, lead_ms / 2)`` late without a gap. The pre-roll covers what that
     slack does not: one step + :data:`JITTER_S` beyond it (5 ms with the defaults, less than the
-    first commit)."""
+    first commit). Both get the face's hold, :data:`FACE_HOLD_S`, on top."""
+    hold = int(FACE_HOLD_S * out_rate)   # the face's hold comes on top (FACE_HOLD_S)
     if text:
-        return int(TEXT_PREROLL_S * out_rate)
+        return int(TEXT_PREROLL_S * out_rate) + hold
     step_ms = step_chunks(lookahead_ms, chunk_ms) * chunk_ms
     need_ms = step_ms + JITTER_S * 1000 + max(chunk_ms, lead_ms / 2) - lead_ms
-    return max(0, int(need_ms * out_rate // 1000))
+    return max(0, int(need_ms * out_rate // 1000)) + hold
 
 
 class LipsyncStream:

@@ -17,6 +17,7 @@ from faceplex.protocol import messages as m
 from faceplex.protocol.codec import pack_map
 from faceplex.protocol.errors import ErrorCode
 
+from faceplex.bridge.listening.lipsync import FACE_HOLD_S
 from faceplex.bridge.session.listening import ListeningSide
 from faceplex.bridge.session.outgoing import Outgoing
 from faceplex.bridge.session.speaking import SpeakingSide
@@ -83,6 +84,7 @@ class Pacer:
         lead = cfg.lead_ms * self.state.sample_rate // 1000
         horizon = now + lead
         chunk = max(1, cfg.audio_chunk_ms * self.state.sample_rate // 1000)
+        face_hold = int(FACE_HOLD_S * self.state.sample_rate)
         self.listening.maybe_resume()
         while True:
             utt = self.state.queue[0] if self.state.queue else None
@@ -113,10 +115,14 @@ class Pacer:
                 break  # (an utterance's first chunk goes at once: it starts at the idle horizon)
             self.state.place_ready(utt)  # everything decoded goes to the animator at once (contract 3)
             avail = utt.placed_end - utt.cursor
-            if avail >= chunk or (avail > 0 and utt.text_done):
+            # lipsync: the face's hold (FACE_HOLD_S) of committed audio past what is sent
+            hold = face_hold if utt.lipsync is not None and not utt.lipsync.done else 0
+            if avail >= chunk + hold or (avail > 0 and utt.text_done):
                 self._emit_audio(utt, chunk)
             elif utt.text_done:
                 self._finish(utt)
+            elif utt.cursor < now + max(chunk, lead // 2) and avail >= chunk:
+                self._emit_audio(utt, chunk)   # the hold gives way before the client would underrun
             elif utt.cursor < now + max(chunk, lead // 2):
                 # The next clause (or the LLM's next words) is late: keep the timeline moving with
                 # silence instead of letting the client underrun. A client plays up to about
