@@ -69,10 +69,11 @@ def _cmd_say(args: argparse.Namespace) -> int:
         take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate,
                           fps=args.fps, seed=args.seed, emotion=args.emotion, emotion_intensity=args.emotion_intensity)
         from faceplex.bridge.listening.lipsync import transcript_not_used
+        from faceplex.protocol.errors import WarningCode
 
         note = transcript_not_used(args.transcript or args.text, [mk for mk in take.marks if mk["kind"] == "word"])
         if note:  # never silently (the daemon sends the same as a warning)
-            print(f"faceplex say: warning transcript_not_used: {note}", file=sys.stderr)
+            print(f"faceplex say: warning {WarningCode.TRANSCRIPT_NOT_USED.value}: {note}", file=sys.stderr)
     elif not args.text:
         raise SystemExit("faceplex say: give TEXT, or --audio FILE.wav")
     else:

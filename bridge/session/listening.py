@@ -21,7 +21,7 @@ import numpy as np
 
 from faceplex.models.speech.words import text_after_marks
 from faceplex.protocol import messages as m
-from faceplex.protocol.errors import ErrorCode, ProtocolError
+from faceplex.protocol.errors import ErrorCode, ProtocolError, WarningCode
 
 from faceplex.bridge.listening.analysis import analysis_pool
 from faceplex.bridge.listening.lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream, preroll_samples, warm_up
@@ -359,8 +359,8 @@ class ListeningSide:
         utt.ready.extend(clauses)
         note = stream.take_transcript_note()
         if note is not None:   # never a silent fall-back (PROTOCOL.md, warning codes)
-            self.state.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code="transcript_not_used",
-                                           message=note))
+            self.state.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt,
+                                           code=WarningCode.TRANSCRIPT_NOT_USED.value, message=note))
         if stream.done:
             utt.clauses_pending = 0
         self._lipsync_kick(utt)
