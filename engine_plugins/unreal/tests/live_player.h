@@ -162,8 +162,8 @@ private:
         const size_t block = static_cast<size_t>(t.SampleRate() / 100);  // 10 ms device buffer
         std::vector<int16_t> buf(block);
         while (devicePulled_ + static_cast<int64_t>(block) <= due) {
-            const int64_t from = t.PlaybackSample();
-            t.ReadAudio(buf.data(), block);
+            int64_t from = 0;  // where out[0] came from (after any catch-up skip)
+            t.ReadAudio(buf.data(), block, &from);
             devicePulled_ += static_cast<int64_t>(block);
             const int64_t to = t.PlaybackSample();
             if (to <= from) continue;  // pre-roll

@@ -184,7 +184,9 @@ void ClientSession::ReportPlayback(int64_t clientTimeUs)
 {
     if (state_ != SessionState::Open) return;
     PlaybackMsg m;
-    m.Sample = timeline_.PlaybackSample();
+    // What the listener heard, not what the device pulled (§4): the daemon's text_spoken and
+    // interruption point follow this.
+    m.Sample = HeardSample();
     // The utterance heard last: the one spanning the sample just before the position.
     m.Utt = timeline_.UtteranceAt(m.Sample > 0 ? m.Sample - 1 : 0);
     m.ClientTimeUs = clientTimeUs;
@@ -326,7 +328,7 @@ std::vector<TimelineEvent> ClientSession::PollEvents(int64_t clientTimeUs)
 {
     std::vector<TimelineEvent> events;
     events.swap(sessionEvents_);
-    for (TimelineEvent& ev : timeline_.PollEvents()) events.push_back(std::move(ev));
+    for (TimelineEvent& ev : timeline_.PollEventsUpTo(HeardSample())) events.push_back(std::move(ev));
     bool ended = false;
     for (const TimelineEvent& ev : events) {
         if (ev.Kind == TimelineEventKind::UtteranceFinished) { open_.erase(ev.Utt); ended = true; }

@@ -118,7 +118,7 @@ public:
                         bool final = true);
     /** Queue `ping` with the client's clock (µs). */
     std::string Ping(int64_t clientTimeUs);
-    /** Queue a `playback` report of the current playback position now. */
+    /** Queue a `playback` report of the heard position (HeardSample()) now. */
     void ReportPlayback(int64_t clientTimeUs);
     /** Queue a `playback` report if ReportIntervalUs passed since the last one and audio plays. */
     bool MaybeReportPlayback(int64_t clientTimeUs);
@@ -130,9 +130,20 @@ public:
     /** Decode one daemon message and apply it (handshake, timeline, utterance bookkeeping). */
     ReceiveResult Receive(const uint8_t* data, size_t size);
 
-    /** Timeline events that have been played (start, words, phonemes, finish) and cancellations.
-     *  Also queues the `playback` report the protocol asks for when an utterance ends. */
+    /** Timeline events that have been heard (start, words, phonemes, finish: at or before
+     *  HeardSample()) and cancellations. Also queues the `playback` report the protocol asks for
+     *  when an utterance ends. */
     std::vector<TimelineEvent> PollEvents(int64_t clientTimeUs);
+
+    // ---------------------------------------------------------------- heard position (PROTOCOL.md §4)
+    /** Output between the timeline and the listener's ear, in samples at the session rate: what
+     *  the engine's audio queue still holds plus the device's output latency. Set it each tick
+     *  before PollEvents / MaybeReportPlayback (game thread). 0 = the pulled position is heard. */
+    void SetOutputDelaySamples(int64_t samples) { outputDelay_ = samples > 0 ? samples : 0; }
+    int64_t OutputDelaySamples() const { return outputDelay_; }
+    /** The timeline sample the listener hears now: Timeline::HeardSample(OutputDelaySamples()).
+     *  Playback reports, word events (hence the daemon's text_spoken) and the face use it. */
+    int64_t HeardSample() const { return timeline_.HeardSample(outputDelay_); }
 
     // ---------------------------------------------------------------- state
     SessionState State() const { return state_; }
@@ -173,6 +184,7 @@ private:
     MicRing mic_;
     int64_t nextId_ = 0;
     int64_t lastReportUs_ = 0;
+    int64_t outputDelay_ = 0;
     bool reportedOnce_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "Timeline.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <iterator>
 
@@ -23,6 +24,8 @@ void Timeline::Configure(int64_t sampleRate, int64_t fps, size_t channelCount, c
     if (options_.EaseSamples < 0) options_.EaseSamples = Ms(sampleRate_, 150);
     if (options_.HistorySamples < 0) options_.HistorySamples = Ms(sampleRate_, 500);
     if (options_.MaxLagSamples < 0) options_.MaxLagSamples = Ms(sampleRate_, 3000);
+    if (options_.MaxIdleLatencySamples < 0) options_.MaxIdleLatencySamples = Ms(sampleRate_, 500);
+    if (options_.HeardHistorySamples < 0) options_.HeardHistorySamples = Ms(sampleRate_, 2000);
     ResetLocked();
 }
 
@@ -44,6 +47,11 @@ void Timeline::ResetLocked()
     spans_.clear();
     dropped_.clear();
     stats_ = TimelineStats();
+    holding_ = false;
+    holdRun_ = 0;
+    lag_ = 0;
+    outTotal_ = 0;
+    out_.clear();
 }
 
 // ------------------------------------------------------------------ input
@@ -157,44 +165,159 @@ void Timeline::ForgetDropped(const std::string& utt)
 }
 
 // ------------------------------------------------------------------ playback
-size_t Timeline::ReadAudio(int16_t* out, size_t count)
+size_t Timeline::ReadAudio(int16_t* out, size_t count, int64_t* firstPosition)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     std::memset(out, 0, count * sizeof(int16_t));
+    const int64_t n = static_cast<int64_t>(count);
+    if (firstPosition) *firstPosition = position_;
     if (!playing_) {
-        if (bufferedEnd_ - position_ < options_.PreRollSamples) return 0;
+        if (bufferedEnd_ - position_ < options_.PreRollSamples) {
+            RecordOutputLocked(position_, n, false);
+            return 0;
+        }
         playing_ = true;
     }
     if (bufferedEnd_ - position_ > options_.MaxLagSamples)
         SkipForwardLocked(bufferedEnd_ - options_.PreRollSamples);
 
-    const int64_t from = position_;
-    const int64_t to = from + static_cast<int64_t>(count);
-    int64_t speech = 0;
-    auto it = audio_.upper_bound(from);
-    if (it != audio_.begin()) --it;
-    for (; it != audio_.end() && it->first < to; ++it) {
-        const int64_t start = std::max(it->first, from);
-        const int64_t end = std::min(it->second.End(it->first), to);
-        if (end <= start) continue;
-        std::memcpy(out + (start - from), it->second.Pcm.data() + (start - it->first),
-                    static_cast<size_t>(end - start) * sizeof(int16_t));
-        speech += end - start;
+    // A hold ends once the utterance can play on smoothly: a pre-roll of its audio (or all of it).
+    if (holding_) {
+        auto span = spans_.end();
+        for (auto it = spans_.begin(); it != spans_.end(); ++it)
+            if (it->second.Start <= position_ && (it->second.End < 0 || position_ < it->second.End)) span = it;
+        const int64_t need = span == spans_.end() || span->second.End < 0
+                                 ? options_.PreRollSamples
+                                 : std::min(options_.PreRollSamples, span->second.End - position_);
+        if (span != spans_.end() && ContiguousAudioLocked(position_) < std::max<int64_t>(1, need)) {
+            stats_.HeldSamples += n;
+            stats_.UnderrunSamples += n;
+            lag_ += n;
+            holdRun_ += n;
+            RecordOutputLocked(position_, n, false);
+            return 0;
+        }
+        holding_ = false;
+        holdRun_ = 0;
     }
-    // Silence while an unfinished utterance should be speaking is an underrun.
-    stats_.UnderrunSamples += std::max<int64_t>(0, SpeakingSamplesLocked(from, to) - speech);
-    stats_.PlayedSamples += to - from;
+
+    // Catch-up before the first sample: give lag back over idle positions (never over speech).
+    const int64_t excessIdle = bufferedEnd_ - position_ - options_.MaxIdleLatencySamples;
+    const int64_t want = std::max(lag_, excessIdle);
+    if (want > 0) {
+        const int64_t skip = IdleRunLocked(position_, position_ + want);
+        if (skip > 0) {
+            position_ += skip;
+            stats_.CaughtUpSamples += skip;
+            lag_ = std::max<int64_t>(0, lag_ - skip);
+            PruneLocked();
+        }
+    }
+    if (firstPosition) *firstPosition = position_;
+
+    int64_t done = 0, speech = 0;
+    while (done < n) {
+        const int64_t pos = position_;
+        // Audio covering pos?
+        auto it = audio_.upper_bound(pos);
+        bool covered = false;
+        if (it != audio_.begin()) {
+            auto prev = std::prev(it);
+            const int64_t end = prev->second.End(prev->first);
+            if (end > pos) {
+                const int64_t len = std::min(end - pos, n - done);
+                std::memcpy(out + done, prev->second.Pcm.data() + (pos - prev->first),
+                            static_cast<size_t>(len) * sizeof(int16_t));
+                RecordOutputLocked(pos, len, true);
+                position_ += len;
+                done += len;
+                speech += len;
+                covered = true;
+            }
+        }
+        if (covered) continue;
+        if (SpeakingAtLocked(pos)) {
+            // Underrun inside an utterance: hold the position; silence fills the rest of the read.
+            holding_ = true;
+            ++stats_.Holds;
+            stats_.HeldSamples += n - done;
+            stats_.UnderrunSamples += n - done;
+            lag_ += n - done;
+            holdRun_ += n - done;
+            RecordOutputLocked(pos, n - done, false);
+            done = n;
+            break;
+        }
+        // Idle: silence up to the next audio chunk or utterance start (the position advances).
+        int64_t next = pos + (n - done);
+        if (it != audio_.end()) next = std::min(next, it->first);
+        for (const auto& kv : spans_)
+            if (kv.second.Start > pos) next = std::min(next, kv.second.Start);
+        const int64_t len = std::max<int64_t>(1, next - pos);
+        RecordOutputLocked(pos, len, true);
+        position_ += len;
+        done += len;
+    }
+    stats_.PlayedSamples += n;
     stats_.AudioSamples += speech;
-    position_ = to;
     PruneLocked();
     return static_cast<size_t>(speech);
+}
+
+void Timeline::RecordOutputLocked(int64_t pos, int64_t len, bool advancing)
+{
+    if (len <= 0) return;
+    if (!out_.empty()) {
+        OutSegment& last = out_.back();
+        const bool joins = last.Advancing == advancing &&
+                           (advancing ? last.Pos + last.Len == pos : last.Pos == pos);
+        if (joins) {
+            last.Len += len;
+            outTotal_ += len;
+            return;
+        }
+    }
+    out_.push_back(OutSegment{outTotal_, pos, len, advancing});
+    outTotal_ += len;
+    while (out_.size() > 1 && out_[1].Out <= outTotal_ - options_.HeardHistorySamples) out_.pop_front();
+}
+
+bool Timeline::SpeakingAtLocked(int64_t sample) const
+{
+    for (const auto& kv : spans_)
+        if (kv.second.Start <= sample && (kv.second.End < 0 || sample < kv.second.End)) return true;
+    return false;
+}
+
+int64_t Timeline::IdleRunLocked(int64_t from, int64_t limit) const
+{
+    if (SpeakingAtLocked(from)) return 0;
+    int64_t to = std::min(limit, bufferedEnd_);
+    auto it = audio_.upper_bound(from);
+    if (it != audio_.begin() && std::prev(it)->second.End(std::prev(it)->first) > from) return 0;
+    if (it != audio_.end()) to = std::min(to, it->first);
+    for (const auto& kv : spans_)
+        if (kv.second.Start > from) to = std::min(to, kv.second.Start);
+    return std::max<int64_t>(0, to - from);
+}
+
+int64_t Timeline::ContiguousAudioLocked(int64_t from) const
+{
+    int64_t cur = from;
+    auto it = audio_.upper_bound(from);
+    if (it != audio_.begin()) --it;
+    for (; it != audio_.end() && it->first <= cur; ++it) cur = std::max(cur, it->second.End(it->first));
+    return cur - from;
 }
 
 void Timeline::SkipForwardLocked(int64_t newPosition)
 {
     if (newPosition <= position_) return;
     stats_.SkippedSamples += newPosition - position_;
+    lag_ = std::max<int64_t>(0, lag_ - (newPosition - position_));
     position_ = newPosition;
+    holding_ = false;
+    holdRun_ = 0;
     PruneLocked();
 }
 
@@ -207,24 +330,18 @@ void Timeline::PruneLocked()
     const int64_t keepFrom = position_ - options_.HistorySamples;
     while (frames_.size() > 1 && std::next(frames_.begin())->first <= keepFrom)
         frames_.erase(frames_.begin());
-    // Events past the played position become ready, in timeline order.
-    while (!pending_.empty() && pending_.begin()->first <= position_) {
+    // Events wait in pending_ until polled (PollEvents: played; PollEventsUpTo: heard).
+}
+
+void Timeline::ReleaseEventsLocked(int64_t upTo)
+{
+    upTo = std::min(upTo, position_);  // never an event that has not been played
+    while (!pending_.empty() && pending_.begin()->first <= upTo) {
         const TimelineEvent& ev = pending_.begin()->second;
         if (ev.Kind == TimelineEventKind::UtteranceFinished) spans_.erase(ev.Utt);
         ready_.push_back(ev);
         pending_.erase(pending_.begin());
     }
-}
-
-int64_t Timeline::SpeakingSamplesLocked(int64_t from, int64_t to) const
-{
-    int64_t total = 0;
-    for (const auto& kv : spans_) {
-        const int64_t start = std::max(from, kv.second.Start);
-        const int64_t end = kv.second.End < 0 ? to : std::min(to, kv.second.End);
-        if (end > start) total += end - start;
-    }
-    return std::min(total, to - from);
 }
 
 // ------------------------------------------------------------------ queries
@@ -264,8 +381,10 @@ bool Timeline::FaceAt(int64_t sample, float* out, size_t count) const
         }
         return true;
     }
-    // After the newest frame (or inside a gap): hold one frame, then ease to neutral.
-    const int64_t since = sample - (prev->first + frameLen_);
+    // After the newest frame (or inside a gap): hold one frame, then ease to neutral. While the
+    // position is held by an underrun the held silence counts as time passing (the face rests
+    // during a long hitch instead of freezing mid-phoneme).
+    const int64_t since = sample - (prev->first + frameLen_) + (holding_ && sample >= position_ ? holdRun_ : 0);
     const float k = since <= 0 || options_.EaseSamples <= 0
                         ? (since <= 0 ? 1.0f : 0.0f)
                         : 1.0f - SmoothStep(std::min(1.0f, static_cast<float>(since) / static_cast<float>(options_.EaseSamples)));
@@ -273,12 +392,40 @@ bool Timeline::FaceAt(int64_t sample, float* out, size_t count) const
     return true;
 }
 
-std::vector<TimelineEvent> Timeline::PollEvents()
+std::vector<TimelineEvent> Timeline::PollEvents() { return PollEventsUpTo(INT64_MAX); }
+
+std::vector<TimelineEvent> Timeline::PollEventsUpTo(int64_t sample)
 {
     std::lock_guard<std::mutex> lock(mutex_);
+    ReleaseEventsLocked(sample);
     std::vector<TimelineEvent> out;
     out.swap(ready_);
     return out;
+}
+
+int64_t Timeline::HeardSample(int64_t delaySamples) const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int64_t idx = outTotal_ - std::max<int64_t>(0, delaySamples);
+    if (out_.empty() || idx >= outTotal_) return out_.empty() ? 0 : position_;
+    if (idx < out_.front().Out) return out_.front().Pos;
+    // The last segment starting at or before idx (segments are contiguous in output order).
+    auto it = std::upper_bound(out_.begin(), out_.end(), idx,
+                               [](int64_t v, const OutSegment& s) { return v < s.Out; });
+    const OutSegment& s = *std::prev(it);
+    return s.Advancing ? s.Pos + (idx - s.Out) : s.Pos;
+}
+
+int64_t Timeline::LagSamples() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lag_;
+}
+
+int64_t Timeline::OutputSamples() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return outTotal_;
 }
 
 std::optional<std::string> Timeline::UtteranceAt(int64_t sample) const

@@ -15,8 +15,13 @@
 //    frame, then eases to neutral (all zeros) over EaseSamples.
 //  - DropUtterance() removes everything queued for an utterance at once (audio, frames, events)
 //    and ignores media of it that is still in flight.
-//  - If the buffer runs more than MaxLagSamples ahead of playback (the app stopped pulling audio),
-//    playback skips forward instead of burst-replaying what piled up.
+//  - If the buffer runs more than MaxLagSamples ahead of playback (the app stopped pulling audio
+//    for seconds, e.g. a breakpoint), playback skips forward instead of burst-replaying what piled
+//    up -- the one rule that may skip speech.
+//  - Heard position: ReadAudio records which timeline position each output sample came from
+//    (advancing, held silence, skips), so HeardSample(delay) maps "the output sample the speaker
+//    plays now" (everything handed out minus what the device still queues, minus its latency) back
+//    to the timeline. Playback reports, word events and the face use it.
 //
 // Thread safety: every method locks an internal mutex, so the audio thread may call ReadAudio()
 // while the game thread pushes media and calls FaceAt().
@@ -24,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -39,6 +45,8 @@ struct TimelineOptions {
     int64_t EaseSamples = -1;      // default 150 ms: face ease to neutral after the last frame
     int64_t HistorySamples = -1;   // default 500 ms: frames kept behind the playback position
     int64_t MaxLagSamples = -1;    // default 3 s: buffered-ahead limit before skipping forward
+    int64_t MaxIdleLatencySamples = -1;  // default 500 ms: buffered ahead above which idle is skipped
+    int64_t HeardHistorySamples = -1;    // default 2 s: output kept for the heard-position map
 };
 
 enum class TimelineEventKind {
@@ -88,6 +96,9 @@ struct TimelineStats {
     int64_t CancelledDroppedSamples = 0;  // queued or in-flight audio dropped by DropUtterance
     int64_t CancelledDroppedFrames = 0;
     int64_t SkippedSamples = 0;           // positions skipped because playback lagged too far
+    int64_t HeldSamples = 0;              // silence output while the position held (underrun in speech)
+    int64_t Holds = 0;                    // underruns that held the position
+    int64_t CaughtUpSamples = 0;          // idle positions skipped to give lag back
 };
 
 class Timeline {
@@ -119,8 +130,11 @@ public:
 
     // ---------------------------------------------------------------- playback (audio thread)
     /** Fill `out` with the next `count` samples and advance the playback position (silence where
-     *  nothing is buffered, and everything before the pre-roll). Returns the samples of speech. */
-    size_t ReadAudio(int16_t* out, size_t count);
+     *  nothing is buffered, and everything before the pre-roll; holds inside an utterance, see the
+     *  rules). Catch-up skips happen only before the first sample, and a hold only ends a read, so
+     *  out[0 .. PlaybackSample() - *firstPosition) are the samples of positions *firstPosition ...
+     *  `firstPosition` (optional): the timeline position of out[0]. Returns the samples of speech. */
+    size_t ReadAudio(int16_t* out, size_t count, int64_t* firstPosition = nullptr);
 
     // ---------------------------------------------------------------- queries (game thread)
     /** The next sample to be played (everything before it has been handed to the device). */
@@ -132,6 +146,18 @@ public:
     bool FaceAt(int64_t sample, float* out, size_t count) const;
     /** Events whose position has been played, in timeline order; cancellations at once. */
     std::vector<TimelineEvent> PollEvents();
+    /** Events at or before timeline `sample` (pass the heard sample), in timeline order; FiresAtOnce
+     *  kinds at once. Never returns an event whose position has not been played. */
+    std::vector<TimelineEvent> PollEventsUpTo(int64_t sample);
+    /** The timeline sample the listener hears now (samples), given `delaySamples`: output handed
+     *  to the device and not yet heard (what its queue still holds + its output latency). Held
+     *  silence maps to the held position, skips to where they landed; before playback 0; a delay
+     *  older than the kept history maps to the oldest kept output. delaySamples 0 = PlaybackSample(). */
+    int64_t HeardSample(int64_t delaySamples) const;
+    /** Silence inserted by holds and not yet given back by catch-up (samples). */
+    int64_t LagSamples() const;
+    /** Samples output to the device since Configure/Reset. */
+    int64_t OutputSamples() const;
     /** The utterance whose audio spans `sample` (nullopt between utterances). */
     std::optional<std::string> UtteranceAt(int64_t sample) const;
     /** Audio samples buffered at or after the playback position (all utterances, or one). */
@@ -161,12 +187,24 @@ private:
         int64_t Start = 0;
         int64_t End = -1;  // -1 while unknown (not finished yet)
     };
+    /** Output samples [Out, Out + Len) came from positions [Pos, Pos + Len) (Advancing) or all
+     *  from the held position Pos (silence while holding or before the pre-roll). */
+    struct OutSegment {
+        int64_t Out = 0;
+        int64_t Pos = 0;
+        int64_t Len = 0;
+        bool Advancing = false;
+    };
 
     void ResetLocked();
     void PushAudioLocked(const std::string& utt, int64_t sample, std::vector<int16_t> pcm);
     void SkipForwardLocked(int64_t newPosition);
     void PruneLocked();
-    int64_t SpeakingSamplesLocked(int64_t from, int64_t to) const;
+    bool SpeakingAtLocked(int64_t sample) const;
+    int64_t IdleRunLocked(int64_t from, int64_t limit) const;
+    int64_t ContiguousAudioLocked(int64_t from) const;
+    void RecordOutputLocked(int64_t pos, int64_t len, bool advancing);
+    void ReleaseEventsLocked(int64_t upTo);
 
     mutable std::mutex mutex_;
     int64_t sampleRate_ = 48000;
@@ -185,6 +223,11 @@ private:
     std::map<std::string, Span> spans_;
     std::set<std::string> dropped_;
     TimelineStats stats_;
+    bool holding_ = false;       // the position is held by an underrun inside an utterance
+    int64_t holdRun_ = 0;        // silence output in the current hold (samples)
+    int64_t lag_ = 0;            // held silence not yet given back (samples)
+    int64_t outTotal_ = 0;       // samples handed to the device
+    std::deque<OutSegment> out_;     // the heard-position map, oldest first
 };
 
 }  // namespace FacePlexCore
