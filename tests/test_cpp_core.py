@@ -187,6 +187,21 @@ def test_playout_under_game_thread_hitches(build):
     assert proc.returncode == 0, proc.stdout
 
 
+def test_engine_rules_subjects_and_microphone(build):
+    """Issue 21 items 4 and 6, the parts the core decides: default Live Link subjects unique per
+    character and stable, duplicates reported with their holder, a subject removed only by its
+    last holder; the microphone waits for its character's session, starts on connect, detects an
+    unplugged device (callbacks stop), retries while it is missing and resumes when it is back."""
+    proc = run_tool(build, "engine_rules_test")
+    res = check_lines(proc.stdout)
+    for name in ("subject_default_unique_per_character", "subject_default_stable", "subject_duplicate_reported_with_holder",
+                 "subject_removed_only_by_last_holder", "subject_claim_idempotent_release_by_holder_only",
+                 "mic_waits_for_session", "mic_starts_on_connect", "mic_unplug_detected_and_retried",
+                 "mic_resumes_after_replug", "mic_closes_on_disconnect_reopens_on_reconnect", "mic_closed_when_not_wanted"):
+        assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}"
+    assert proc.returncode == 0, proc.stdout
+
+
 def test_duplex_core_rules(build):
     """Mic ring (capture thread -> 20-100 ms mic messages, lock-free, format changes, across
     threads), lipsync messages, barge-in, partner/warning events, reconnect, typed config, token."""
