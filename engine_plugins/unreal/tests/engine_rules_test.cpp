@@ -18,7 +18,8 @@ int failures = 0;
 
 void Check(bool ok, const char* name, const std::string& why = "")
 {
-    std::printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, why.empty() ? "" : ": ", why.c_str());
+    // "PASS name detail" (tests/test_cpp_core.py splits on the first two spaces)
+    std::printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, why.empty() ? "" : " ", why.c_str());
     if (!ok) ++failures;
 }
 

@@ -33,7 +33,8 @@ int failures = 0;
 
 void Check(bool ok, const char* name, const std::string& why = "")
 {
-    std::printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, why.empty() ? "" : ": ", why.c_str());
+    // "PASS name detail" (tests/test_cpp_core.py splits on the first two spaces)
+    std::printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, why.empty() ? "" : " ", why.c_str());
     if (!ok) ++failures;
 }
 
@@ -253,11 +254,13 @@ void StallMidUtterance()
     const int64_t end = 4800 + 120000 + 28800 + 48000 + kRate;
     const Run base = Simulate(utts, {}, end);
     const Run hit = Simulate(utts, {{48000, 24000}}, end);
-    std::string why;
-    Check(PlaysEverySampleInOrder(base, utts, why) && base.stats.Holds == 0 && base.maxLag == 0, "no_stall_baseline",
+    std::string why, whyHit;
+    const bool baseInOrder = PlaysEverySampleInOrder(base, utts, why);
+    Check(baseInOrder && base.stats.Holds == 0 && base.maxLag == 0, "no_stall_baseline",
           why + ", holds " + Str(base.stats.Holds));
-    Check(PlaysEverySampleInOrder(hit, utts, why) && hit.stats.LateDroppedSamples == 0 && hit.stats.SkippedSamples == 0,
-          "stall_500ms_loses_no_sample_plays_in_order", why);
+    const bool hitInOrder = PlaysEverySampleInOrder(hit, utts, whyHit);
+    Check(hitInOrder && hit.stats.LateDroppedSamples == 0 && hit.stats.SkippedSamples == 0,
+          "stall_500ms_loses_no_sample_plays_in_order", whyHit);
     // The hitch was real: the position held (the 150 ms lead covered only part of the 500 ms).
     Check(hit.stats.Holds >= 1 && hit.stats.HeldSamples >= 24000 - kLead - kChunk, "stall_holds_position",
           "holds " + Str(hit.stats.Holds) + ", held " + Str(hit.stats.HeldSamples) + " samples");
@@ -308,7 +311,8 @@ void RepeatedHitchesDoNotAccumulate()
         lags += Str(lag) + " ";
         back = back && lag >= 0 && lag <= kBlock;
     }
-    Check(PlaysEverySampleInOrder(hit, utts, why), "three_stalls_lose_no_sample", why);
+    const bool inOrder = PlaysEverySampleInOrder(hit, utts, why);
+    Check(inOrder, "three_stalls_lose_no_sample", why);
     Check(back && hit.stats.Holds >= 3 && hit.maxLag <= 24000 + 2880 + kBlock, "lag_does_not_grow_per_hitch",
           "lag at each next line (samples): " + lags + "max " + Str(hit.maxLag) + ", holds " + Str(hit.stats.Holds));
 }

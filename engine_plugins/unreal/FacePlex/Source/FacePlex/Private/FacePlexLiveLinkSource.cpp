@@ -1,26 +1,54 @@
 #include "FacePlexLiveLinkSource.h"
 
 #include "Core/LiveLinkNames.h"
-#include "ILiveLinkClient.h"
+#include "ILiveLinkClient.h"               // Engine/Source/Runtime/LiveLinkInterface/Public/ILiveLinkClient.h
+#include "LiveLinkSourceSettings.h"        // ULiveLinkSourceSettings::Mode, ELiveLinkSourceMode (LiveLinkInterface/Public)
 #include "LiveLinkTypes.h"
 #include "Roles/LiveLinkBasicRole.h"
 #include "Roles/LiveLinkBasicTypes.h"
 
 #define LOCTEXT_NAMESPACE "FacePlexLiveLinkSource"
 
+namespace
+{
+std::string Utf8(const FString& S) { return std::string(TCHAR_TO_UTF8(*S)); }
+}
+
 void FFacePlexLiveLinkSource::ReceiveClient(ILiveLinkClient* InClient, FGuid InSourceGuid)
 {
 	Client = InClient;
 	SourceGuid = InSourceGuid;
-	for (const FName Subject : Subjects)
+	for (const auto& Held : Registry.Subjects())
 	{
-		AddSubject(Subject);
+		AnnounceSubject(FName(UTF8_TO_TCHAR(Held.first.c_str())));
 	}
 }
 
-void FFacePlexLiveLinkSource::AddSubject(FName Subject)
+void FFacePlexLiveLinkSource::InitializeSettings(ULiveLinkSourceSettings* Settings)
 {
-	Subjects.Add(Subject);
+	// virtual void ILiveLinkSource::InitializeSettings(ULiveLinkSourceSettings* Settings), called
+	// after ReceiveClient (ILiveLinkSource.h). ULiveLinkSourceSettings::Mode defaults to
+	// ELiveLinkSourceMode::EngineTime; Latest "will use the latest frame available to evaluate its
+	// subjects ... no interpolation or time synchronization" (LiveLinkSourceSettings.h).
+	if (Settings)
+	{
+		Settings->Mode = ELiveLinkSourceMode::Latest;
+	}
+}
+
+TArray<FString> FFacePlexLiveLinkSource::AddSubject(FName Subject, const FString& Holder)
+{
+	TArray<FString> Others;
+	for (const std::string& Other : Registry.Claim(Utf8(Subject.ToString()), Utf8(Holder)))
+	{
+		Others.Add(FString(UTF8_TO_TCHAR(Other.c_str())));
+	}
+	AnnounceSubject(Subject);
+	return Others;
+}
+
+void FFacePlexLiveLinkSource::AnnounceSubject(FName Subject)
+{
 	if (!Client)
 	{
 		return;
@@ -47,10 +75,16 @@ void FFacePlexLiveLinkSource::PushFrame(FName Subject, const TArray<float>& Valu
 	Client->PushSubjectFrameData_AnyThread(FLiveLinkSubjectKey(SourceGuid, Subject), MoveTemp(FrameData));
 }
 
-void FFacePlexLiveLinkSource::RemoveSubject(FName Subject)
+void FFacePlexLiveLinkSource::PushNeutral(FName Subject)
 {
-	Subjects.Remove(Subject);
-	if (Client)
+	TArray<float> Zeros;
+	Zeros.SetNumZeroed(FacePlexCore::kLiveLinkFaceCount);
+	PushFrame(Subject, Zeros);
+}
+
+void FFacePlexLiveLinkSource::RemoveSubject(FName Subject, const FString& Holder)
+{
+	if (Registry.Release(Utf8(Subject.ToString()), Utf8(Holder)) && Client)
 	{
 		Client->RemoveSubject_AnyThread(FLiveLinkSubjectKey(SourceGuid, Subject));
 	}
@@ -66,7 +100,7 @@ FText FFacePlexLiveLinkSource::GetSourceType() const { return LOCTEXT("SourceTyp
 FText FFacePlexLiveLinkSource::GetSourceMachineName() const { return FText::FromString(FPlatformProcess::ComputerName()); }
 FText FFacePlexLiveLinkSource::GetSourceStatus() const
 {
-	return FText::Format(LOCTEXT("Status", "{0} subject(s)"), FText::AsNumber(Subjects.Num()));
+	return FText::Format(LOCTEXT("Status", "{0} subject(s)"), FText::AsNumber(static_cast<int32>(Registry.Subjects().size())));
 }
 
 #undef LOCTEXT_NAMESPACE

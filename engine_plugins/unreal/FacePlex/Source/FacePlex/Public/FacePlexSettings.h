@@ -47,8 +47,10 @@ public:
 	UPROPERTY(Config, EditAnywhere, Category = "Playback", meta = (ClampMin = "0", ClampMax = "1000"))
 	int32 PreRollMs = 60;
 
-	/** Audio device latency in ms: the face is shown for the sample the listener hears, this much
-	 *  behind what the mixer pulled. Tune by eye (typically 20-60 ms). */
-	UPROPERTY(Config, EditAnywhere, Category = "Playback", meta = (ClampMin = "0", ClampMax = "500"))
-	int32 OutputLatencyMs = 30;
+	/** Audio output latency in ms behind what the mixer pulled (the face, word events and playback
+	 *  reports use the sample the listener hears). -1 (default): from the audio device, its buffer
+	 *  length x number of buffers / its rate. Set a value for latency the engine cannot see
+	 *  (Bluetooth headsets add 100-200 ms); tune by eye. */
+	UPROPERTY(Config, EditAnywhere, Category = "Playback", meta = (ClampMin = "-1", ClampMax = "1000"))
+	int32 OutputLatencyMs = -1;
 };
