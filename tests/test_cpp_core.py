@@ -175,14 +175,16 @@ def test_playout_under_game_thread_hitches(build):
     device; no wall clock): a 500 ms delivery stall mid-utterance holds the position, loses no
     sample and plays every sample in order; the lag never exceeds the stall and is back under one
     10 ms device block when the next line starts (given back over the first pause); three hitches
-    do not add up; playback reports, word events and the face use the heard position, checked
-    against the sample at the simulated speaker."""
+    do not add up; a 2 s game pause mid-line holds the heard position and resumes in order, and the
+    backlog is caught up over the next silence; playback reports, word events and the face use the
+    heard position, checked against the sample at the simulated speaker."""
     proc = run_tool(build, "playout_test")
     res = check_lines(proc.stdout)
     for name in ("no_stall_baseline", "stall_500ms_loses_no_sample_plays_in_order", "stall_holds_position",
                  "lag_never_exceeds_stall", "lag_returns_under_10ms_by_next_utterance", "stall_every_word_once_in_order",
                  "playback_reports_carry_heard_sample", "heard_sample_is_at_the_speaker", "three_stalls_lose_no_sample",
-                 "lag_does_not_grow_per_hitch", "heard_maps_through_hold", "word_fires_when_heard_not_when_pulled"):
+                 "lag_does_not_grow_per_hitch", "pause_2s_holds_and_resumes_in_order", "pause_backlog_caught_up_at_next_pause",
+                 "heard_maps_through_hold", "word_fires_when_heard_not_when_pulled"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}"
     assert proc.returncode == 0, proc.stdout
 

@@ -150,6 +150,10 @@ struct Run {
     TimelineStats stats;
     int64_t lagAtUtt2 = -1;
     int64_t maxLag = 0;
+    std::vector<int64_t> aheadAt;        // buffered ahead of the playback position after each step
+    int64_t aheadAtUtt2 = -1;            // buffered ahead when u2 started playing
+    int64_t pausedAt = -1;               // heard sample when the pause began
+    bool heardMovedWhilePaused = false;
 };
 
 int64_t FirstOutputOf(const Run& r, const std::vector<Utterance>& utts, size_t k);
@@ -157,7 +161,7 @@ int64_t FirstOutputOf(const Run& r, const std::vector<Utterance>& utts, size_t k
 /** Runs the simulation; game-thread stalls (no delivery, no polling) at [from, from + len) samples
  *  of the clock; `pausedFrom/pausedLen`: the audio device does not pull (a paused game). */
 Run Simulate(const std::vector<Utterance>& utts, const std::vector<std::pair<int64_t, int64_t>>& stalls,
-             int64_t endClock)
+             int64_t endClock, std::pair<int64_t, int64_t> paused = {-1, 0})
 {
     Run r;
     ClientSession s;
@@ -173,13 +177,25 @@ Run Simulate(const std::vector<Utterance>& utts, const std::vector<std::pair<int
         for (auto& m : d.Produce(clock)) network.push_back(std::move(m));
         bool stalled = false;
         for (const auto& st : stalls) stalled = stalled || (clock >= st.first && clock < st.first + st.second);
-        // Audio render thread: always pulls.
-        s.GetTimeline().ReadAudio(buf.data(), buf.size());
-        for (int16_t v : buf) r.output.push_back(v);
+        // Audio render thread: always pulls, except while the game is paused (the engine pauses
+        // the audio component with the game; the game thread still receives messages).
+        const bool isPaused = clock >= paused.first && clock < paused.first + paused.second;
+        if (isPaused) {
+            const int64_t heardBefore = s.HeardSample();
+            r.heardMovedWhilePaused = r.heardMovedWhilePaused || (r.pausedAt >= 0 && heardBefore != r.pausedAt);
+            if (r.pausedAt < 0) r.pausedAt = heardBefore;
+        } else {
+            s.GetTimeline().ReadAudio(buf.data(), buf.size());
+            for (int16_t v : buf) r.output.push_back(v);
+        }
+        r.aheadAt.push_back(s.GetTimeline().BufferedEnd() - s.GetTimeline().PlaybackSample());
         const int64_t lag = s.GetTimeline().LagSamples();
         r.lagAt.push_back(lag);
         r.maxLag = std::max(r.maxLag, lag);
-        if (u2Start >= 0 && r.lagAtUtt2 < 0 && s.GetTimeline().PlaybackSample() >= u2Start) r.lagAtUtt2 = lag;
+        if (u2Start >= 0 && r.lagAtUtt2 < 0 && s.GetTimeline().PlaybackSample() >= u2Start) {
+            r.lagAtUtt2 = lag;
+            r.aheadAtUtt2 = s.GetTimeline().BufferedEnd() - s.GetTimeline().PlaybackSample();
+        }
         if (stalled) continue;
         // Game thread: deliver, then what the glue's tick does.
         while (!network.empty()) {
@@ -190,7 +206,7 @@ Run Simulate(const std::vector<Utterance>& utts, const std::vector<std::pair<int
         const int64_t heard = s.HeardSample();
         // Independent check of the heard position: the sample at the speaker now encodes it.
         const int64_t speakerIdx = static_cast<int64_t>(r.output.size()) - kDeviceQueue - kOutputLatency;
-        if (speakerIdx >= 0 && r.output[static_cast<size_t>(speakerIdx)] != 0) {
+        if (!isPaused && speakerIdx >= 0 && r.output[static_cast<size_t>(speakerIdx)] != 0) {
             const int64_t pos = r.output[static_cast<size_t>(speakerIdx)] - 1000;
             ++r.heardChecked;
             if (heard % 29000 != pos) {
@@ -317,6 +333,28 @@ void RepeatedHitchesDoNotAccumulate()
           "lag at each next line (samples): " + lags + "max " + Str(hit.maxLag) + ", holds " + Str(hit.stats.Holds));
 }
 
+void PauseHoldsAndResumes()
+{
+    // The game is paused 2 s in the middle of a 2.5 s line (the audio device stops pulling; the
+    // daemon keeps sending, the game thread keeps receiving); then 2.5 s of silence and a second line.
+    const std::vector<Utterance> utts = {{"u1", 4800, 120000}, {"u2", 4800 + 120000 + 120000, 48000}};
+    const int64_t pauseAt = 4800 + 48000, pauseLen = 2 * kRate;
+    const Run r = Simulate(utts, {}, utts[1].Start + 48000 + pauseLen + kRate, {pauseAt, pauseLen});
+    std::string why;
+    const bool inOrder = PlaysEverySampleInOrder(r, utts, why);
+    Check(inOrder && r.stats.SkippedSamples == 0 && !r.heardMovedWhilePaused, "pause_2s_holds_and_resumes_in_order",
+          why + (r.heardMovedWhilePaused ? ", heard sample moved while paused" : ""));
+    // While paused the media piles up (the daemon does not know); over the silence before u2 the
+    // idle catch-up brings what is buffered ahead back to at most 500 ms (+ a chunk and a block),
+    // and it never skipped speech (checked above).
+    const int64_t aheadAtU2 = r.aheadAtUtt2;
+    int64_t maxAhead = 0;
+    for (int64_t a : r.aheadAt) maxAhead = std::max(maxAhead, a);
+    Check(maxAhead >= pauseLen && aheadAtU2 >= 0 && aheadAtU2 <= kRate / 2 + kChunk + kBlock && r.stats.CaughtUpSamples > 0,
+          "pause_backlog_caught_up_at_next_pause",
+          "max ahead " + Str(maxAhead) + ", ahead when u2 is due " + Str(aheadAtU2) + ", caught up " + Str(r.stats.CaughtUpSamples));
+}
+
 void HeardPositionModel()
 {
     // Timeline::HeardSample maps output back through holds and skips.
@@ -359,6 +397,7 @@ int main()
 {
     StallMidUtterance();
     RepeatedHitchesDoNotAccumulate();
+    PauseHoldsAndResumes();
     HeardPositionModel();
     std::printf("%s %d failures\n", failures ? "FAILED" : "ALL PASSED", failures);
     return failures ? 1 : 0;
