@@ -1,7 +1,8 @@
 // Shared by the live tests (live_test, duplex_live_test): a real-time "engine" around one
 // ClientSession and the test-only WebSocket transport. An "audio device" pulls PCM from the
-// timeline every 10 ms by the steady clock, the "game" asks FaceAt(position) and polls events,
-// playback reports and captured microphone chunks go back to the daemon.
+// timeline every 10 ms by the steady clock, the "game" asks FaceAt(position) and polls events
+// (at the heard sample: 20 ms of output delay), playback reports and captured microphone chunks
+// go back to the daemon.
 #pragma once
 
 #include <algorithm>
@@ -68,6 +69,9 @@ public:
     std::map<std::string, int64_t> cancelPos;
     int64_t reportsSent = 0, lastReported = 0;
     bool micFlush = false;  // set when capture has stopped: send the partial rest too
+    /** Output between the timeline and the "ear", as an engine's audio queue + device latency
+     *  (20 ms at 48 kHz): events and playback reports use the heard sample, as in the glue. */
+    int64_t outputDelaySamples = 960;
 
     void Flush()
     {
@@ -85,6 +89,7 @@ public:
     {
         for (auto& bytes : ws_.Receive(5)) OnMessage(bytes);
         if (s_.State() == SessionState::Open) PlayDueAudio();
+        s_.SetOutputDelaySamples(outputDelaySamples);
         for (TimelineEvent& e : s_.PollEvents(NowUs())) events.push_back(e);
         s_.MaybeReportPlayback(NowUs());
         s_.PumpMic(micFlush);  // what the capture thread pushed, as 20-100 ms mic messages
