@@ -143,6 +143,43 @@ void UFacePlexCharacterComponent::PostEditImport()
 }
 #endif
 
+void UFacePlexCharacterComponent::ClaimSubject()
+{
+	PublishedSubject = GetResolvedSubject();
+	UFacePlexSubsystem* Subsystem = GetSubsystem(this);
+	TSharedPtr<FFacePlexLiveLinkSource> Source = Subsystem ? Subsystem->GetLiveLinkSource() : nullptr;
+	if (!Source)
+	{
+		return;
+	}
+	const TArray<FString> Others = Source->AddSubject(PublishedSubject, GetPathName());
+	if (Others.Num() > 0)
+	{
+		UE_LOG(LogTemp, Warning,
+		       TEXT("FacePlex: Live Link subject '%s' of %s is already published by %s: two faces on one subject flicker. Give each character its own Live Link Subject."),
+		       *PublishedSubject.ToString(), *GetPathName(), *FString::Join(Others, TEXT(", ")));
+	}
+}
+
+void UFacePlexCharacterComponent::SetLiveLinkSubject(FName Subject)
+{
+	LiveLinkSubject = Subject;
+	bSubjectIsDefault = false;
+	if (!Session)
+	{
+		return;  // not playing yet: claimed at BeginPlay
+	}
+	PublishNeutral();
+	if (UFacePlexSubsystem* Subsystem = GetSubsystem(this))
+	{
+		if (TSharedPtr<FFacePlexLiveLinkSource> Source = Subsystem->GetLiveLinkSource())
+		{
+			Source->RemoveSubject(PublishedSubject, GetPathName());
+		}
+	}
+	ClaimSubject();
+}
+
 // ------------------------------------------------------------------ lifetime
 void UFacePlexCharacterComponent::BeginPlay()
 {
@@ -176,19 +213,9 @@ void UFacePlexCharacterComponent::BeginPlay()
 		AudioComponent->OutputLatencyMs = Settings->OutputLatencyMs;  // -1 = from the audio device
 	}
 
-	PublishedSubject = GetResolvedSubject();
+	ClaimSubject();
 	if (UFacePlexSubsystem* Subsystem = GetSubsystem(this))
 	{
-		if (TSharedPtr<FFacePlexLiveLinkSource> Source = Subsystem->GetLiveLinkSource())
-		{
-			const TArray<FString> Others = Source->AddSubject(PublishedSubject, GetPathName());
-			if (Others.Num() > 0)
-			{
-				UE_LOG(LogTemp, Warning,
-				       TEXT("FacePlex: Live Link subject '%s' of %s is already published by %s: two faces on one subject flicker. Give each character its own Live Link Subject."),
-				       *PublishedSubject.ToString(), *GetPathName(), *FString::Join(Others, TEXT(", ")));
-			}
-		}
 		DaemonReadyHandle = Subsystem->OnDaemonReady.AddUObject(this, &UFacePlexCharacterComponent::Connect);
 		if (!Subsystem->GetDaemonUrl().IsEmpty())
 		{

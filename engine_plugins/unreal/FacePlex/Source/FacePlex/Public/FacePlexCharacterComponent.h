@@ -204,6 +204,12 @@ public:
 	UFUNCTION(BlueprintPure, Category = "FacePlex")
 	bool IsSpeaking() const;
 
+	/** Publish under another Live Link subject from now on (e.g. a character spawned at run time,
+	 *  whose actor name depends on spawn order): the old subject gets a neutral face and is released;
+	 *  a duplicate is reported as at BeginPlay. */
+	UFUNCTION(BlueprintCallable, Category = "FacePlex")
+	void SetLiveLinkSubject(FName Subject);
+
 	/** The subject this character publishes (LiveLinkSubject, or the default made from its actor). */
 	UFUNCTION(BlueprintPure, Category = "FacePlex")
 	FName GetResolvedSubject() const;
@@ -282,6 +288,7 @@ private:
 	bool ShouldSkipFace() const;
 	void PublishNeutral();
 	FString DefaultSubject() const;
+	void ClaimSubject();
 	FString SettingsKey() const;
 	FString EffectiveEmotion() const;
 	FString EffectiveInterruption() const;
