@@ -592,6 +592,9 @@ void UFacePlexCharacterComponent::DispatchEvents()
 			OnInterrupted.Broadcast(Utt, Tchar(E.Text), static_cast<int32>(E.SamplesPlayed));
 			break;
 		case FacePlexCore::TimelineEventKind::Warning: OnWarning.Broadcast(Utt, Tchar(E.Reason), Tchar(E.Text)); break;
+		case FacePlexCore::TimelineEventKind::PartnerTranscript:
+			OnPartnerTranscript.Broadcast(Tchar(E.Text), E.Reason == "final");  // Reason: "final" | "interim"
+			break;
 		default: break;
 		}
 	}

@@ -87,6 +87,18 @@ void UFacePlexMicrophoneComponent::StopListening()
 	CloseDevice();
 }
 
+void UFacePlexMicrophoneComponent::EndOfTurn()
+{
+	UFacePlexCharacterComponent* C = ResolveCharacter();
+	TSharedPtr<FacePlexCore::ClientSession, ESPMode::ThreadSafe> Session = C ? C->GetSession() : nullptr;
+	if (Session && C->IsConnected())
+	{
+		// ClientSession::SendMicEnd(): the ring's rest as `mic`, then `mic_end` (PROTOCOL.md §11);
+		// the character's next tick sends them (its Flush).
+		Session->SendMicEnd();
+	}
+}
+
 bool UFacePlexMicrophoneComponent::IsListening() const
 {
 	return Capture && Capture->IsCapturing();  // bool FAudioCapture::IsCapturing() const

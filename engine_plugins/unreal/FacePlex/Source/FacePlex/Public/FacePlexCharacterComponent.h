@@ -68,6 +68,9 @@ DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(FFacePlexPartnerEvent, float, Timeli
 /** The player barged in: `Utt` stopped; `TextSpoken` is what the player actually heard (give it
  *  to the dialogue system / LLM instead of the full line); `SamplesPlayed` at the session rate. */
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_ThreeParams(FFacePlexInterruptedEvent, const FString&, Utt, const FString&, TextSpoken, int32, SamplesPlayed);
+/** What the player said (PROTOCOL.md §11 partner_transcript): bFinal false = an interim result
+ *  while they still speak (superseded by later ones), true = the final text of their turn. */
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FFacePlexTranscriptEvent, const FString&, Text, bool, bFinal);
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_ThreeParams(FFacePlexWarningEvent, const FString&, Utt, const FString&, Code, const FString&, Message);
 
 UCLASS(ClassGroup = (FacePlex), meta = (BlueprintSpawnableComponent))
@@ -241,6 +244,12 @@ public:
 	/** The player stopped speaking: the character's turn. */
 	UPROPERTY(BlueprintAssignable, Category = "FacePlex|Listening")
 	FFacePlexPartnerEvent OnPartnerSpeechStopped;
+
+	/** What the player said, as text: interim results while they speak (bFinal false), then the
+	 *  final text of the turn (after OnPartnerSpeechStopped). Give the final text to your dialogue
+	 *  system, then Say the reply. Needs a FacePlex Microphone and a daemon with transcription. */
+	UPROPERTY(BlueprintAssignable, Category = "FacePlex|Listening")
+	FFacePlexTranscriptEvent OnPartnerTranscript;
 
 	/** The player interrupted an utterance: it stopped at once (OnUtteranceCancelled follows
 	 *  with reason "interrupted"). */

@@ -70,6 +70,12 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "FacePlex|Microphone")
 	void StopListening();
 
+	/** Push-to-talk released: what was captured goes out, then `mic_end`; the daemon ends the
+	 *  player's turn now (OnPartnerSpeechStopped, then the final OnPartnerTranscript) instead of
+	 *  waiting for silence. Call StopListening after it if the key also mutes the microphone. */
+	UFUNCTION(BlueprintCallable, Category = "FacePlex|Microphone")
+	void EndOfTurn();
+
 	/** True while the device is open and capturing. */
 	UFUNCTION(BlueprintPure, Category = "FacePlex|Microphone")
 	bool IsListening() const;
