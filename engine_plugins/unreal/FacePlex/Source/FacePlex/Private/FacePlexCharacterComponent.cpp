@@ -327,7 +327,14 @@ void UFacePlexCharacterComponent::OnSocketMessage(const void* Data, SIZE_T Size,
 		UE_LOG(LogTemp, Warning, TEXT("FacePlex: %s: %s"), *Tchar(R.ErrorCode), *Tchar(R.ErrorMessage));
 		return;
 	}
-	if (const auto* Welcome = std::get_if<FacePlexCore::WelcomeMsg>(&R.Msg))
+	const auto* Welcome = std::get_if<FacePlexCore::WelcomeMsg>(&R.Msg);
+	if (Welcome && Session->State() != FacePlexCore::SessionState::Open)
+	{
+		// A welcome of another protocol version: the core did not open the session and queued an
+		// IncompatibleDaemon event (logged and broadcast by DispatchEvents); do not stream.
+		DaemonUrl.Reset();  // no reconnect loop to it; a daemon announced later is connected again
+	}
+	else if (Welcome)
 	{
 		LiveLinkMap = FacePlexCore::LiveLinkChannelMap(Welcome->Channels);
 		KnownVoices.Reset();
@@ -592,6 +599,11 @@ void UFacePlexCharacterComponent::DispatchEvents()
 			OnInterrupted.Broadcast(Utt, Tchar(E.Text), static_cast<int32>(E.SamplesPlayed));
 			break;
 		case FacePlexCore::TimelineEventKind::Warning: OnWarning.Broadcast(Utt, Tchar(E.Reason), Tchar(E.Text)); break;
+		case FacePlexCore::TimelineEventKind::IncompatibleDaemon:
+			// PROTOCOL.md §9: Text names both versions; Sample = the daemon's protocol, End = ours.
+			UE_LOG(LogTemp, Error, TEXT("FacePlex: %s"), *Tchar(E.Text));
+			OnIncompatibleDaemon.Broadcast(static_cast<int32>(E.Sample), static_cast<int32>(E.End), Tchar(E.Text));
+			break;
 		case FacePlexCore::TimelineEventKind::PartnerTranscript:
 			OnPartnerTranscript.Broadcast(Tchar(E.Text), E.Reason == "final");  // Reason: "final" | "interim"
 			break;

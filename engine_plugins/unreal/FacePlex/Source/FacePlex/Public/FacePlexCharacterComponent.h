@@ -71,6 +71,8 @@ DECLARE_DYNAMIC_MULTICAST_DELEGATE_ThreeParams(FFacePlexInterruptedEvent, const 
 /** What the player said (PROTOCOL.md §11 partner_transcript): bFinal false = an interim result
  *  while they still speak (superseded by later ones), true = the final text of their turn. */
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FFacePlexTranscriptEvent, const FString&, Text, bool, bFinal);
+/** The daemon speaks another protocol version (PROTOCOL.md §9): the session was refused. */
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_ThreeParams(FFacePlexIncompatibleEvent, int32, DaemonProtocol, int32, PluginProtocol, const FString&, Message);
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_ThreeParams(FFacePlexWarningEvent, const FString&, Utt, const FString&, Code, const FString&, Message);
 
 UCLASS(ClassGroup = (FacePlex), meta = (BlueprintSpawnableComponent))
@@ -259,6 +261,11 @@ public:
 	/** The daemon noticed something (e.g. language_not_supported) and went ahead anyway. */
 	UPROPERTY(BlueprintAssignable, Category = "FacePlex")
 	FFacePlexWarningEvent OnWarning;
+
+	/** The daemon's welcome named another protocol version: the session was refused (also logged
+	 *  as an error naming both versions); update the daemon or the plugin. */
+	UPROPERTY(BlueprintAssignable, Category = "FacePlex")
+	FFacePlexIncompatibleEvent OnIncompatibleDaemon;
 
 	UPROPERTY(BlueprintAssignable, Category = "FacePlex")
 	FFacePlexConnectionEvent OnConnected;
