@@ -53,15 +53,25 @@ void SubjectNames()
           "subject_claim_idempotent_release_by_holder_only");
 }
 
-/** A capture device the test plugs and unplugs; Open() fails while it is unplugged. */
+/** A capture device the test plugs and unplugs; Open() fails while it is unplugged. As the
+ *  capture backends do, a stream whose device was unplugged stays "open" but never calls back
+ *  again, also after the device is plugged back: only a new stream delivers. */
 struct FakeDevice {
     bool plugged = true;
     bool open = false;
+    bool streamDead = false;  // the open stream lost its device
     bool Open()
     {
         open = plugged;
+        streamDead = !plugged;
         return open;
     }
+    void Unplug()
+    {
+        plugged = false;
+        streamDead = true;
+    }
+    bool Delivers() const { return open && plugged && !streamDead; }
 };
 
 void MicStartsOnConnectAndResumesAfterReplug()
@@ -75,7 +85,7 @@ void MicStartsOnConnectAndResumesAfterReplug()
     int64_t opens = 0;
     auto step = [&](bool wanted) {
         // Capture thread: a 10 ms block per tick (so 40 ms mic messages come every ~4 ticks) while the stream is open on a plugged device.
-        if (dev.open && dev.plugged) {
+        if (dev.Delivers()) {
             s.SendMic(block.data(), block.size(), 48000, 1);
             sup.NoteCaptured(block.size());
         }
@@ -121,7 +131,7 @@ void MicStartsOnConnectAndResumesAfterReplug()
 
     // Unplugged: callbacks stop; after SilentUs the stream is reopened, which fails while the
     // device is missing and is retried every RetryUs (no busy loop, no throw).
-    dev.plugged = false;
+    dev.Unplug();
     for (int i = 0; i < 60 * 5; ++i) step(true);  // 5 s unplugged
     const int64_t duringUnplug = micMessages();
     const int64_t triesUnplugged = opens - 1;

@@ -391,6 +391,35 @@ void HeardPositionModel()
     Check(notYet && now.size() == 1 && now[0].Text == "w", "word_fires_when_heard_not_when_pulled");
 }
 
+void CancelDuringHold()
+{
+    // A hold ends when its utterance is cancelled (barge-in, Cancel): the position moves on at once
+    // (idle), and the silence the hold inserted is given back over that idle time.
+    Timeline t;
+    TimelineOptions o;
+    o.PreRollSamples = 0;
+    t.Configure(kRate, kFps, 1, o);
+    TimelineEvent start;
+    start.Kind = TimelineEventKind::UtteranceStarted;
+    start.Utt = "u";
+    start.Sample = 0;
+    t.PushEvent(start);
+    std::vector<int16_t> pcm(960, 5);
+    t.PushAudio("u", 0, pcm.data(), pcm.size());
+    const float idle[1] = {0.0f};
+    for (int64_t f = 0; f < 60; ++f) t.PushFace(f, t.FrameSample(f), nullptr, idle, 1);  // idle frames for 1 s
+    std::vector<int16_t> buf(kBlock);
+    for (int i = 0; i < 10; ++i) t.ReadAudio(buf.data(), buf.size());  // 960 played, then held
+    const int64_t heldAt = t.PlaybackSample(), lagHeld = t.LagSamples();
+    t.DropUtterance("u", "interrupted");
+    t.ReadAudio(buf.data(), buf.size());
+    const int64_t after = t.PlaybackSample();
+    Check(heldAt == 960 && lagHeld == 8 * kBlock && after > heldAt && t.LagSamples() == 0,
+          "cancel_during_hold_moves_on_and_gives_lag_back",
+          "held at " + Str(heldAt) + " with lag " + Str(lagHeld) + ", after cancel at " + Str(after) + " with lag " +
+              Str(t.LagSamples()));
+}
+
 }  // namespace
 
 int main()
@@ -399,6 +428,7 @@ int main()
     RepeatedHitchesDoNotAccumulate();
     PauseHoldsAndResumes();
     HeardPositionModel();
+    CancelDuringHold();
     std::printf("%s %d failures\n", failures ? "FAILED" : "ALL PASSED", failures);
     return failures ? 1 : 0;
 }
