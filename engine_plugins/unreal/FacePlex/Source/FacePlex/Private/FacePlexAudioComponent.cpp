@@ -37,7 +37,7 @@ struct FFacePlexStream
 		}
 		if (!bHaveSession)
 		{
-			FMemory::Memzero(Scratch.GetData(), SamplesRequired * sizeof(int16));
+			FMemory::Memzero(Scratch.GetData(), SamplesRequired * sizeof(int16));  // HAL/UnrealMemory.h
 		}
 		// void USoundWaveProcedural::QueueAudio(const uint8* AudioData, const int32 BufferSize)
 		InWave->QueueAudio(reinterpret_cast<const uint8*>(Scratch.GetData()), SamplesRequired * sizeof(int16));

@@ -94,6 +94,7 @@ FString UFacePlexCharacterComponent::DefaultSubject() const
 {
 	// AActor's object name (GetFName), not its editor-only label: saved with the level, so the
 	// same on every run, in PIE and in a packaged game.
+	// FString UObjectBaseUtility::GetName() const (UObject/UObjectBaseUtility.h): the object name.
 	const AActor* Owner = GetOwner();
 	return Tchar(FacePlexCore::DefaultSubjectName(Owner ? Utf8(Owner->GetName()) : std::string(), Utf8(GetName())));
 }
@@ -108,6 +109,7 @@ void UFacePlexCharacterComponent::OnRegister()
 	Super::OnRegister();
 	// Fill the default in on a placed instance (editor and game), so the Details panel shows the
 	// name the face AnimBP must use; a class default (template) keeps None.
+	// bool UObjectBaseUtility::IsTemplate(EObjectFlags = RF_ArchetypeObject|RF_ClassDefaultObject) const.
 	if (LiveLinkSubject.IsNone() && !IsTemplate() && GetOwner())
 	{
 		LiveLinkSubject = FName(*DefaultSubject());
@@ -152,6 +154,8 @@ void UFacePlexCharacterComponent::ClaimSubject()
 	{
 		return;
 	}
+	// FString UObjectBaseUtility::GetPathName(const UObject* StopOuter = nullptr) const: unique per
+	// component in its world, the holder key of the subject registry.
 	const TArray<FString> Others = Source->AddSubject(PublishedSubject, GetPathName());
 	if (Others.Num() > 0)
 	{
@@ -632,6 +636,7 @@ bool UFacePlexCharacterComponent::ShouldSkipFace() const
 		// FVector APlayerCameraManager::GetCameraLocation() const (Camera/PlayerCameraManager.h).
 		if (const APlayerCameraManager* Camera = UGameplayStatics::GetPlayerCameraManager(this, 0))
 		{
+			// AActor::GetActorLocation() const (GameFramework/Actor.h); FVector::Dist (Math/Vector.h), cm.
 			return FVector::Dist(Camera->GetCameraLocation(), Owner->GetActorLocation()) > MaxFaceDistance;
 		}
 	}
