@@ -229,7 +229,7 @@ def test_live_session_against_real_daemon(build, daemon):
     print(proc.stdout)
     res = check_lines(proc.stdout)
     for name in ("handshake", "utterance_played", "audio_complete", "frames_every_position",
-                 "played_audio_is_received_audio", "word_events", "cancel_drops_queued_audio",
+                 "played_audio_is_received_audio", "word_events", "phoneme_events_with_visemes", "cancel_drops_queued_audio",
                  "cancel_mid_utterance", "face_at_playback_position", "playback_reports_reach_daemon", "no_errors"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr}"
     assert proc.returncode == 0

@@ -49,6 +49,15 @@ int main(int argc, char** argv)
     Report(wordMarks > 0 && wordEvents == wordMarks && p.HasEvent(TimelineEventKind::UtteranceStarted, "u1"), "word_events",
            Str(wordEvents) + " word events for " + Str(wordMarks) + " word marks");
 
+    // Phoneme events (OnViseme in the glue): one per phoneme mark, each with its viseme, fired
+    // when heard.
+    int64_t phonemeEvents = 0, withViseme = 0, phonemeMarks = 0;
+    for (const auto& e : p.events)
+        if (e.Kind == TimelineEventKind::Phoneme && e.Utt == "u1") { ++phonemeEvents; withViseme += !e.Viseme.empty(); }
+    for (const auto& m : p.marks["u1"]) phonemeMarks += m.Kind == "phoneme";
+    Report(phonemeMarks > 0 && phonemeEvents == phonemeMarks && withViseme == phonemeEvents, "phoneme_events_with_visemes",
+           Str(phonemeEvents) + " phoneme events (" + Str(withViseme) + " with a viseme) for " + Str(phonemeMarks) + " phoneme marks");
+
     // ---- cancel mid-utterance
     s.Say("u2", "This is a much longer sentence that will be interrupted before it can finish, "
                 "so the rest of it must never be heard by anyone at all.");
