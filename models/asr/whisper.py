@@ -40,7 +40,7 @@ LOW_PROB = 0.35
 TOKENS_PER_S = 6
 TOKEN_MARGIN = 8
 #: A run of this many tokens that already occurred ends the reading (see :func:`trim_repeat`).
-REPEAT_NGRAM = 5
+REPEAT_NGRAM = 4
 END_GUARD_S = 0.03
 MAX_PROMPT_TOKENS = 100
 
