@@ -275,6 +275,9 @@ function onMessage(msg) {
       state.partnerSpeaking = false;
       logEvent(`partner stopped: ${(msg.samples / state.rate).toFixed(2)} s`);
       return;
+    case "partner_transcript":
+      showTranscript(msg);
+      return;
     case "interrupted":
       logEvent(`${msg.utt} interrupted after "${msg.text_spoken}" (${msg.samples_played} samples heard)`);
       return;
@@ -288,6 +291,31 @@ function onMessage(msg) {
     default:
       return; // unknown server message types may be ignored (§9)
   }
+}
+
+/** The player's words (PROTOCOL.md §11 `partner_transcript`): one line per stretch of speech
+ *  (keyed by its `start` sample); an interim is shown greyed and replaced by later ones, the final
+ *  replaces it for good. */
+function showTranscript(msg) {
+  const box = $("transcript");
+  state.transcripts = state.transcripts || [];
+  let p = box.querySelector(`p[data-start="${msg.start}"]`);
+  if (!p) {
+    p = document.createElement("p");
+    p.dataset.start = String(msg.start);
+    box.appendChild(p);
+    while (box.children.length > 20) box.removeChild(box.firstChild);
+  }
+  if (p.dataset.final === "1") return; // a late interim never replaces the final
+  p.dataset.final = msg.final ? "1" : "0";
+  p.className = msg.final ? "final" : "interim";
+  p.textContent = msg.text || (msg.final ? "(no words)" : "…");
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  meta.textContent = `${msg.model}${msg.final ? ` · ${Math.round(msg.confidence * 100)}%` : ""}`;
+  p.appendChild(meta);
+  box.scrollTop = box.scrollHeight;
+  state.transcripts.push({ text: msg.text, start: msg.start, final: msg.final, model: msg.model });
 }
 
 function onWelcome(msg) {
@@ -502,6 +530,10 @@ function checkDrift(s) {
 window.faceplex = {
   get state() { return state.status; },
   get micChunks() { return state.micChunks || 0; },
+  /** partner_transcript messages received, in order: {text, start, final, model}. */
+  get transcripts() { return state.transcripts || []; },
+  /** The text shown in the "You said" box, line by line. */
+  get transcriptShown() { return Array.from($("transcript").children).map((p) => p.firstChild ? p.firstChild.textContent : ""); },
   get welcome() { return state.welcome; },
   get channels() { return state.channels; },
   get sampleRate() { return state.rate; },
