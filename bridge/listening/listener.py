@@ -296,6 +296,14 @@ class MicListener:
             return self._end_speech()
         return []
 
+    def end_turn(self) -> list[tuple]:
+        """``mic_end`` (push-to-talk released): the partner's speech ends where the audio ended,
+        and the VAD's segmenter starts over (its speech run would otherwise stop later, a second
+        time)."""
+        events = self._end_speech()
+        self.seg = VadSegmenter(self.seg.threshold)
+        return events
+
     def _end_speech(self) -> list[tuple]:
         if not self.in_speech:
             return []

@@ -19,10 +19,13 @@ import numpy as np
 
 from faceplex.models.asr import models
 from faceplex.models.asr.stream import TranscriptStream
-from faceplex.models.asr.worker import transcribe_pool
+from faceplex.models.asr.worker import started_pool, transcribe_pool
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
 log = logging.getLogger("faceplex.transcription")
+
+#: The settings that configure transcription (SessionConfig).
+TRANSCRIPTION_KEYS = ("transcription", "transcription_language", "transcription_hints")
 
 #: The installed backends, checked once per process (the daemon reports them at start-up).
 _INSTALLED: Optional[list[str]] = None
@@ -49,7 +52,10 @@ def check_setting(setting: str, reply_to: Optional[str] = None) -> None:
 def warm_up() -> None:
     """Start the worker and load the default model (the daemon's start-up, before the ready line)."""
     default = models.pick("auto", "auto", installed())
-    transcribe_pool().warm([default])
+    try:
+        transcribe_pool().warm([default])
+    except Exception:     # the first reading loads it instead; the daemon still starts
+        log.exception("loading the transcription model %s failed", default)
 
 
 def close(timeout_s: float = 1.0) -> None:
@@ -77,7 +83,7 @@ class PartnerTranscription:
     def configure(self, setting: str, language: str, hints: list[str]) -> None:
         model = models.pick(setting, language, installed())
         if model is None and self.model is not None:
-            transcribe_pool().cancel(self.key)
+            self._cancel()
             self._busy = False
             self.stream.reset()
         self.model = model
@@ -106,7 +112,8 @@ class PartnerTranscription:
 
     def pending(self) -> int:
         """Readings of this session queued or running (0 after :meth:`close`)."""
-        return transcribe_pool().pending(self.key) if self._busy else 0
+        pool = started_pool()
+        return pool.pending(self.key) if pool is not None else 0
 
     # ------------------------------------------------------------------ jobs
     def _kick(self) -> None:
@@ -144,8 +151,14 @@ class PartnerTranscription:
             self._send(fields)
         self._kick()
 
-    def close(self) -> None:
-        self._closed = True
-        transcribe_pool().cancel(self.key)
+    def _cancel(self) -> None:
+        pool = started_pool()
+        if pool is not None:
+            pool.cancel(self.key)
         self._busy = False
         self.stream.reset()
+
+    def close(self) -> None:
+        """The session closed: its queued reading is dropped, its running one's result too."""
+        self._closed = True
+        self._cancel()

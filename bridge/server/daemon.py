@@ -35,6 +35,10 @@ from faceplex.bridge.server.gate import Gate, is_loopback, new_token, token_from
 from faceplex.bridge.session.limits import (CLOSE_TIMEOUT_S, HELLO_TIMEOUT_S, MAX_MESSAGES_PER_S, SHUTDOWN_S, RateBucket, connection_caps,
                      raise_fd_limit)
 from faceplex.bridge.listening.lipsync import warm_up as lipsync_warm_up
+from faceplex.bridge.listening.transcription import installed as transcription_installed
+from faceplex.bridge.listening.transcription import warm_up as transcription_warm_up
+from faceplex.models.asr.models import transcription_feature
+from faceplex.models.audio.vad import vad_status
 from faceplex.bridge.session.motion import animator_factory, close_motion
 from faceplex.bridge.session.session import Session
 from faceplex.bridge.server.shutdown import close_pools
@@ -100,11 +104,21 @@ class Daemon:
         self.max_sessions = max_sessions
         self._kicks: set[asyncio.Task] = set()
         self._server = None
+        #: What this install can do (ready line and welcome ``features``, PROTOCOL.md §11):
+        #: filled by :meth:`warm_up`, which finds a missing model at start-up, not mid-session.
+        self.features: dict = {}
 
     def warm_up(self) -> None:
         """Run each voice once so the first ``say`` does not pay onnxruntime's first-run cost."""
         lipsync_warm_up()   # the analysis worker process starts and loads its decoders meanwhile
         language_warm_up(wait=False)  # the language identifier's model loads beside the voices
+        asr = threading.Thread(target=transcription_warm_up, name="faceplex-asr-warm", daemon=True)
+        asr.start()   # the transcription worker process loads its default model meanwhile
+        vad_ok, vad_why = vad_status()
+        if not vad_ok:
+            log.warning("voice activity detection unavailable (mic is refused): %s", vad_why)
+        self.features = {"vad": {"available": vad_ok, "reason": vad_why},
+                         "transcription": transcription_feature(transcription_installed())}
         # The first piece of each voice at both widths: every graph's first run (and the text
         # encoder, which a speed measure must not include) while the other models load.
         started = []
@@ -114,6 +128,7 @@ class Daemon:
                 stream.step(wide=wide)
                 started.append((voice, wide, stream))
         lipsync_warm_up(wait=True)  # PocketSphinx's decoders (lip sync of external audio)
+        asr.join()
         language_warm_up()  # ... and is loaded before the ready line (say.text that is not English warns)
         # Their next window seeds the scheduler's speeds (width choice, start rule) once nothing
         # else is loading: a wide step measured beside the analysis worker's start came out
@@ -150,7 +165,7 @@ class Daemon:
         return {"event": "ready", "port": self.port, "pid": os.getpid(), "host": self.host,
                 "protocol": m.PROTOCOL_VERSION, "url": f"ws://{shown}:{self.port}/",
                 "page": page + (f"#token={self.token}" if self.token else ""),
-                "token": self.token, "server": server_name()}
+                "token": self.token, "server": server_name(), "features": self.features}
 
     async def stop(self, timeout_s: float = SHUTDOWN_S) -> bool:
         """Shut down within about ``timeout_s`` seconds (PROTOCOL.md §8, "Shutdown"): stop
@@ -192,7 +207,9 @@ class Daemon:
         from faceplex.bridge.listening import analysis
         from faceplex.bridge.listening import vad_pool
 
-        return [self.scheduler, analysis, vad_pool, close_motion]
+        from faceplex.bridge.listening import transcription
+
+        return [self.scheduler, analysis, vad_pool, transcription, close_motion]
 
     async def _handler(self, ws: WsConnection) -> None:
         sock = ws.transport.get_extra_info("socket")
@@ -218,6 +235,7 @@ class Daemon:
                               sample_rate=hello.audio.sample_rate, fps=hello.face.fps,
                               animator_cls=self.animator_cls)
             session.on_overflow = lambda reason: self._kick(ws, reason)
+            session.features = self.features
             if self.frame_sink_factory is not None:
                 session.frame_sink = self.frame_sink_factory(session)
             session.open(hello, server_name())

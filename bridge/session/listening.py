@@ -28,6 +28,8 @@ from faceplex.bridge.listening.lipsync import MAX_LIPSYNC_SECONDS, LipsyncStream
 from faceplex.bridge.listening.listener import CADENCE_TOLERANCE, GAP_S, MicFormatError, MicListener, check_pcm_format, float32_suspect
 from faceplex.bridge.listening.input_limits import MAX_SESSION_LIPSYNC_S, MIC_MAX_RATE, MicRateLimit
 from faceplex.bridge.listening.vad_pool import vad_pool
+from faceplex.bridge.listening.transcription import PartnerTranscription
+from faceplex.models.audio.vad import vad_status
 from faceplex.bridge.session.limits import MAX_QUEUED_UTTERANCES
 from faceplex.bridge.session.state import SessionState
 from faceplex.bridge.timeline.utterance import Utterance
@@ -74,6 +76,8 @@ class ListeningSide:
         self._mic_faulted: Optional[tuple] = None   # a declared format refused as contradicting its bytes
         self._mic_jobs: list[tuple] = []    # mic chunks waiting for the VAD pool (in order)
         self._mic_busy = False              # a job of this session is on the pool
+        self._vad_refused = False           # feature_unavailable was sent for a missing VAD model
+        self.transcription = PartnerTranscription(state.id, state.sample_rate, self._send_transcript)
         warm_up()   # phone recognition's decoder: a no-op when the daemon already loaded it
 
     # ------------------------------------------------------------------ microphone
@@ -82,6 +86,16 @@ class ListeningSide:
         pool (:mod:`faceplex.bridge.listening.vad_pool`); its events are acted on back on the loop, in
         order. The timeline position and the echo gate's lag are taken now, at arrival."""
         check_pcm_format(msg.pcm, msg.sample_rate, msg.channels, msg.id)
+        if self.listener is None:
+            ok, why = vad_status()
+            if not ok:
+                # a missing model is the daemon's install, not this chunk: said once per session
+                # (and in welcome.features.vad), later chunks are dropped
+                report, self._vad_refused = not self._vad_refused, True
+                if report:
+                    raise ProtocolError(ErrorCode.FEATURE_UNAVAILABLE,
+                                        f"mic needs voice activity detection, which is unavailable: {why}", msg.id)
+                return
         suspect = float32_suspect(msg.pcm)
         if suspect:
             # dropped (never analysed: float noise once interrupted the avatar); reported once a run
@@ -139,15 +153,19 @@ class ListeningSide:
         def work() -> None:   # on a VAD pool thread
             results = []
             for args in jobs:
+                if args is None:                 # mic_end, in order with the chunks before it
+                    results.append((listener.end_turn(), None, None, None))
+                    continue
                 try:
                     events, audio = listener.push(*args)
+                    raw = audio                  # as heard, for the transcript
                     if audio is not None and len(audio[0]):   # the echo-gated stream for the animator
                         audio = (listener.echo_gated(audio[0], audio[1], args[-1]), audio[1])
-                    results.append((events, audio, None))
+                    results.append((events, audio, raw, None))
                 except MicFormatError as err:    # with the stop of speech the bad stream started
-                    results.append((err.events, None, err))
+                    results.append((err.events, None, None, err))
                 except ProtocolError as err:
-                    results.append(([], None, err))
+                    results.append(([], None, None, err))
             loop.call_soon_threadsafe(self._mic_done, results)
 
         self._mic_busy = vad_pool().submit(work)
@@ -156,10 +174,13 @@ class ListeningSide:
         self._mic_busy = False
         if self.state.closed:
             return
-        for events, audio, err in results:
+        for events, audio, raw, err in results:
             if audio is not None and len(audio[0]) and hasattr(self.state.animator, "add_partner_audio"):
                 self.state.animator.add_partner_audio(audio[0], audio[1] / self.state.sample_rate)
             self._partner_events(events)
+            if raw is not None and len(raw[0]):
+                # after the events: a start opens the segment with the audio held before it
+                self.transcription.audio(raw[0], raw[1])
             if err is not None:
                 self.state.conn.send_error(err.code, err.message, err.reply_to)
         if self._mic_jobs:
@@ -177,6 +198,7 @@ class ListeningSide:
             if ev[0] == "start":
                 self.partner_speaking = True
                 self.state.conn.send(m.PartnerSpeechStarted(sample=ev[1]))
+                self.transcription.started(ev[1])
                 self._turn("start")
             elif ev[0] == "confirmed":
                 if cfg.interruption == "interrupt":
@@ -184,9 +206,36 @@ class ListeningSide:
             elif ev[0] == "stop":
                 self.partner_speaking = False
                 self.state.conn.send(m.PartnerSpeechStopped(sample=ev[1], samples=ev[2]))
+                self.transcription.stopped(ev[1])   # the final transcript follows
                 self._turn("stop")
                 if self._resume is not None:
                     self._resume["deadline"] = time.monotonic() + cfg.false_interruption_timeout_ms / 1000
+
+    def on_mic_end(self, msg) -> None:
+        """``mic_end`` (push-to-talk released): the partner's turn ends now. Queued behind the
+        chunks already received, so the stop lands where their audio ends; nothing happens when
+        the partner is not speaking."""
+        if self.listener is None:
+            return
+        self._mic_jobs.append(None)
+        if not self._mic_busy:
+            self._mic_submit()
+
+    def configure_transcription(self) -> None:
+        """The ``transcription*`` settings changed (the coordinator checked the model first)."""
+        cfg = self.state.config
+        self.transcription.configure(cfg.transcription, cfg.transcription_language, cfg.transcription_hints)
+
+    def _send_transcript(self, fields: dict) -> None:
+        if self.state.closed:
+            return
+        self.state.conn.send(m.PartnerTranscript(**fields))
+        self._flush(None)
+        self.state.wake.set()
+
+    def close(self) -> None:
+        """The session closed: its transcription's queued and running readings are dropped."""
+        self.transcription.close()
 
     def _echo_lag(self, now: int) -> Optional[int]:
         """Media clock - the client's playback position (the last ``playback`` report extrapolated

@@ -37,6 +37,7 @@ from faceplex.protocol.names import FRAME_CHANNELS
 
 from faceplex.bridge.session.limits import MAX_PENDING_CHARS, MAX_QUEUED_UTTERANCES, MAX_TEXT_CHARS
 from faceplex.bridge.session.listening import ListeningSide
+from faceplex.bridge.listening.transcription import TRANSCRIPTION_KEYS, check_setting
 from faceplex.bridge.session.outgoing import Outgoing
 from faceplex.bridge.session.pacing import Pacer
 from faceplex.bridge.session.speaking import SpeakingSide
@@ -94,6 +95,8 @@ class Session:
         self.listening = ListeningSide(self.state, self._flush, self._cancel, self.speaking.add_text)
         self.pacer = Pacer(self.state, self.outgoing, self.speaking, self.listening, self._cancel)
         self._tasks: list[asyncio.Task] = []
+        #: The daemon's ``features`` (welcome.features; set by the daemon before :meth:`open`).
+        self.features: Optional[dict] = None
 
     @property
     def stats(self) -> dict:
@@ -107,7 +110,7 @@ class Session:
             reply_to=hello.id, session=self.id, server=server_name,
             audio=m.AudioFormat(sample_rate=self.sample_rate),
             face=m.FaceFormatInfo(fps=self.fps, channels=list(FRAME_CHANNELS)),
-            voices=sorted(self.voices), config=self.config.model_dump(),
+            voices=sorted(self.voices), config=self.config.model_dump(), features=self.features,
             limits=m.Limits(max_message_bytes=self.conn.max_message_bytes, max_text_chars=MAX_TEXT_CHARS,
                             max_pending_chars=MAX_PENDING_CHARS, max_queued_utterances=MAX_QUEUED_UTTERANCES),
         ))
@@ -138,6 +141,7 @@ class Session:
         if hasattr(self.animator, "close"):
             self.animator.close()   # e.g. leave the RFM motion pool
         self.speaking.close()
+        self.listening.close()   # the partner's transcription: queued and running readings dropped
         for task in self._tasks:
             task.cancel()
         await asyncio.wait(self._tasks, timeout=2.0)
@@ -166,6 +170,8 @@ class Session:
                 self._on_cancel(msg)
             elif isinstance(msg, m.Lipsync):
                 self.listening.on_lipsync(msg)
+            elif isinstance(msg, m.MicEnd):
+                self.listening.on_mic_end(msg)
             elif isinstance(msg, m.Config):
                 self._on_config(msg)
             elif isinstance(msg, m.Ping):
@@ -185,7 +191,12 @@ class Session:
             raise ProtocolError(ErrorCode.INVALID_CONFIG, f"voice: {merged.voice!r} is not one of {sorted(self.voices)}", msg.id)
         emotion_only = merged.model_copy(update={"emotion": self.config.emotion,
                                                  "emotion_intensity": self.config.emotion_intensity}) == self.config
+        heard = any(getattr(merged, k) != getattr(self.config, k) for k in TRANSCRIPTION_KEYS)
+        if heard:
+            check_setting(merged.transcription, msg.id)   # before anything changes
         self.config = merged
+        if heard:
+            self.listening.configure_transcription()
         if emotion_only:  # the mood eases in on the running face (models/face/expression.py)
             self.state.set_emotion(self.queue[0] if self.queue and self.queue[0].started else None)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,6 +58,15 @@ class SessionConfig(BaseModel):
     #: visemes are noisier at each commit edge); with a transcript, commits also wait for the end
     #: of the word being spoken and the utterance starts after a 0.6 s pre-roll.
     lipsync_lookahead_ms: int = Field(200, ge=20, le=2000)
+    #: The partner's words as ``partner_transcript`` (PROTOCOL.md §11): ``auto`` (tiny.en where
+    #: installed and the language is English or auto, ``base`` for other languages, else
+    #: PocketSphinx), ``off``, or a backend by name (``feature_unavailable`` if not installed).
+    transcription: Literal["auto", "off", "tiny.en", "base", "pocketsphinx"] = "auto"
+    #: ``auto`` or a BCP-47 / ISO 639-1 code ("en", "es", "pt-BR"): the partner's language.
+    transcription_language: str = Field("auto", max_length=35, pattern=r"^(auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)$")
+    #: Names and expected replies that Whisper should spell this way (its prompt); PocketSphinx
+    #: does not use them. Up to 64 strings of up to 64 characters.
+    transcription_hints: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=64)
 
     def merged(self, update: dict[str, Any], reply_to: str | None = None) -> "SessionConfig":
         """Return a copy with ``update`` merged in (partial update).

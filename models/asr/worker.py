@@ -250,6 +250,11 @@ def transcribe_pool() -> TranscribePool:
         return _POOL
 
 
+def started_pool() -> Optional[TranscribePool]:
+    """The process's pool if something started it, else None (nothing is started)."""
+    return _POOL
+
+
 def close(timeout_s: float = 1.0) -> None:
     global _POOL
     with _LOCK:
