@@ -13,7 +13,10 @@ FacePlex never uses) reading sentences of 2-6 s. Keys, side by side in one JSON 
   punctuation dropped; Levenshtein over words / reference words) on those synthetic voices.
 - with ``--load``: the tiny.en run again beside ``stress-ng --cpu 2 --cpu-load 50``
   (``loaded_*``, and the loaded/idle p95 ratio).
-- ``talker_*``: a session says a 10 s line alone (control) and again while another session's
+- ``final_compute_ms_*``: the final's reading alone, in the bench process at nice 0 (what bounds
+  the latency on a quiet machine), beside the same final read from scratch and faster-whisper's
+  own 30 s-window ``transcribe()`` (what the shortened encoder and the committed prefix save).
+- ``talker_*`` (``--pairs`` alternating runs): a session says a 10 s line alone (control) and again while another session's
   player talks without a pause (lines back to back, transcription on, interims flowing):
   its worst audio lateness against a 100 ms pre-roll and the silence the daemon inserted
   (received audio length minus the control's; the same text and seed give the same length).
@@ -101,7 +104,12 @@ async def run_backend(url: str, backend: str, items) -> dict:
         mic.lines.append((t, x))
         t += len(x) / RATE + GAP_S
     await mic.run(t + 1.0)
-    await asyncio.sleep(3.0)      # the last final
+    for _ in range(600):          # the last finals (bounded: 60 s)
+        n_stops = sum(1 for r in c.log if isinstance(r.msg, m.PartnerSpeechStopped))
+        n_finals = sum(1 for r in c.log if isinstance(r.msg, m.PartnerTranscript) and r.msg.final)
+        if n_finals >= n_stops:
+            break
+        await asyncio.sleep(0.1)
     await c.close()
     stops = [r for r in c.log if isinstance(r.msg, m.PartnerSpeechStopped)]
     finals = [r for r in c.log if isinstance(r.msg, m.PartnerTranscript) and r.msg.final]
@@ -121,6 +129,50 @@ async def run_backend(url: str, backend: str, items) -> dict:
             f"{backend}_lines": len(items), f"{backend}_stops": len(stops), f"{backend}_finals": len(finals),
             f"{backend}_interims_per_line": round(len(interims) / max(1, len(items)), 2),
             f"{backend}_wer": round(edits / max(1, total), 3)}
+
+
+def offline_compute(items) -> dict:
+    """The reading the final needs, in this process at nice 0 (what bounds the latency on a quiet
+    machine): each line through a TranscriptStream with the real VAD's turns and its interims
+    (as the daemon runs it), then the final's wall time with the committed prefix; beside it the
+    same final read from scratch (no prefix) and faster-whisper's own ``transcribe()`` (30 s window)."""
+    from faceplex.models.asr import models
+    from faceplex.models.asr.stream import TranscriptStream
+    from faceplex.models.asr.whisper import WhisperEngine
+    from faceplex.models.audio.vad import SileroVad, VadSegmenter
+
+    if models.TINY_EN not in models.installed():
+        return {}
+    eng = WhisperEngine(models.tiny_en_dir(), models.TINY_EN)
+    fin, scratch, window = [], [], []
+    for _, x in items:
+        x16 = soxr.resample(x, RATE, 16000).astype(np.float32)
+        x16 = np.concatenate([np.zeros(8000, np.float32), x16, np.zeros(16000, np.float32)])
+        st, vad, seg = TranscriptStream(16000), SileroVad(), VadSegmenter()
+        for i in range(0, len(x16), 512):
+            chunk = x16[i:i + 512]
+            st.audio(chunk, i)
+            for k, p in enumerate(vad.push(chunk)):
+                for kind, w in seg.step(vad.windows - 1, float(p)):
+                    (st.speech_started if kind == "start" else st.speech_stopped)(w * 512)
+            job = st.next_job("tiny.en", "en")
+            if job is None:
+                continue
+            t = time.perf_counter()
+            h = eng.transcribe(job.audio, prefix=job.prefix, words=job.final)
+            dt = time.perf_counter() - t
+            st.finish(job, h)
+            if job.final:
+                fin.append(1000 * dt)
+                t = time.perf_counter()
+                eng.transcribe(job.audio, words=True)
+                scratch.append(1000 * (time.perf_counter() - t))
+                t = time.perf_counter()
+                list(eng._m.transcribe(job.audio, language="en", beam_size=1, word_timestamps=True)[0])
+                window.append(1000 * (time.perf_counter() - t))
+    return {"final_compute_ms_p50": pct(fin, 50), "final_compute_ms_p95": pct(fin, 95),
+            "final_from_scratch_ms_p50": pct(scratch, 50), "final_from_scratch_ms_p95": pct(scratch, 95),
+            "final_30s_window_ms_p50": pct(window, 50), "final_30s_window_ms_p95": pct(window, 95)}
 
 
 async def victim(url: str, talker=None) -> dict:
@@ -163,7 +215,8 @@ async def main_async(args) -> dict:
     try:
         items = lines(args.lines)
         out["line_s"] = [round(len(x) / RATE, 2) for _, x in items]
-        backends = [b for b in (d.ready.get("features") or {}).get("transcription", {}).get("models", ["pocketsphinx"])]
+        backends = [b for b in (d.ready.get("features") or {}).get("transcription", {}).get("models", ["pocketsphinx"])
+                    if not args.backends or b in args.backends.split(",")]
         for b in backends:
             out.update(await run_backend(d.url, b, items))
         if args.load:
@@ -179,18 +232,22 @@ async def main_async(args) -> dict:
             k = f"{backends[0]}_final_ms_p95"
             if out.get(k) and loaded.get(k):
                 out["loaded_over_idle_p95"] = round(loaded[k] / out[k], 2)
-        control = await victim(d.url)
-        n_transcripts = []
+        n_transcripts, ctl, bes, sil = [], [], [], []
 
         async def talk():
             n_transcripts.append(await talker(d.url, items, 14.0))
 
-        beside = await victim(d.url, talk)
-        out.update({"talker_control_late_ms": control["late_ms"], "talker_beside_late_ms": beside["late_ms"],
-                    "talker_inserted_silence_ms": round(1000 * (beside["samples"] - control["samples"]) / control["sr"], 1),
-                    "talker_transcripts": n_transcripts[0] if n_transcripts else None})
+        for _ in range(args.pairs):       # alternating: a busy machine drifts between runs
+            control = await victim(d.url)
+            beside = await victim(d.url, talk)
+            ctl.append(control["late_ms"])
+            bes.append(beside["late_ms"])
+            sil.append(round(1000 * (beside["samples"] - control["samples"]) / control["sr"], 1))
+        out.update({"talker_control_late_ms": ctl, "talker_beside_late_ms": bes,
+                    "talker_inserted_silence_ms": sil, "talker_transcripts": n_transcripts})
     finally:
         d.stop()
+    out.update(offline_compute(items))
     out["loadavg_1m_end"] = float(open("/proc/loadavg").read().split()[0])
     return out
 
@@ -199,6 +256,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--lines", type=int, default=18, help="lines per backend (6 sentences x 3 voices)")
     ap.add_argument("--load", action="store_true", help="also beside stress-ng --cpu 2 --cpu-load 50")
+    ap.add_argument("--pairs", type=int, default=3, help="control / beside-a-talker runs of the speaking session")
+    ap.add_argument("--backends", default="", help="comma-separated subset, e.g. tiny.en (default: all installed)")
     args = ap.parse_args()
     print(json.dumps(asyncio.run(main_async(args))), flush=True)
 

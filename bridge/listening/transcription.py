@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Callable, Optional
 
 import numpy as np
 
 from faceplex.models.asr import models
-from faceplex.models.asr.stream import TranscriptStream
+from faceplex.models.asr.stream import INTERIM_S, TranscriptStream
 from faceplex.models.asr.worker import started_pool, transcribe_pool
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
 log = logging.getLogger("faceplex.transcription")
+
+#: An interim waits for at least this many times the last reading's wall time of new speech: on a
+#: busy machine (the worker runs at nice 10) readings slow down, and an interim still running when
+#: the player stops delays the final by all of it; fewer interims then keep the final prompt.
+INTERIM_BACKOFF = 2.0
 
 #: The settings that configure transcription (SessionConfig).
 TRANSCRIPTION_KEYS = ("transcription", "transcription_language", "transcription_hints")
@@ -77,6 +83,7 @@ class PartnerTranscription:
         self.prompt = ""
         self._busy = False
         self._closed = False
+        self._t_submit = 0.0
         self.sent = {"interim": 0, "final": 0}
         self.configure("auto", "auto", [])
 
@@ -130,12 +137,14 @@ class PartnerTranscription:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(self._done, j, hyp, err)
 
+        self._t_submit = time.monotonic()
         self._busy = transcribe_pool().submit(self.key, job, job.final, done)
 
     def _done(self, job, hyp, err) -> None:
         self._busy = False
         if self._closed:
             return
+        self.stream.interim_s = max(INTERIM_S, INTERIM_BACKOFF * (time.monotonic() - self._t_submit))
         if err is not None:
             log.error("transcription failed: %s", err)
             if job.final:     # never retried forever: the final goes out empty
