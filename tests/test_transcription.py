@@ -170,18 +170,18 @@ def test_a_session_closed_mid_utterance_leaves_no_work_behind():
                 await asyncio.sleep(0.02)
             task.cancel()
             in_flight = pool.pending(session.id)
-            held = session.transcription.stream.held_samples()
+            held = session.listening.transcription.stream.held_samples()
             await c.close()
             for _ in range(500):
                 if session.closed and not d.sessions:
                     break
                 await asyncio.sleep(0.02)
-            after = (pool.pending(session.id), session.transcription.stream.held_samples())
-            sent = list(session.transcription.sent.values())
+            after = (pool.pending(session.id), session.listening.transcription.stream.held_samples())
+            sent = list(session.listening.transcription.sent.values())
             c2 = await _talk(f"ws://127.0.0.1:{d.port}/", SHORT)
             final = await _final(c2)
             await c2.close()
-            late = list(session.transcription.sent.values())
+            late = list(session.listening.transcription.sent.values())
             return in_flight, held, after, sent, late, final
         finally:
             await d.stop(2.0)
