@@ -38,6 +38,8 @@ LOW_PROB = 0.35
 #: Tokens generated per second of audio at most (fast speech is ~4-5), plus a margin: a
 #: truncated or noisy input that starts repeating stops there.
 TOKENS_PER_S = 6
+#: Multilingual models: other languages take more tokens per second (Spanish at 6/s was cut off).
+TOKENS_PER_S_MULTILINGUAL = 12
 TOKEN_MARGIN = 8
 #: A run of this many tokens that already occurred ends the reading (see :func:`trim_repeat`).
 REPEAT_NGRAM = 4
@@ -132,7 +134,8 @@ class WhisperEngine:
             seq = [tok.sot_prev] + tok.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:]
         seq += list(tok.sot_sequence) + [tok.no_timestamps]
         pre = tok.encode(" " + prefix.strip()) if prefix.strip() else []
-        budget = int(len(audio) / RATE * TOKENS_PER_S) + TOKEN_MARGIN
+        per_s = TOKENS_PER_S_MULTILINGUAL if self.multilingual else TOKENS_PER_S
+        budget = int(len(audio) / RATE * per_s) + TOKEN_MARGIN
         r = self._m.model.generate(enc, [seq + pre], beam_size=1, return_scores=True, return_no_speech_prob=True,
                                    max_length=min(448, len(seq) + len(pre) + budget), suppress_blank=not pre)[0]
         # the result holds the forced prefix too
