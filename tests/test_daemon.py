@@ -219,7 +219,7 @@ def test_config_is_a_partial_merge_answered_with_the_full_config(daemon):
         async with FacePlexClient(daemon.url) as client:
             cfg = await client.configure(lead_ms=300, expressiveness=1.5)
             assert cfg["lead_ms"] == 300 and cfg["expressiveness"] == 1.5
-            assert cfg["audio_chunk_ms"] == 40 and cfg["voice"] == "en_US-joe-medium" and len(cfg) == 19
+            assert cfg["audio_chunk_ms"] == 40 and cfg["voice"] == "en_US-joe-medium" and len(cfg) == 22
             with pytest.raises(ValueError, match="invalid_config"):
                 await client.configure(lead_ms=5)
             with pytest.raises(ValueError, match="invalid_config"):
