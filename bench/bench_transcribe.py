@@ -215,7 +215,8 @@ async def main_async(args) -> dict:
     try:
         items = lines(args.lines)
         out["line_s"] = [round(len(x) / RATE, 2) for _, x in items]
-        backends = [b for b in (d.ready.get("features") or {}).get("transcription", {}).get("models", ["pocketsphinx"])
+        feat = (d.ready.get("features") or {}).get("transcription", {})
+        backends = [b for b in feat.get("models", []) + [feat.get("fallback") or "pocketsphinx"]
                     if not args.backends or b in args.backends.split(",")]
         for b in backends:
             out.update(await run_backend(d.url, b, items))

@@ -68,7 +68,7 @@ def test_a_spoken_line_gets_interims_then_a_final_with_its_words(daemon):
 
     async def go():
         c = await _talk(daemon.url, LINE, {"transcription_hints": ["Miranda"]})
-        assert c.welcome.features == feats
+        assert c.welcome.features.model_dump() == feats
         final = await _final(c)
         await c.close()
         return c, final
@@ -83,9 +83,10 @@ def test_a_spoken_line_gets_interims_then_a_final_with_its_words(daemon):
     assert all(t.start == final.start for t in interims)
     assert all(k in words_of(final.text) for k in KEY_WORDS), final.text
     assert final.model == "tiny.en" and final.language == "en" and 0 < final.confidence <= 1
-    assert final.end == stopped.sample and final.start <= started.sample
+    assert final.end == stopped.sample and final.start == started.sample
     assert len(final.words) >= 10
-    assert all(final.start <= w.start <= w.end <= stopped.sample + RATE // 5 for w in final.words)
+    # the 0.3 s read before the detected onset may hold the first word's start
+    assert all(started.sample - 0.3 * RATE <= w.start <= w.end <= stopped.sample + RATE // 5 for w in final.words)
     assert [w.start for w in final.words] == sorted(w.start for w in final.words)
 
 
@@ -206,7 +207,7 @@ def test_a_daemon_without_the_vad_model_says_so_and_refuses_mic_with_a_code():
         async def go():
             c = FacePlexClient(d.url, sample_rate=RATE, fps=60)
             await c.connect()
-            assert c.welcome.features["vad"]["available"] is False
+            assert c.welcome.features.vad.available is False
             pcm = (np.zeros(1536, np.int16)).tobytes()
             for k in range(3):
                 await c.send(m.Mic(id=f"m{k}", sample_rate=RATE, channels=1, pcm=pcm))

@@ -299,9 +299,10 @@ class MicListener:
     def end_turn(self) -> list[tuple]:
         """``mic_end`` (push-to-talk released): the partner's speech ends where the audio ended,
         and the VAD's segmenter starts over (its speech run would otherwise stop later, a second
-        time)."""
+        time); the next chunk starts a new stream, re-anchored (PROTOCOL.md §11)."""
         events = self._end_speech()
         self.seg = VadSegmenter(self.seg.threshold)
+        self._rs = None
         return events
 
     def _end_speech(self) -> list[tuple]:

@@ -110,7 +110,8 @@ class Session:
             reply_to=hello.id, session=self.id, server=server_name,
             audio=m.AudioFormat(sample_rate=self.sample_rate),
             face=m.FaceFormatInfo(fps=self.fps, channels=list(FRAME_CHANNELS)),
-            voices=sorted(self.voices), config=self.config.model_dump(), features=self.features,
+            voices=sorted(self.voices), config=self.config.model_dump(),
+            features=m.Features.model_validate(self.features) if self.features else None,
             limits=m.Limits(max_message_bytes=self.conn.max_message_bytes, max_text_chars=MAX_TEXT_CHARS,
                             max_pending_chars=MAX_PENDING_CHARS, max_queued_utterances=MAX_QUEUED_UTTERANCES),
         ))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from faceplex.models.speech.piper_voice import DEFAULT_VOICE
 from faceplex.protocol.errors import ErrorCode, ProtocolError
+from faceplex.protocol.messages import MAX_HINT_CHARS, MAX_TRANSCRIPTION_HINTS, TRANSCRIPTION_CHOICES
 
 
 class SessionConfig(BaseModel):
@@ -61,12 +62,13 @@ class SessionConfig(BaseModel):
     #: The partner's words as ``partner_transcript`` (PROTOCOL.md §11): ``auto`` (tiny.en where
     #: installed and the language is English or auto, ``base`` for other languages, else
     #: PocketSphinx), ``off``, or a backend by name (``feature_unavailable`` if not installed).
-    transcription: Literal["auto", "off", "tiny.en", "base", "pocketsphinx"] = "auto"
+    transcription: Literal[TRANSCRIPTION_CHOICES] = "auto"
     #: ``auto`` or a BCP-47 / ISO 639-1 code ("en", "es", "pt-BR"): the partner's language.
     transcription_language: str = Field("auto", max_length=35, pattern=r"^(auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)$")
     #: Names and expected replies that Whisper should spell this way (its prompt); PocketSphinx
     #: does not use them. Up to 64 strings of up to 64 characters.
-    transcription_hints: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=64)
+    transcription_hints: list[Annotated[str, Field(max_length=MAX_HINT_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_TRANSCRIPTION_HINTS)
 
     def merged(self, update: dict[str, Any], reply_to: str | None = None) -> "SessionConfig":
         """Return a copy with ``update`` merged in (partial update).

@@ -141,7 +141,10 @@ def pick(setting: str, language: str, names: list[str]) -> Optional[str]:
 
 
 def transcription_feature(names: Optional[list[str]] = None) -> dict:
-    """``features.transcription``: ``{available, models, default, fallback}``."""
+    """``features.transcription`` (PROTOCOL.md §5): ``models`` = the installed Whisper models,
+    ``default`` = what ``auto`` uses (None when none is installed), ``fallback`` = PocketSphinx,
+    which is always there (so ``available`` is always true)."""
     names = installed() if names is None else names
-    return {"available": True, "models": names, "default": pick("auto", "auto", names),
+    whisper = [n for n in names if n != POCKETSPHINX]
+    return {"available": True, "models": whisper, "default": pick("auto", "auto", whisper) if whisper else None,
             "fallback": POCKETSPHINX}

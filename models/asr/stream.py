@@ -20,7 +20,9 @@ partner who talks longer gets a final for each full segment, cut at a quiet 32 m
 limit when there is one, and the next segment goes on; before speech only :data:`PREROLL_S` is
 kept. So a session holds at most ~``MAX_SEGMENT_S`` + a finished segment waiting for its final.
 
-Timeline: ``start``/``end`` and word times are samples at the session's output rate (``out_rate``),
+Timeline: ``start`` is the ``partner_speech_started`` sample (or, after a cut, the cut), ``end``
+the ``partner_speech_stopped`` sample (the cut; for an interim the end of the audio read); word
+times may begin up to :data:`PREROLL_S` before ``start`` (the pre-roll is read too). All are samples at the session's output rate (``out_rate``),
 on the timeline of ``partner_speech_started/stopped.sample``: the caller passes each chunk's
 timeline sample (16 kHz sample ``i`` of a contiguous run is at ``t0 + i * out_rate // 16000``).
 """
@@ -58,7 +60,8 @@ _WORD = re.compile(r"\S+")
 @dataclass(frozen=True)
 class Job:
     """One reading to run: ``audio`` ``(N,) float32`` 16 kHz (a copy), the first sample at timeline
-    ``t0``; ``final``; ``prefix`` (committed words), ``prompt`` (hints), ``language`` (None: detect),
+    ``t0`` (up to :data:`PREROLL_S` before ``onset``, the ``partner_speech_started`` sample that
+    messages name as ``start``); ``final``; ``prefix`` (committed words), ``prompt`` (hints), ``language`` (None: detect),
     ``model`` (protocol name); ``segment``/``seq`` identify it for :meth:`TranscriptStream.finish`."""
 
     segment: int
@@ -66,6 +69,7 @@ class Job:
     final: bool
     audio: np.ndarray
     t0: int
+    onset: int
     model: str
     language: Optional[str]
     prompt: str
@@ -76,6 +80,7 @@ class Job:
 class _Segment:
     id: int
     t0: int                                  # timeline sample of audio[0]
+    onset: int = 0                           # timeline sample the speech started (messages' start)
     chunks: list = field(default_factory=list)
     n: int = 0                               # 16 kHz samples held
     end: Optional[int] = None                # timeline sample where speech stopped (final due)
@@ -159,7 +164,7 @@ class TranscriptStream:
         if self.current is not None:
             return
         first = max(sample - int(PREROLL_S * self.out_rate), self._t(self._pre[0][0]) if self._pre else sample)
-        seg = _Segment(id=next(_ids), t0=first)
+        seg = _Segment(id=next(_ids), t0=first, onset=sample)
         for i16, x in self._pre:
             t = self._t(i16)
             if t + len(x) * self.out_rate // RATE <= first:
@@ -200,7 +205,7 @@ class TranscriptStream:
         seg.chunks, seg.n = [x[:at]], at
         seg.end = seg.t0 + at * self.out_rate // RATE
         self.waiting.append(seg)
-        nxt = _Segment(id=next(_ids), t0=seg.end, chunks=[x[at:]], n=len(x) - at)
+        nxt = _Segment(id=next(_ids), t0=seg.end, onset=seg.end, chunks=[x[at:]], n=len(x) - at)
         self.current = nxt
 
     # ------------------------------------------------------------------ jobs
@@ -224,13 +229,13 @@ class TranscriptStream:
             seg = self.waiting[0]
             seg.seq += 1
             prefix = " ".join(seg.committed) if self.commit else ""
-            return Job(seg.id, seg.seq, True, seg.audio(), seg.t0, model, language, prompt, prefix)
+            return Job(seg.id, seg.seq, True, seg.audio(), seg.t0, seg.onset, model, language, prompt, prefix)
         if interims and self._interim_due():
             seg = self.current
             seg.seq += 1
             seg.interim_at = seg.n
             prefix = " ".join(seg.committed) if self.commit else ""
-            return Job(seg.id, seg.seq, False, seg.audio(), seg.t0, model, language, prompt, prefix)
+            return Job(seg.id, seg.seq, False, seg.audio(), seg.t0, seg.onset, model, language, prompt, prefix)
         return None
 
     def finish(self, job: Job, hyp: Hypothesis) -> Optional[dict]:
@@ -257,7 +262,7 @@ class TranscriptStream:
                     seg.committed = words[:stable]
             seg.last_words = words
             end = samples(len(job.audio) / RATE)
-        return {"text": hyp.text, "start": job.t0, "end": int(end), "language": hyp.language,
+        return {"text": hyp.text, "start": job.onset, "end": int(end), "language": hyp.language,
                 "confidence": float(hyp.confidence), "final": job.final, "model": hyp.model,
                 "words": [{"text": w, "start": samples(a), "end": samples(b)} for w, a, b in hyp.words]}
 
