@@ -109,19 +109,25 @@ def test_push_to_talk_release_ends_the_turn_with_a_final(daemon):
 
 
 def test_transcription_off_sends_no_transcript(daemon):
+    """A line with ``transcription: off``, then the setting back to auto and a second line: the
+    only transcripts are the second line's (a session reads one stretch at a time, in order, so a
+    transcript of the first would have come before the second's final)."""
     async def go():
         c = await _talk(daemon.url, SHORT, {"transcription": "off"})
         await c.wait_for(lambda x: isinstance(x, m.PartnerSpeechStopped), timeout=30)
-        # a ping answered after the stop: everything the daemon sent for the stop has arrived
-        await c.ping()
-        await asyncio.sleep(1.0)
-        await c.ping()
+        await c.configure(transcription="auto")
+        mic = MicSim(c, rate=RATE, playback=False)
+        x = _line(SHORT)
+        mic.lines.append((0.4, x))
+        await mic.run(0.4 + len(x) / RATE + 1.5)
+        final = await _final(c)
         await c.close()
-        return c
+        return c, final
 
-    c = run(go())
-    assert len(_of(c, m.PartnerSpeechStopped)) == 1
-    assert _of(c, m.PartnerTranscript) == []
+    c, final = run(go())
+    starts = [s.sample for s in _of(c, m.PartnerSpeechStarted)]
+    assert len(starts) == 2 and len(_of(c, m.PartnerSpeechStopped)) == 2
+    assert {t.start for t in _of(c, m.PartnerTranscript)} == {starts[1]} and final.start == starts[1]
 
 
 def test_pocketsphinx_by_name_says_so_in_the_message_and_an_unknown_model_is_refused(daemon):
