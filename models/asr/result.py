@@ -14,7 +14,8 @@ class Hypothesis:
     ``language``: BCP-47 / ISO 639-1 code. ``confidence``: 0-1 (Whisper: the mean token probability;
     PocketSphinx: its posterior of the best path). ``model``: the backend's name as the protocol
     says it (``"tiny.en"``, ``"base"``, ``"pocketsphinx"``). ``tokens``: backend token ids (Whisper)
-    of the text, for the next prompt. ``compute_s``: thread CPU time spent (bench)."""
+    of the text, for the next prompt. ``compute_s``: CPU time of the reading (the worker process's own
+    ``process_time``; CTranslate2 computes on its own threads)."""
 
     text: str
     words: list[tuple[str, float, float]] = field(default_factory=list)
