@@ -78,6 +78,7 @@ def test_pocketsphinx_fallback_gives_timed_words_inside_the_audio(line16):
 
     h = SphinxEngine().transcribe(line16, words=True)
     assert h.model == "pocketsphinx" and h.text and len(h.words) >= 5
+    assert 0 < h.confidence < 1      # the words' posteriors (it read 1.0 for everything before)
     assert all(0 <= a < b <= len(line16) / 16000 + 0.05 for _, a, b in h.words)
 
 

@@ -12,7 +12,7 @@ class Hypothesis:
     ``text``: the whole segment's text (a forced prefix included). ``words``: ``[(text, start_s,
     end_s)]`` in seconds from the job's first sample (empty when the job did not ask for them).
     ``language``: BCP-47 / ISO 639-1 code. ``confidence``: 0-1 (Whisper: the mean token probability;
-    PocketSphinx: its posterior of the best path). ``model``: the backend's name as the protocol
+    PocketSphinx: the mean of its words' posterior probabilities). ``model``: the backend's name as the protocol
     says it (``"tiny.en"``, ``"base"``, ``"pocketsphinx"``). ``tokens``: backend token ids (Whisper)
     of the text, for the next prompt. ``compute_s``: CPU time of the reading (the worker process's own
     ``process_time``; CTranslate2 computes on its own threads)."""
