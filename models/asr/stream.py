@@ -9,11 +9,12 @@ runs it, and :meth:`TranscriptStream.finish` turns the :class:`~.result.Hypothes
 back on the caller's thread. One job per session is in flight at a time (the caller's rule).
 
 Incremental reading: while the partner speaks, every :data:`INTERIM_S` of new speech the growing
-segment is read again (an *interim*). Words on which the last two interims agree, but for the
-last :data:`UNSTABLE_WORDS`, are *committed* (LocalAgreement-2, as whisper_streaming does) and
-forced as the next reading's prefix: the decoder reads them in one pass instead of generating
-them token by token, so at the end of the speech only the tail is generated. The final reading of
-a segment covers all its audio (the prefix included), so its word timings span the segment.
+segment is read again (an *interim*); at the stop the final reads the whole segment, which costs
+little because the encoder sees only the segment (:mod:`.whisper`). With ``commit`` (off by
+default, :data:`COMMIT`), words on which the last two interims agree, but for the last
+:data:`UNSTABLE_WORDS`, are *committed* (LocalAgreement-2, as whisper_streaming does) and forced
+as the next reading's prefix, so the decoder reads them in one pass instead of generating them.
+The final's word timings span the whole segment either way.
 
 Memory: a segment holds at most :data:`MAX_SEGMENT_S` of audio (Whisper's window is 30 s). A
 partner who talks longer gets a final for each full segment, cut at a quiet 32 ms block near the
@@ -50,6 +51,11 @@ PREROLL_S = 0.3
 #: Audio after the stop sample included in the final (the VAD's stop is the last speech window).
 TAIL_S = 0.2
 MAX_SEGMENT_S = 25.0
+#: Force the committed words as the next reading's prefix. Off: measured here (bench_transcribe,
+#: 6 lines of 1.3-5.3 s, load ~4.6) the final with the prefix took p50 191 / p95 343 ms against
+#: 182 / 230 ms read from scratch, since the shortened encoder, not the decoder, dominates short
+#: turns; a prefix also locks in a word the interims got wrong. Kept for longer turns to measure.
+COMMIT = False
 #: An interim waits while the newest QUIET_TAIL_S of the segment is QUIET_DB below its loudest chunk.
 QUIET_TAIL_S = 0.25
 QUIET_DB = -30.0
@@ -110,7 +116,7 @@ class TranscriptStream:
     :meth:`next_job` whenever no job of this session is running."""
 
     def __init__(self, out_rate: int, interim_s: float = INTERIM_S, max_segment_s: float = MAX_SEGMENT_S,
-                 commit: bool = True):
+                 commit: bool = COMMIT):
         self.out_rate = out_rate
         self.interim_s = interim_s
         self.max_segment_s = max_segment_s
