@@ -51,10 +51,11 @@ PREROLL_S = 0.3
 #: Audio after the stop sample included in the final (the VAD's stop is the last speech window).
 TAIL_S = 0.2
 MAX_SEGMENT_S = 25.0
-#: Force the committed words as the next reading's prefix. Off: measured here (bench_transcribe,
-#: 6 lines of 1.3-5.3 s, load ~4.6) the final with the prefix took p50 191 / p95 343 ms against
-#: 182 / 230 ms read from scratch, since the shortened encoder, not the decoder, dominates short
-#: turns; a prefix also locks in a word the interims got wrong. Kept for longer turns to measure.
+#: Force the committed words as the next reading's prefix. Off: on 6 lines of 1.3-5.3 s
+#: (bench_transcribe, busy shared machine) two runs disagreed (with / without the prefix: p50 191
+#: / 182 ms, p95 343 / 230 ms at load 4.6; p50 213 / 274, p95 262 / 293 ms at load 1.7-3.3), so
+#: no clear gain on short turns, where the shortened encoder already does most; and a prefix locks
+#: in a word the interims got wrong. Kept to measure on longer turns.
 COMMIT = False
 #: An interim waits while the newest QUIET_TAIL_S of the segment is QUIET_DB below its loudest chunk.
 QUIET_TAIL_S = 0.25
