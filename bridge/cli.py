@@ -66,7 +66,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
     from faceplex.bridge.outputs.take import write_take
 
     if args.audio:  # a recorded line: its audio, a face from PocketSphinx phone timing
-        take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate,
+        take = bake_audio(Path(args.audio), args.transcript or args.text, sample_rate=args.sample_rate or 22050,
                           fps=args.fps, seed=args.seed, emotion=args.emotion, emotion_intensity=args.emotion_intensity)
         from faceplex.bridge.listening.lipsync import transcript_not_used
         from faceplex.protocol.errors import WarningCode
@@ -80,11 +80,22 @@ def _cmd_say(args: argparse.Namespace) -> int:
         from faceplex.models.speech import language
         from faceplex.models.speech.piper_voice import DEFAULT_VOICE
 
+        voice, voice_id = None, DEFAULT_VOICE
+        if args.voice and args.voice != DEFAULT_VOICE:
+            from faceplex.models.speech.catalog import InvalidVoice, UnknownVoice, open_registry
+
+            try:
+                voice, voice_id = open_registry().resolve(args.voice), args.voice
+            except (UnknownVoice, InvalidVoice) as exc:
+                code = "unknown_voice" if isinstance(exc, UnknownVoice) else "invalid_voice"
+                raise ValueError(f"{code}: {exc}") from None
         language.warm_up(wait=False)  # loads while the line is baked
-        take = bake_text(args.text, sample_rate=args.sample_rate, fps=args.fps, seed=args.seed, speed=args.speed,
+        take = bake_text(args.text, sample_rate=args.sample_rate or (voice.sample_rate if voice else 22050),
+                         fps=args.fps, seed=args.seed, speed=args.speed, voice=voice,
                          emotion=args.emotion, emotion_intensity=args.emotion_intensity)
         language.warm_up(wait=True)
-        warning = language.language_warning(args.text, DEFAULT_VOICE)
+        english = voice is None or getattr(voice, "language", "en").startswith("en")
+        warning = language.language_warning(args.text, voice_id) if english else None
         if warning:  # spoken anyway, as the daemon does (PROTOCOL.md, warning)
             print(f"faceplex say: warning language_not_supported: {warning}", file=sys.stderr)
     paths = write_take(take, Path(args.output))
@@ -95,7 +106,8 @@ def _cmd_say(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from faceplex.bridge.demo import run_demo
 
-    figures = asyncio.run(run_demo(args.text, Path(args.output), sample_rate=args.sample_rate, fps=args.fps))
+    figures = asyncio.run(run_demo(args.text, Path(args.output), sample_rate=args.sample_rate, fps=args.fps,
+                                   voice=args.voice))
     print(json.dumps(figures))   # one line (README), so a script can read it line by line
     return 0
 
@@ -226,8 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--audio", metavar="FILE.wav", help="animate a recorded line (PCM16 WAV) instead of speaking text")
     say.add_argument("--text", dest="transcript", help="with --audio: its transcript (forced alignment)")
     say.add_argument("-o", "--output", required=True, help="output folder")
-    say.add_argument("--sample-rate", type=int, default=22050, choices=SUPPORTED_SAMPLE_RATES,
-                     help="WAV rate in Hz (default: the voice's 22050)")
+    say.add_argument("--sample-rate", type=int, default=None, choices=SUPPORTED_SAMPLE_RATES,
+                     help="WAV rate in Hz (default: the voice's own, 22050 for joe, 24000 for Kokoro)")
+    say.add_argument("--voice", metavar="ID", help="a voice of `faceplex voices` or a blend such as "
+                                                   "af_bella*0.6+am_adam*0.4 (default en_US-joe-medium)")
     say.add_argument("--fps", type=int, default=60, choices=(30, 60), help="animation rate (CSV is always 60 rows/s)")
     say.add_argument("--seed", type=int, default=0)
     say.add_argument("--speed", type=_speed, default=1.0, help="speech rate, 0.5-2.0 (default 1.0)")
@@ -240,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="faceplex-demo", help="output folder (default ./faceplex-demo)")
     demo.add_argument("--sample-rate", type=int, default=48000)
     demo.add_argument("--fps", type=int, default=60, choices=(30, 60))
+    demo.add_argument("--voice", metavar="ID", help="a voice of `faceplex voices` or a blend (default en_US-joe-medium)")
     demo.set_defaults(func=_cmd_demo)
 
     voices = sub.add_parser("voices", help="list the installed voices (id, language, gender, accent, rate, engine)")

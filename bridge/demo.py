@@ -16,8 +16,9 @@ from faceplex.bridge.outputs.take import Take, write_take
 from faceplex.bridge.outputs.take_gaps import drop_inserted_silence
 
 
-async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int = 60) -> dict:
-    """Returns ``{say_to_first_audio_ms, say_to_first_face_ms, rtt_ms, audio_s, frames, files}``."""
+async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int = 60, voice: str | None = None) -> dict:
+    """Returns ``{say_to_first_audio_ms, say_to_first_face_ms, rtt_ms, audio_s, frames, files}``.
+    ``voice``: a voice or blend id (``faceplex voices``); None: the session's default voice."""
     daemon = Daemon(port=0)
     daemon.warm_up()
     port = await daemon.start()
@@ -25,7 +26,7 @@ async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int 
         async with FacePlexClient(f"ws://127.0.0.1:{port}/", sample_rate=sample_rate, fps=fps,
                                   client_name="faceplex-demo", token=daemon.token) as client:
             rtt, _ = await client.ping()
-            rec = await client.speak(text)
+            rec = await client.speak(text, **({"voice": voice} if voice else {}))
             if rec.outcome != "finished":
                 raise RuntimeError(f"utterance ended with {rec.outcome}: {rec.errors}")
     finally:

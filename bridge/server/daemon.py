@@ -57,6 +57,20 @@ SO_SNDBUF_BYTES = 64 * 1024
 WS_MAX_QUEUE = 4
 
 
+def default_voices():
+    """The embedded Piper voice and, where installed, the Kokoro cast (``models/speech/catalog``);
+    without the cast, a log line says how to add it."""
+    from faceplex.models.speech.cast_install import HOW_TO_INSTALL, find_cast
+    from faceplex.models.speech.catalog import VoiceRegistry
+
+    voice = Voice.default()
+    cast = find_cast()
+    if cast is None:
+        log.warning("only the embedded voice %s is installed; add the Kokoro cast (41 voices, 6 languages): %s",
+                    voice.name, HOW_TO_INSTALL)
+    return VoiceRegistry({voice.name: voice}, cast)
+
+
 def server_name() -> str:
     try:
         return f"faceplex/{metadata.version('faceplex')}"
@@ -68,7 +82,8 @@ class Daemon:
     """Serves protocol v1 on ``host:port`` (port 0 picks a free port).
 
     Args:
-        voices: name -> :class:`Voice`; defaults to the embedded en_US-joe-medium.
+        voices: name -> :class:`Voice`; defaults to a ``catalog.VoiceRegistry`` of the embedded
+            en_US-joe-medium and the Kokoro cast where ``faceplex install-cast`` put it.
         frame_sink_factory: optional ``session -> callable(frame, values)`` for extra outputs
             (e.g. Live Link Face UDP).
         token: the launch secret every ``hello`` must carry (PROTOCOL.md §12); ``None``: the
@@ -93,8 +108,7 @@ class Daemon:
         self.gate = Gate(host, self.token, allow_origins)
         self.gate.require()
         if voices is None:
-            voice = Voice.default()
-            voices = {voice.name: voice}
+            voices = default_voices()
         self.voices = voices
         self.scheduler = SynthesisScheduler(workers=synth_workers, policy=synthesis_priority)
         self.frame_sink_factory = frame_sink_factory
@@ -122,7 +136,9 @@ class Daemon:
         # The first piece of each voice at both widths: every graph's first run (and the text
         # encoder, which a speed measure must not include) while the other models load.
         started = []
-        for voice in self.voices.values():
+        # One voice per loaded model (a registry's Kokoro voices share one model).
+        warm = getattr(self.voices, "warm_voices", None)
+        for voice in (warm() if warm else self.voices.values()):
             for wide in (False, True):
                 stream = voice.stream("Ready, steady, go on then.")
                 stream.step(wide=wide)

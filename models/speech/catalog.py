@@ -135,7 +135,7 @@ class VoiceRegistry:
         self._voices: dict = {}
         self._blends: OrderedDict = OrderedDict()
         self._lock = threading.RLock()
-        infos = [PIPER_INFO if n == PIPER_DEFAULT else VoiceInfo(n, "en-US", None, None, v.sample_rate, "piper")
+        infos = [PIPER_INFO if n == PIPER_DEFAULT else VoiceInfo(n, "en-US", None, None, int(v.sample_rate), "piper")
                  for n, v in self._piper.items()]
         self._info = {i.id: i for i in infos}
         self._info.update({n: kokoro_info(n) for n in self._files})
@@ -158,6 +158,13 @@ class VoiceRegistry:
     def values(self):
         """The loaded installed voices (Piper ones, and Kokoro ones once resolved)."""
         return [self.resolve(v) for v in self._info]
+
+    def warm_voices(self) -> list:
+        """One voice per loaded model: the Piper voices and one Kokoro voice (they share a model)."""
+        out = [self.resolve(n) for n in self._piper]
+        if self._files:
+            out.append(self.resolve(next(iter(self._files))))
+        return out
 
     def ids(self) -> list[str]:
         return list(self._info)
@@ -206,6 +213,10 @@ class VoiceRegistry:
             raise InvalidVoice(f"voice must be a non-empty string, not {vid!r}")
         with self._lock:
             if vid in self._piper:
+                if self._piper[vid] is None:  # the embedded voice, loaded on first use (open_registry)
+                    from .piper_voice import Voice
+
+                    self._piper[vid] = Voice.default()
                 return self._piper[vid]
             if vid in self._files:
                 return self._kokoro(vid)
@@ -235,6 +246,14 @@ class VoiceRegistry:
             while len(self._blends) > self.MAX_BLENDS:
                 self._blends.popitem(last=False)
             return blend
+
+
+def open_registry(preload: bool = False) -> VoiceRegistry:
+    """A registry of the installed voices for one process (``faceplex say``, benches): the
+    embedded Piper voice loads only if it is asked for."""
+    from .cast_install import find_cast
+
+    return VoiceRegistry({PIPER_DEFAULT: None}, find_cast(), preload=preload)
 
 
 def _how_to_install() -> str:

@@ -33,7 +33,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .piper_voice import SpeechChunk, TimedPhoneme, TimedWord, merge_alignment
+from .contract import SpeechChunk, TimedPhoneme, TimedWord, merge_alignment
 
 #: Output rate of Kokoro v1.0 (Hz).
 SAMPLE_RATE = 24000
@@ -142,8 +142,13 @@ class KokoroModel:
         """kokoro-onnx's Tokenizer (espeak-ng through ``phonemizer`` and ``espeakng-loader``)."""
         with self._tok_lock:
             if self._tokenizer is None:
+                import logging
+
                 from kokoro_onnx.tokenizer import Tokenizer
 
+                # phonemizer warns "words count mismatch" on most lines (espeak-ng joins or splits
+                # words); word marks come from words.align_words, which expects exactly that.
+                logging.getLogger("phonemizer").setLevel(logging.ERROR)
                 self._tokenizer = Tokenizer()
             return self._tokenizer
 
