@@ -62,6 +62,30 @@ PHONEME_TO_VISEME: dict[str, str] = {
     "o": "oh", "ɔ": "oh", "ɒ": "oh", "ɵ": "oh",
     # close back rounded vowels and w
     "u": "ou", "ʊ": "ou", "w": "ou", "ʉ": "ou", "ɯ": "ou", "ʍ": "ou",
+    # --- other languages (espeak-ng IPA in Kokoro's vocabulary; issue 19) ---
+    # bilabial fricative/approximant (Spanish "la bota" laβota, Japanese fu): the lips come
+    # (nearly) together, shown as the bilabial viseme
+    "β": "PP", "ɸ": "PP",
+    # labiodental approximant
+    "ʋ": "FF",
+    # retroflex stops and flap (Hindi), as the alveolar ones
+    "ʈ": "DD", "ɖ": "DD", "ɽ": "DD",
+    # palatal, velar and uvular stops, fricatives and approximants (Hindi ɟ c, Spanish ɣ,
+    # French r ʁ, German-style χ): the tongue body works, the lips stay neutral
+    "c": "kk", "ɟ": "kk", "q": "kk", "ɣ": "kk", "χ": "kk", "ʁ": "kk", "ɰ": "kk", "ɴ": "kk",
+    # alveolo-palatal and retroflex sibilants, affricates (Mandarin x, sh, zh; Polish-style ć):
+    # lips protrude as for ʃ
+    "ɕ": "CH", "ʂ": "CH", "ʨ": "CH", "ʥ": "CH", "\uab67": "CH",
+    # alveolar affricates ts dz (Italian "pizza", Japanese tsu)
+    "ʦ": "SS", "ʣ": "SS",
+    # palatal and retroflex nasals and the palatal lateral (Spanish ñ, Italian gn / gli, Hindi ɳ)
+    "ɲ": "nn", "ɳ": "nn", "ʎ": "nn",
+    # palatal fricative (Spanish "mayo" maʝo), like j
+    "ʝ": "ih",
+    # labial-palatal glide (French "huit" ɥit): rounded lips
+    "ɥ": "ou",
+    # close-mid back unrounded vowel (Mandarin e) and the superscript schwa: mid, unrounded
+    "ɤ": "E", "ᵊ": "E",
 }
 
 #: Jaw openness of vowels (and syllabic r) before energy scaling, 0..1, from the IPA vowel chart's
@@ -72,11 +96,12 @@ JAW_OPENNESS: dict[str, float] = {
     "e": 0.30, "ø": 0.28, "o": 0.34, "ɵ": 0.30, "ɚ": 0.26, "ɝ": 0.28,
     "ɪ": 0.20, "ᵻ": 0.20, "ʊ": 0.20, "ɨ": 0.16, "ʉ": 0.16, "ɯ": 0.16,
     "i": 0.14, "y": 0.14, "u": 0.15,
+    "ɤ": 0.32, "ᵊ": 0.28,
 }
 VOWELS = frozenset(JAW_OPENNESS)
 
 #: Phones produced with rounded/protruded lips.
-ROUNDED = frozenset("uʊoɔɒwʉɵøœyʍ")
+ROUNDED = frozenset("uʊoɔɒwʉɵøœyʍɥ")
 
 
 def _lr(name: str, v: float) -> dict[str, float]:
@@ -142,7 +167,7 @@ JAW_SHUT = 0.15
 def is_modifier(phoneme: str) -> bool:
     """True for diacritics/length marks that Piper may emit as their own phone (e.g. syllabic ``̩``):
     they carry no mouth shape and the animator lets them continue the previous phone."""
-    return bool(phoneme) and all(unicodedata.combining(ch) or ch in "ːˑʰʲʷ˞" for ch in phoneme)
+    return bool(phoneme) and all(unicodedata.combining(ch) or ch in "ːˑʰʲʷ˞ᵝ" for ch in phoneme)
 
 
 def viseme_for(phoneme: str) -> str:

