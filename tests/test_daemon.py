@@ -43,7 +43,7 @@ def test_welcome_names_channels_and_negotiated_formats(daemon, sr, fps):
             w = client.welcome
             assert (w.audio.sample_rate, w.audio.channels, w.audio.format) == (sr, 1, "pcm_s16le")
             assert w.face.fps == fps and tuple(w.face.channels) == FRAME_CHANNELS
-            assert w.voices == ["en_US-joe-medium"] and w.config["lead_ms"] == 150
+            assert "en_US-joe-medium" in w.voices and w.config["lead_ms"] == 150  # + the cast where installed
             first = await client.wait_for(lambda x: isinstance(x, m.Face))
             assert first.msg.frame == 0 and first.msg.sample == 0 and first.msg.utt is None
     run(go())

@@ -40,7 +40,7 @@ from faceplex.bridge.session.listening import ListeningSide
 from faceplex.bridge.listening.transcription import TRANSCRIPTION_KEYS, check_setting
 from faceplex.bridge.session.outgoing import Outgoing
 from faceplex.bridge.session.pacing import Pacer
-from faceplex.bridge.session.speaking import SpeakingSide
+from faceplex.bridge.session.speaking import SpeakingSide, check_voice
 from faceplex.bridge.session.state import SessionState
 from faceplex.bridge.speaking.synthesis import SynthesisScheduler
 from faceplex.bridge.timeline.utterance import Utterance
@@ -188,8 +188,7 @@ class Session:
 
     def _on_config(self, msg: m.Config) -> None:
         merged = self.config.merged(msg.settings, msg.id)
-        if merged.voice not in self.voices:
-            raise ProtocolError(ErrorCode.INVALID_CONFIG, f"voice: {merged.voice!r} is not one of {sorted(self.voices)}", msg.id)
+        check_voice(self.voices, merged.voice, msg.id, ErrorCode.INVALID_CONFIG, "voice: ")
         emotion_only = merged.model_copy(update={"emotion": self.config.emotion,
                                                  "emotion_intensity": self.config.emotion_intensity}) == self.config
         heard = any(getattr(merged, k) != getattr(self.config, k) for k in TRANSCRIPTION_KEYS)

@@ -15,6 +15,7 @@ import re
 from typing import Callable, Optional
 
 from faceplex.models.speech.language import language_warning
+from faceplex.models.speech.catalog import InvalidVoice, UnknownVoice
 from faceplex.models.speech.contract import ClauseSynthesis, SpeechEngine
 from faceplex.models.speech.text import is_speakable, split_head
 from faceplex.protocol import messages as m
@@ -80,8 +81,7 @@ class SpeakingSide:
         if msg.final and not is_speakable(msg.text):
             raise ProtocolError(ErrorCode.EMPTY_TEXT, "say.text has nothing speakable", msg.id)
         voice = msg.voice or self.state.config.voice
-        if voice not in self.voices:
-            raise ProtocolError(ErrorCode.UNKNOWN_VOICE, f"voice {voice!r} is not one of {sorted(self.voices)}", msg.id)
+        check_voice(self.voices, voice, msg.id)
         speed = self.state.config.speed
         if msg.style is not None and msg.style.speed is not None:
             if not 0.5 <= msg.style.speed <= 2.0:
@@ -145,7 +145,10 @@ class SpeakingSide:
     def _warn_language(self, utt: Utterance) -> None:
         """``warning {code: language_not_supported}`` for text that is not English; it is spoken
         anyway (models/speech/language.py; ~0.1 ms, the model was loaded before the ready line)."""
-        message = language_warning(utt.text, utt.voice)
+        language = getattr(self.voices[utt.voice], "language", "en-US")
+        # Only the English voices warn: the identifier asks "is this English?" (issue 19 leaves
+        # "does the text look like the voice's language" for the other languages for later).
+        message = language_warning(utt.text, utt.voice) if language.startswith("en") else None
         if message is not None:
             self.state.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code="language_not_supported",
                                            message=message))
@@ -252,6 +255,22 @@ class SpeakingSide:
         return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs), self.state.config.lead_ms / 2000,
                          nxt / self.voices[utt.voice].sample_rate if nxt else PIECE_S,
                          pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
+
+
+def check_voice(voices, vid: str, reply_to: Optional[str], unknown: ErrorCode = ErrorCode.UNKNOWN_VOICE,
+                prefix: str = "") -> None:
+    """Raise ProtocolError unless ``vid`` is an installed voice or a valid blend of them
+    (``models/speech/catalog.VoiceRegistry``): ``invalid_voice`` for a malformed blend or one
+    mixing languages, ``unknown`` naming the installed voices otherwise."""
+    if vid in voices:
+        return
+    try:
+        voices[vid]  # a registry resolves blend ids (cached); a plain dict raises KeyError
+    except InvalidVoice as exc:
+        raise ProtocolError(ErrorCode.INVALID_VOICE, f"{prefix}{exc}", reply_to) from None
+    except KeyError as exc:
+        text = str(exc) if isinstance(exc, UnknownVoice) else f"voice {vid!r} is not one of {sorted(voices)}"
+        raise ProtocolError(unknown, f"{prefix}{text}", reply_to) from None
 
 
 #: Pauses kept at the seam of a sentence cut for latency (voice samples: ~30 ms and ~10 ms).
