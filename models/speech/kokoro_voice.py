@@ -14,14 +14,17 @@ length, so every phoneme's span is an exact sample range, as with Piper's durati
 
 Streaming: this engine decodes a clause in ONE pass (kokoro-onnx's own way), then hands the
 audio out as pieces cut on phone boundaries (``clause_stream.plan_cuts``), one piece per
-:meth:`KokoroStream.step`. Windowed decoding like the Piper path is not done: the int8 graph
-quantises every activation dynamically (``DynamicQuantizeLinear``: scale and zero point from the
-whole tensor's min/max, so a window's codes differ from one pass's), the F0/energy predictor is
-a bidirectional LSTM over the whole utterance, and the harmonic source integrates F0 with a
-``CumSum`` over the whole utterance (its phase would have to be carried across windows). A
-clause's first audio therefore waits for the whole clause; the session keeps the first clause
-short (``text.split_head``). The graph has no random nodes: the same text and voice give
-bit-identical audio (the ``seed`` is accepted for the contract and has nothing to seed).
+:meth:`KokoroStream.step`; the stitched pieces equal one-pass decoding exactly (tolerance 0,
+``tests/test_voices.py``). Windowed decoding like the Piper path is not reachable for this graph
+(checked on the int8 export): its decoder and generator normalise 54 times over the *time* axis
+(AdaIN = instance norm, ``ReduceMean`` with axes [2]: a window's mean and variance are not the
+utterance's, so no amount of context makes a window equal one pass short of decoding it all);
+besides, every activation is quantised dynamically (139 ``DynamicQuantizeLinear``: scale and
+zero point from the whole tensor's range), the F0/energy predictor is a bidirectional LSTM over
+the whole utterance, and the harmonic source integrates F0 with a ``CumSum`` over the whole
+utterance (its phase would have to be carried across windows). A clause's first audio therefore
+waits for the whole clause; the session keeps the first clause short (``text.split_head``).
+The graph has no random nodes: the same text and voice give bit-identical audio (the ``seed`` is accepted for the contract and has nothing to seed).
 """
 
 from __future__ import annotations
