@@ -69,6 +69,10 @@ def kokoro_info(name: str) -> Optional[VoiceInfo]:
     """The entry for a Kokoro voice file name (``af_bella``), or None for a language not offered."""
     if len(name) < 3 or name[2] != "_" or name[0] not in LANGUAGES or name[1] not in "fm":
         return None
+    from .languages import MISAKI_LANGUAGES, misaki_available
+
+    if LANGUAGES[name[0]][0] in MISAKI_LANGUAGES and not misaki_available(LANGUAGES[name[0]][0]):
+        return None
     language, _, accent = LANGUAGES[name[0]]
     return VoiceInfo(name, language, "female" if name[1] == "f" else "male", accent, KOKORO_RATE, "kokoro")
 

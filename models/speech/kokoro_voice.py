@@ -36,7 +36,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .contract import SpeechChunk, TimedPhoneme, TimedWord, merge_alignment
+from .contract import PAUSE_SYMBOLS, STRESS_MARKS, SpeechChunk, TimedPhoneme, TimedWord, merge_alignment
 
 #: Output rate of Kokoro v1.0 (Hz).
 SAMPLE_RATE = 24000
@@ -50,9 +50,9 @@ MAX_TOKENS = 510
 FIRST_SAMPLES = 6 * FRAME
 WINDOW_SAMPLES = 30 * FRAME
 
-#: Kokoro voice-name prefix letter -> (BCP-47 language, espeak-ng voice, accent), from the
+#: Kokoro voice-name prefix letter -> (BCP-47 language, espeak-ng voice or G2P, accent), from the
 #: kokoro-js / Kokoro-82M naming (VOICES.md of the model card). Japanese (j) and Mandarin (z) were
-#: trained on misaki's G2P, not espeak-ng, and are not offered (see ``catalog``).
+#: trained on misaki's G2P, not espeak-ng: ``languages.g2p`` runs it.
 LANGUAGES: dict[str, tuple[str, str, Optional[str]]] = {
     "a": ("en-US", "en-us", "American"),
     "b": ("en-GB", "en-gb", "British"),
@@ -61,13 +61,19 @@ LANGUAGES: dict[str, tuple[str, str, Optional[str]]] = {
     "h": ("hi", "hi", None),
     "i": ("it", "it", None),
     "p": ("pt-BR", "pt-br", "Brazilian"),
+    # misaki G2P (languages.g2p), offered only where its packages are installed
+    "j": ("ja", "ja", None),
+    "z": ("zh", "zh", "Mandarin"),
 }
 
-#: Tokens that modify the phone before them (nasalisation, aspiration, palatalisation, length):
-#: merged into it, so a French ``ɑ̃`` is one phone with one viseme.
-_MODIFIERS = {"\u0303", "ʰ", "ʲ", "ᵝ", "ː"}
-#: Quote and tone tokens of the vocabulary: pauses for the face.
-_PAUSE_LIKE = {"“": '"', "”": '"', "↓": "_", "→": "_", "↗": "_", "↘": "_"}
+#: Tokens that modify the phone before them (nasalisation, aspiration, palatalisation): merged
+#: into it, so a French ``ɑ̃`` is one phone with one viseme.
+_MODIFIERS = {"\u0303", "ʰ", "ʲ", "ᵝ"}
+#: Length and misaki's Mandarin tone arrows: their samples go to the phone before them (a tone
+#: is the syllable's pitch, not a gesture of its own), the phone keeps its name.
+_SUPRASEGMENTAL = {"ː", "↓", "→", "↗", "↘"}
+#: Quote tokens of the vocabulary: pauses for the face.
+_PAUSE_LIKE = {"“": '"', "”": '"'}
 
 
 def kokoro_symbols(phonemes: str) -> list[str]:
@@ -79,8 +85,9 @@ def kokoro_symbols(phonemes: str) -> list[str]:
 def merge_kokoro_alignment(symbols: list[str], counts: list[int]) -> list[TimedPhoneme]:
     """Timed phones from Kokoro's per-token sample counts.
 
-    Modifier tokens (:data:`_MODIFIERS`; length ``ː`` too) join the phone before them (the
-    combined symbol, e.g. ``ɑ̃``, keeps both characters); quotes and tone arrows are pauses; then
+    Modifier tokens (:data:`_MODIFIERS`) join the phone before them (the combined symbol, e.g.
+    ``ɑ̃``, keeps both characters); length and tone tokens (:data:`_SUPRASEGMENTAL`) give it
+    their samples; quotes are pauses; then
     ``piper_voice.merge_alignment`` (stress marks join the next phone, pauses merge). Tiles
     ``[0, sum(counts))``.
     """
@@ -88,13 +95,25 @@ def merge_kokoro_alignment(symbols: list[str], counts: list[int]) -> list[TimedP
     cnts: list[int] = []
     for s, n in zip(symbols, counts):
         s = _PAUSE_LIKE.get(s, s)
-        if (s in _MODIFIERS or unicodedata.combining(s)) and syms and syms[-1] not in ("^", "_", " ", "ˈ", "ˌ"):
-            syms[-1] += s if s != "ː" else ""
+        joinable = bool(syms) and syms[-1] not in PAUSE_SYMBOLS and syms[-1] not in STRESS_MARKS
+        if (s in _MODIFIERS or unicodedata.combining(s) or s in _SUPRASEGMENTAL) and joinable:
+            syms[-1] += "" if s in _SUPRASEGMENTAL else s
             cnts[-1] += int(n)
             continue
         syms.append(s)
         cnts.append(int(n))
     return merge_alignment(syms, cnts)
+
+
+def phonemize(tokenizer, language: str, espeak: str, text: str) -> str:
+    """IPA of ``text`` for a voice of ``language`` in Kokoro's vocabulary (``tokenizer``: kokoro-onnx's
+    Tokenizer): espeak-ng voice ``espeak``, or misaki for ``ja``/``zh`` (``languages.g2p``)."""
+    from .languages import g2p
+
+    fn = g2p(language)
+    if fn is None:
+        return tokenizer.phonemize(text, lang=espeak)
+    return "".join(c for c in fn(text) if c in tokenizer.vocab).strip()
 
 
 class KokoroModel:
@@ -209,9 +228,10 @@ class KokoroVoice:
 
     # ------------------------------------------------------------------ building blocks
     def phonemize(self, text: str) -> str:
-        """espeak-ng IPA of ``text`` in this voice's language, reduced to the model's vocabulary
-        (kokoro-onnx ``Tokenizer.phonemize``: stress marks and punctuation kept)."""
-        return self.model.tokenizer().phonemize(text, lang=self.espeak)
+        """IPA of ``text`` in this voice's language, reduced to the model's vocabulary: espeak-ng
+        through kokoro-onnx's ``Tokenizer.phonemize`` (stress marks and punctuation kept), or
+        misaki for Japanese and Mandarin (``languages.g2p``)."""
+        return phonemize(self.model.tokenizer(), self.language, self.espeak, text)
 
     def tokens(self, phonemes: str) -> list[int]:
         return self.model.tokenizer().tokenize(phonemes, limit=None)

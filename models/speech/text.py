@@ -12,7 +12,8 @@ from faceplex.models.speech.normalize import ABBREVIATIONS, NON_FINAL_ABBREVIATI
 
 # A clause ends at sentence punctuation, or at , ; : or a dash when enough words came before it
 # (a very short clause would cut prosody without buying latency).
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+|[.!?…]+[\"')\]]*$")
+# Japanese and Chinese full stops, ! and ? end a sentence with no space after them.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+|[.!?…]+[\"')\]]*$|[。！？]+[」』）\"')\]]*")
 _SOFT_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s+")
 MIN_WORDS_BEFORE_SOFT_BREAK = 4
 _SPEAKABLE = re.compile(r"[^\W_]", re.UNICODE)  # a letter or digit (\w alone admits "_")
