@@ -214,7 +214,6 @@ def test_other_languages_give_audio_words_and_visemes(registry, vid, text, min_w
 @needs_cast
 def test_daemon_serves_the_cast_per_utterance_and_session(daemon):
     from faceplex.bridge.client import FacePlexClient
-    from faceplex.protocol import messages as m
 
     async def go():
         async with FacePlexClient(daemon.url, sample_rate=48000, fps=60) as client:
@@ -228,6 +227,10 @@ def test_daemon_serves_the_cast_per_utterance_and_session(daemon):
             bad = await client.speak("hi", voice="zz_nobody")
             assert bad.outcome == "error" and bad.errors[0].code == "unknown_voice"
             assert "af_bella" in bad.errors[0].message
+            mixed = await client.speak("hi", voice="af_bella*0.5+ef_dora*0.5")  # two languages
+            assert mixed.outcome == "error" and mixed.errors[0].code == "invalid_voice"
+            malformed = await client.speak("hi", voice="af_bella*")
+            assert malformed.outcome == "error" and malformed.errors[0].code == "invalid_voice"
             cfg = await client.configure(voice="af_bella*0.6+am_adam*0.4")
             assert cfg["voice"] == "af_bella*0.6+am_adam*0.4"
             rec = await client.speak("Hello from a blend.")
