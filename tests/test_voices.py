@@ -118,6 +118,22 @@ def test_sample_sentences_phonemize_to_mapped_phones(key):
     assert "sil" not in {viseme_for(p) for p in seen if p != "_"}
 
 
+def test_clauses_end_at_japanese_and_chinese_stops():
+    from faceplex.models.speech.text import ClauseBuffer, split_clauses
+
+    assert split_clauses("こんにちは。元気ですか？はい！") == ["こんにちは。", "元気ですか？", "はい！"]
+    assert split_clauses("你好。中国的首都是北京！") == ["你好。", "中国的首都是北京！"]
+    assert split_clauses("¿Dónde está? Aquí.") == ["¿Dónde está?", "Aquí."]
+    buf = ClauseBuffer()
+    assert buf.push("你好。我今天") == ["你好。"] and buf.flush() == ["我今天"]
+
+
+def test_mandarin_tones_lengthen_their_syllable_not_pauses():
+    phones = merge_kokoro_alignment(["^", "n", "i", "↓", " ", "x", "a", "u", "↓", "$"], [600] * 10)
+    assert [p.phoneme for p in phones] == ["_", "n", "i", "_", "x", "a", "u", "_"]
+    assert phones[2].end - phones[2].start == 1200
+
+
 def test_french_nasals_are_one_phone():
     phones = merge_kokoro_alignment(["^", "b", "ɔ", "\u0303", "ʒ", "u", "ʁ", "$"], [600] * 8)
     assert [p.phoneme for p in phones] == ["_", "b", "ɔ\u0303", "ʒ", "u", "ʁ", "_"]
