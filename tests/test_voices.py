@@ -118,6 +118,20 @@ def test_sample_sentences_phonemize_to_mapped_phones(key):
     assert "sil" not in {viseme_for(p) for p in seen if p != "_"}
 
 
+def test_text_language_mismatch_for_the_voices_language():
+    from faceplex.models.speech.language import language_mismatch, warm_up
+
+    warm_up()
+    assert language_mismatch("Hola, ¿cómo estás? Tengo veinte años y vivo en Madrid.", "ef_dora", "es") is None
+    assert "'en'" in language_mismatch("The quick brown fox jumps over the lazy dog and runs away.", "ef_dora", "es")
+    assert "'fr'" in language_mismatch("Bonjour, je voudrais un croissant et un café.", "ef_dora", "es")
+    assert language_mismatch("Olá, tudo bem com você?", "pf_dora", "pt-BR") is None
+    assert language_mismatch("こんにちは、元気ですか", "jf_alpha", "ja") is None
+    assert "script" in language_mismatch("Hello there my friend", "jf_alpha", "ja")
+    assert language_mismatch("你好", "zf_xiaobei", "zh") is None
+    assert language_mismatch("Ciao", "ff_siwis", "fr") is None  # too short to tell
+
+
 def test_clauses_end_at_japanese_and_chinese_stops():
     from faceplex.models.speech.text import ClauseBuffer, split_clauses
 
@@ -230,6 +244,7 @@ def test_other_languages_give_audio_words_and_visemes(registry, vid, text, min_w
 @needs_cast
 def test_daemon_serves_the_cast_per_utterance_and_session(daemon):
     from faceplex.bridge.client import FacePlexClient
+    from faceplex.protocol import messages as m
 
     async def go():
         async with FacePlexClient(daemon.url, sample_rate=48000, fps=60) as client:
@@ -247,6 +262,11 @@ def test_daemon_serves_the_cast_per_utterance_and_session(daemon):
             assert mixed.outcome == "error" and mixed.errors[0].code == "invalid_voice"
             malformed = await client.speak("hi", voice="af_bella*")
             assert malformed.outcome == "error" and malformed.errors[0].code == "invalid_voice"
+            # English text to a Spanish voice: spoken, with a warning naming the mismatch
+            en = await client.speak("The guards will open the gate at dawn for the merchants.", voice="ef_dora")
+            assert en.outcome == "finished"
+            warns = [r.msg for r in client.log if isinstance(r.msg, m.Warning) and r.msg.utt == en.utt]
+            assert [w.code for w in warns] == ["text_language_mismatch"] and "'en'" in warns[0].message
             cfg = await client.configure(voice="af_bella*0.6+am_adam*0.4")
             assert cfg["voice"] == "af_bella*0.6+am_adam*0.4"
             rec = await client.speak("Hello from a blend.")

@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Callable, Optional
 
-from faceplex.models.speech.language import language_warning
+from faceplex.models.speech.language import language_mismatch, language_warning
 from faceplex.models.speech.catalog import InvalidVoice, UnknownVoice
 from faceplex.models.speech.contract import ClauseSynthesis, SpeechEngine
 from faceplex.models.speech.text import is_speakable, split_head
@@ -143,15 +143,17 @@ class SpeakingSide:
             self._synth_q.put_nowait((utt, piece, deadline))
 
     def _warn_language(self, utt: Utterance) -> None:
-        """``warning {code: language_not_supported}`` for text that is not English; it is spoken
-        anyway (models/speech/language.py; ~0.1 ms, the model was loaded before the ready line)."""
+        """A warning for text that does not look like the voice's language; it is spoken anyway
+        (models/speech/language.py; ~0.1 ms, the model was loaded before the ready line).
+        English voices: ``language_not_supported`` (text that is not English), as before the
+        cast; the other voices: ``text_language_mismatch`` (``language.language_mismatch``)."""
         language = getattr(self.voices[utt.voice], "language", "en-US")
-        # Only the English voices warn: the identifier asks "is this English?" (issue 19 leaves
-        # "does the text look like the voice's language" for the other languages for later).
-        message = language_warning(utt.text, utt.voice) if language.startswith("en") else None
+        if language.startswith("en"):
+            code, message = "language_not_supported", language_warning(utt.text, utt.voice)
+        else:
+            code, message = "text_language_mismatch", language_mismatch(utt.text, utt.voice, language)
         if message is not None:
-            self.state.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code="language_not_supported",
-                                           message=message))
+            self.state.conn.send(m.Warning(reply_to=utt.reply_to, utt=utt.utt, code=code, message=message))
 
     async def synthesizer(self) -> None:
         """One clause at a time per session: a step-wise job on the shared scheduler whose

@@ -148,3 +148,50 @@ def language_warning(text: str, voice: str) -> Optional[str]:
     lang, prob = found
     return (f"the text looks like {lang!r} (ISO 639-1, p={prob:.2f}), not English: voice {voice!r} speaks "
             "English only and reads it anyway, with English sounds")
+
+
+#: Scripts a voice's language is written in (Unicode character-name prefixes), for the voices
+#: whose language is not written in Latin letters.
+_SCRIPTS = {"ja": ("HIRAGANA", "KATAKANA", "CJK"), "zh": ("CJK",), "hi": ("DEVANAGARI",)}
+#: The identifier's probability needed to call a Latin-script line another language than the
+#: voice's (Spanish, French, Italian and Portuguese are close kin: short lines are often confused).
+MIN_CONFIDENCE_OTHER = 0.9
+
+
+def _script_share(text: str, prefixes: tuple[str, ...]) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for ch in letters if unicodedata.name(ch, "").startswith(prefixes)) / len(letters)
+
+
+def language_mismatch(text: str, voice: str, language: str) -> Optional[str]:
+    """The ``warning.message`` (code ``text_language_mismatch``) when ``text`` does not look like
+    ``language`` (BCP-47) that voice ``voice`` speaks, or None. English voices: as
+    :func:`language_warning`. Japanese, Mandarin, Hindi voices: text mostly outside their script.
+    Spanish, French, Italian, Portuguese voices: text mostly in another script, or (at least
+    :data:`MIN_WORDS` words, names dropped) the identifier names another language with
+    probability >= :data:`MIN_CONFIDENCE_OTHER`. Never blocks on the model's load (None meanwhile)."""
+    primary = language.split("-")[0].lower()
+    if primary == "en":
+        return language_warning(text, voice)
+    text = text[:MAX_CHARS]
+    scripts = _SCRIPTS.get(primary)
+    if scripts is not None:
+        if _script_share(text, scripts) >= 0.5:
+            return None
+        return (f"the text is mostly not in the script of {language!r}: voice {voice!r} speaks {language} "
+                "and reads it anyway, with its own sounds")
+    if _non_latin_share(text) > 0.5:
+        return f"the text is mostly not in Latin letters: voice {voice!r} speaks {language} and reads it anyway"
+    if not ready():
+        warm_up(wait=False)
+        return None
+    words = _content_words(text)
+    if len(words) < MIN_WORDS:
+        return None
+    lang, prob = _identifier.classify(" ".join(words))
+    if lang == primary or prob < MIN_CONFIDENCE_OTHER:
+        return None
+    return (f"the text looks like {lang!r} (ISO 639-1, p={prob:.2f}), not {language}: voice {voice!r} "
+            "reads it anyway, with its own sounds")
