@@ -24,7 +24,8 @@ zero point from the whole tensor's range), the F0/energy predictor is a bidirect
 the whole utterance, and the harmonic source integrates F0 with a ``CumSum`` over the whole
 utterance (its phase would have to be carried across windows). A clause's first audio therefore
 waits for the whole clause; the session keeps the first clause short (``text.split_head``).
-The graph has no random nodes: the same text and voice give bit-identical audio (the ``seed`` is accepted for the contract and has nothing to seed).
+The graph has no random nodes: the same text and voice give bit-identical audio (the ``seed``
+is accepted for the contract and has nothing to seed).
 """
 
 from __future__ import annotations
