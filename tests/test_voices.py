@@ -197,6 +197,29 @@ def test_streamed_pieces_equal_one_pass(registry):
 
 
 @needs_cast
+def test_word_marks_sit_on_the_audio_like_pipers(registry):
+    """Against an independent reference, a PocketSphinx forced alignment of the audio itself:
+    Kokoro's word starts (its durations, shifted by SPAN_SHIFT) lie where Piper's convention puts
+    them, a median PIPER_LATE_S (27 ms) after the aligned starts; unshifted they were 85 ms late."""
+    import soxr
+
+    from faceplex.models.speech.align import aligner
+    from faceplex.models.speech.kokoro_voice import PIPER_LATE_S
+
+    late = []
+    for vid in ("af_sarah", "bm_george"):
+        for text in ("Keep your voice down, the guards are near.", "Be careful on the mountain road after dark.",
+                     "Could you bring me three apples from the market?"):
+            chunk = _speak(registry[vid], text, one_pass=True)[0]
+            audio16 = soxr.resample(chunk.audio, SAMPLE_RATE, 16000).astype(np.int16)
+            _, ref = aligner().align(audio16, text)
+            ours = [(w.text.lower(), w.start / SAMPLE_RATE) for w in chunk.words]
+            late += [o[1] - s / 16000 for o, (word, s, _) in zip(ours, ref) if o[0] == word.lower()]
+    assert len(late) >= 30
+    assert abs(float(np.median(late)) - PIPER_LATE_S) < 0.025, np.median(late)
+
+
+@needs_cast
 def test_blend_is_deterministic_and_differs_from_its_parents(registry):
     blend_id = "af_bella*0.6+am_adam*0.4"
     text = "A crowd of voices, each its own."

@@ -45,6 +45,17 @@ SAMPLE_RATE = 24000
 FRAME = 600
 #: The internal tensor holding per-token frame counts (REFERENCE.md, "Voices ... in registry packages").
 DURATIONS = "/encoder/Round_output_0"
+#: How late Kokoro's duration spans sit against the audio they describe: the median of word
+#: starts from the durations minus word starts in a PocketSphinx forced alignment of the same
+#: audio, 85 ms (af_heart, am_michael, bf_emma, bm_lewis on bench_daemon's sentences of 4+ words,
+#: 341 words; p25/p75 70/105 ms; slope 1.002 vs time, so an offset, not a drift; p/b/m centres
+#: 65 ms). Piper's spans are 27 ms late, and the face animator corrects every synthesizer's
+#: spans by that (coarticulation.ArticulationParams.timing_offset_s), so Kokoro's spans are
+#: shifted earlier by the difference: its phones and word marks then keep Piper's convention.
+ALIGNMENT_LATE_S = 0.085
+PIPER_LATE_S = 0.027
+SPAN_SHIFT = round((ALIGNMENT_LATE_S - PIPER_LATE_S) * SAMPLE_RATE)
+
 #: Most phoneme tokens one run takes (the style table has 510 rows; kokoro-onnx's limit).
 MAX_TOKENS = 510
 #: Frames per word piece target (first piece ~150 ms, later ~750 ms), as the Piper path's pieces.
@@ -115,6 +126,22 @@ def phonemize(tokenizer, language: str, espeak: str, text: str) -> str:
     if fn is None:
         return tokenizer.phonemize(text, lang=espeak)
     return "".join(c for c in fn(text) if c in tokenizer.vocab).strip()
+
+
+def shift_spans(phones: list[TimedPhoneme], words: list[TimedWord], shift: int, n: int
+                ) -> tuple[list[TimedPhoneme], list[TimedWord]]:
+    """Move every span ``shift`` samples earlier within ``[0, n)``: boundaries are clipped, so
+    the phones still tile ``[0, n)`` (the first one shortens, the last one lengthens); spans
+    left empty are dropped."""
+    def clip(x: int) -> int:
+        return min(max(x - shift, 0), n)
+
+    ph = [TimedPhoneme(p.phoneme, clip(p.start), clip(p.end), p.stressed) for p in phones]
+    if ph:
+        ph[0] = TimedPhoneme(ph[0].phoneme, 0, ph[0].end, ph[0].stressed)
+        ph[-1] = TimedPhoneme(ph[-1].phoneme, ph[-1].start, n, ph[-1].stressed)
+    wd = [TimedWord(w.text, clip(w.start), clip(w.end)) for w in words]
+    return [p for p in ph if p.end > p.start], [w for w in wd if w.end > w.start]
 
 
 class KokoroModel:
@@ -378,9 +405,10 @@ class KokoroStream:
         audio, frames = self.voice.model.run(tokens, style, self.speed, wide=wide)
         counts = [int(f) * FRAME for f in frames]
         symbols = kokoro_symbols(run)
-        phones = merge_kokoro_alignment(symbols, counts)
-        twords = timed_words(self._spans, i, counts)
         n = audio.shape[0]
+        # Spans onto the audio's own timing convention (see ALIGNMENT_LATE_S).
+        phones, twords = shift_spans(merge_kokoro_alignment(symbols, counts), timed_words(self._spans, i, counts),
+                                     SPAN_SHIFT, n)
         s0, s1 = 0, n
         if self.trim_lead is not None and i == 0 and phones and phones[0].phoneme == "_":
             s0 = max(0, phones[0].end - self.trim_lead)
