@@ -14,7 +14,7 @@ Prints progress lines, then ONE JSON line with, side by side in one run:
 
 ``--load PCT`` runs the latency part again beside ``stress-ng --cpu 2 --cpu-load PCT``.
 
-Usage: nice -n 19 python bench/bench_voices.py [--voice af_bella] [--threads 2] [--max-sessions 6] [--load 50]
+Usage: nice -n 19 python bench/bench_voices.py [--voice af_bella] [--threads 2] [--max-sessions 6] [--lines 36] [--load 50]
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ from faceplex.models.speech.cast_install import MODEL_FILE, find_cast  # noqa: E
 from faceplex.models.speech.catalog import open_registry  # noqa: E402
 
 
-async def latency_run(url: str, voice: str) -> tuple[list[float], float]:
+async def latency_run(url: str, voice: str, lines: int) -> tuple[list[float], float]:
     """say -> first audio (ms) per line, and silence the daemon inserted (ms) over all lines."""
     out, inserted = [], 0
     async with FacePlexClient(url, sample_rate=48000, fps=60) as client:
         await asyncio.sleep(0.3)
-        for i in range(LINES):
+        for i in range(lines):
             rec = await client.speak(SENTENCES[i % len(SENTENCES)], voice=voice)
             assert rec.outcome == "finished", rec.errors
             out.append((rec.t_first_audio - rec.t_say) * 1000)
@@ -117,8 +117,8 @@ async def memory_with_sessions(url: str, pid: int, voice: str, n: int = 20) -> f
 
 
 async def latency_pass(url: str, args) -> dict:
-    lines = [SENTENCES[i % len(SENTENCES)] for i in range(LINES)]
-    ours, inserted = await latency_run(url, args.voice)
+    lines = [SENTENCES[i % len(SENTENCES)] for i in range(args.lines)]
+    ours, inserted = await latency_run(url, args.voice, args.lines)
     plain = plain_kokoro_ms(lines, args.voice, args.threads)
     p95, plain95 = pct(ours, 95), pct(plain, 95)
     return {"say_to_first_audio_ms": {"p50": pct(ours, 50), "p95": p95},
@@ -171,6 +171,7 @@ def main():
     parser.add_argument("--voice", default="af_bella", help="a Kokoro English voice (default af_bella)")
     parser.add_argument("--threads", type=int, default=2, help="plain kokoro-onnx's and the RTF's intra-op threads (the daemon's wide width)")
     parser.add_argument("--max-sessions", type=int, default=6)
+    parser.add_argument("--lines", type=int, default=LINES, help=f"lines per latency pass (default {LINES}: each sentence twice)")
     parser.add_argument("--load", type=int, metavar="PCT", default=None)
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main_async(args))))
