@@ -40,7 +40,7 @@ from faceplex.bridge.session.listening import ListeningSide
 from faceplex.bridge.listening.transcription import TRANSCRIPTION_KEYS, check_setting
 from faceplex.bridge.session.outgoing import Outgoing
 from faceplex.bridge.session.pacing import Pacer
-from faceplex.bridge.session.speaking import SpeakingSide, check_voice
+from faceplex.bridge.session.speaking import SpeakingSide, check_voice, voice_catalog
 from faceplex.bridge.session.state import SessionState
 from faceplex.bridge.speaking.synthesis import SynthesisScheduler
 from faceplex.bridge.timeline.utterance import Utterance
@@ -114,6 +114,7 @@ class Session:
             features=m.Features.model_validate(self.features) if self.features else None,
             limits=m.Limits(max_message_bytes=self.conn.max_message_bytes, max_text_chars=MAX_TEXT_CHARS,
                             max_pending_chars=MAX_PENDING_CHARS, max_queued_utterances=MAX_QUEUED_UTTERANCES),
+            voice_catalog=voice_catalog(self.voices),
         ))
         self.state.t0_ns = time.monotonic_ns()
         self._flush(0)

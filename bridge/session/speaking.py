@@ -259,6 +259,22 @@ class SpeakingSide:
                          pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
 
 
+def voice_catalog(voices) -> list[m.VoiceInfo]:
+    """``welcome.voice_catalog``: one entry per id of ``welcome.voices`` (sorted), same order.
+    A registry (``catalog.VoiceRegistry``) knows its voices; a plain dict of Piper voices is
+    described from them (language from the voice if it says, else en-US)."""
+    info = getattr(voices, "info", None)
+    out = []
+    for vid in sorted(voices):
+        if info is not None:
+            out.append(m.VoiceInfo(**info(vid).to_dict()))
+        else:
+            v = voices[vid]
+            out.append(m.VoiceInfo(id=vid, language=getattr(v, "language", "en-US"), sample_rate=int(v.sample_rate),
+                                   engine=getattr(v, "engine", "piper")))
+    return out
+
+
 def check_voice(voices, vid: str, reply_to: Optional[str], unknown: ErrorCode = ErrorCode.UNKNOWN_VOICE,
                 prefix: str = "") -> None:
     """Raise ProtocolError unless ``vid`` is an installed voice or a valid blend of them

@@ -8,7 +8,7 @@ Portuguese, j = Japanese, z = Mandarin (these two only where misaki's G2P is ins
 ``languages.misaki_available``), second letter f/m = female/male.
 
 Blends: an id ``af_bella*0.6+am_adam*0.4`` is the weighted mix of the parts' style tables
-(weights > 0, normalised to sum 1; a part without ``*w`` weighs 1). All parts must be Kokoro
+(weights > 0, normalised to sum 1; the syntax is the protocol's, ``protocol/voices.py``). All parts must be Kokoro
 voices of one language (:class:`InvalidVoice` otherwise); an unknown part is
 :class:`UnknownVoice`. The mix is computed in float32 in the order written, so the same id
 gives bit-identical audio.
@@ -16,7 +16,6 @@ gives bit-identical audio.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
@@ -93,24 +92,17 @@ def installed_catalog(cast_dir: Optional[Path] = None, find: bool = True) -> lis
     return [PIPER_INFO] + [kokoro_info(n) for n in kokoro_voice_files(cast_dir)]
 
 
-_PART = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:\*\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?))?\s*$")
-
-
 def parse_blend(spec: str) -> list[tuple[str, float]]:
     """``"af_bella*0.6+am_adam*0.4"`` -> ``[("af_bella", 0.6), ("am_adam", 0.4)]`` (weights
-    normalised to sum 1). Raises InvalidVoice for a malformed id or a weight that is not > 0."""
-    parts = []
-    for raw in spec.split("+"):
-        m = _PART.match(raw)
-        if not m:
-            raise InvalidVoice(f"voice {spec!r}: {raw.strip()!r} is not NAME or NAME*WEIGHT "
-                               "(blend syntax: af_bella*0.6+am_adam*0.4)")
-        w = float(m.group(2)) if m.group(2) is not None else 1.0
-        if not w > 0 or not np.isfinite(w):
-            raise InvalidVoice(f"voice {spec!r}: weight of {m.group(1)!r} must be > 0")
-        parts.append((m.group(1), w))
-    total = sum(w for _, w in parts)
-    return [(n, w / total) for n, w in parts]
+    normalised to sum 1), by the protocol's own grammar (``faceplex.protocol.voices
+    .parse_voice_id``, PROTOCOL.md §5 "Voices and blends"). Raises InvalidVoice."""
+    from faceplex.protocol.errors import ProtocolError
+    from faceplex.protocol.voices import parse_voice_id
+
+    try:
+        return parse_voice_id(spec)
+    except ProtocolError as exc:
+        raise InvalidVoice(exc.message) from None
 
 
 class VoiceRegistry:
