@@ -74,6 +74,37 @@ def test_catalogue_without_the_cast_lists_joe_only():
     assert "faceplex install-cast" in str(err.value) and PIPER_DEFAULT in str(err.value)
 
 
+def test_install_refuses_a_tarball_that_is_not_the_pinned_one(tmp_path):
+    import tarfile
+
+    from faceplex.models.speech.cast_install import CastInstallError, extract_voices, is_complete
+
+    fake = tmp_path / "kokoro-js-1.2.1.tgz"
+    with tarfile.open(fake, "w:gz") as tar:
+        data = tmp_path / "af_x.bin"
+        data.write_bytes(b"\0" * 16)
+        tar.add(data, arcname="package/voices/af_x.bin")
+    with pytest.raises(CastInstallError, match="sha256"):
+        extract_voices(fake, tmp_path / "cast")
+    assert not (tmp_path / "cast" / "voices").exists() and not is_complete(tmp_path / "cast")
+
+
+@needs_cast
+def test_cli_lists_voices_and_refuses_unknown_ones_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "voices", "--json"], capture_output=True, text=True)
+    assert out.returncode == 0
+    cat = json.loads(out.stdout)
+    assert cat[0]["id"] == PIPER_DEFAULT and {"ef_dora", "bm_george"} <= {v["id"] for v in cat}
+    assert set(cat[0]) == {"id", "language", "gender", "accent", "sample_rate", "engine"}
+    bad = subprocess.run([sys.executable, "-m", "faceplex.bridge.cli", "say", "hi", "--voice", "zz_nobody", "-o", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "unknown_voice" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_numbers_read_in_the_voice_language():
     assert number_words("25", "es") == "veinticinco"
     assert number_words("1.500", "es") == "mil quinientos"
