@@ -94,10 +94,11 @@ def _cmd_say(args: argparse.Namespace) -> int:
                          fps=args.fps, seed=args.seed, speed=args.speed, voice=voice,
                          emotion=args.emotion, emotion_intensity=args.emotion_intensity)
         language.warm_up(wait=True)
-        english = voice is None or getattr(voice, "language", "en").startswith("en")
-        warning = language.language_warning(args.text, voice_id) if english else None
+        lang = getattr(voice, "language", "en-US") if voice is not None else "en-US"
+        code = "language_not_supported" if lang.startswith("en") else "text_language_mismatch"
+        warning = language.language_mismatch(args.text, voice_id, lang)  # as the daemon warns
         if warning:  # spoken anyway, as the daemon does (PROTOCOL.md, warning)
-            print(f"faceplex say: warning language_not_supported: {warning}", file=sys.stderr)
+            print(f"faceplex say: warning {code}: {warning}", file=sys.stderr)
     paths = write_take(take, Path(args.output))
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     return 0
