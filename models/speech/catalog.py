@@ -150,9 +150,10 @@ class VoiceRegistry:
     def __getitem__(self, vid: str):
         return self.resolve(vid)
 
-    def values(self):
-        """The loaded installed voices (Piper ones, and Kokoro ones once resolved)."""
-        return [self.resolve(v) for v in self._info]
+    def values(self) -> Iterator:
+        """The installed voices, resolved one by one as the iteration reaches them (a lazy
+        iterator: ``next(iter(registry.values()))`` loads only the first, not 54 style tables)."""
+        return (self.resolve(v) for v in self._info)
 
     def warm_voices(self) -> list:
         """One voice per loaded model: the Piper voices and one Kokoro voice (they share a model)."""
