@@ -258,7 +258,7 @@ def test_live_full_duplex_against_real_daemon(build, daemon, tmp_path):
     print(proc.stdout)
     res = check_lines(proc.stdout)
     for name in ("duplex_handshake", "partner_speech_started", "interrupted", "no_audio_after_cut",
-                 "partner_speech_stopped", "following_say_plays", "lipsync_audio_count", "lipsync_frames_cover_audio",
+                 "partner_speech_stopped", "partner_transcript_final", "following_say_plays", "lipsync_audio_count", "lipsync_frames_cover_audio",
                  "duplex_no_errors"):
         assert res.get(name, "").startswith("PASS"), f"{name}: {res.get(name)}\n{proc.stdout}\n{proc.stderr[-2000:]}"
     assert proc.returncode == 0

@@ -174,6 +174,7 @@ def test_live_full_duplex_barge_in_and_lipsync(exes, daemon, tmp_path):
     _assert_all_passed(res, [
         "duplex: partner_speech_started, then interrupted with samples_played <= samples_sent",
         "duplex: the utterance ends once, as interrupted, carrying what was heard",
+        "duplex: a final partner_transcript from the live daemon follows partner_speech_stopped",
         "duplex: no audio of the cut utterance after the cut",
         "duplex: a following say plays normally",
         "lipsync: the returned audio is the input resampled, with frames covering it",

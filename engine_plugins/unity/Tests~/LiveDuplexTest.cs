@@ -76,6 +76,9 @@ namespace FacePlex.Tests
             Phase("mic done");
             var stopped = Has<PartnerSpeechStarted>(m => true) ? WaitFor<PartnerSpeechStopped>(m => true) : null;
             Phase("partner stopped");
+            // Issue 22: the stretch's final transcript from the live daemon (PROTOCOL.md §11: one final
+            // per stretch; Whisper when installed, PocketSphinx otherwise).
+            var heardText = stopped != null ? WaitFor<PartnerTranscript>(m => m.Final) : null;
             var cancelled = WaitFor<UtteranceCancelled>(m => m.Utt == u1);
             List<Message> log; lock (Lock) log = Log.ToList();
             if (cut == null)   // say why (a starved machine: mic gaps re-anchor the stream, errors)
@@ -95,6 +98,15 @@ namespace FacePlex.Tests
                 T.Eq(string.Join(" ", cut.WordsSpoken), cut.TextSpoken, "text_spoken = words joined");
                 T.Check(stopped != null && stopped.Samples > 0, "partner_speech_stopped after the line");
                 Console.WriteLine("INFO interrupted played=" + cut.SamplesPlayed + " sent=" + cut.SamplesSent + " text='" + cut.TextSpoken + "'");
+            });
+            T.Run("duplex: a final partner_transcript from the live daemon follows partner_speech_stopped", () =>
+            {
+                T.Check(heardText != null, "a final partner_transcript arrived");
+                if (heardText == null) return;
+                List<Message> all; lock (Lock) all = Log.ToList();
+                T.Check(all.IndexOf(heardText) > all.IndexOf(stopped), "after partner_speech_stopped");
+                T.Check(heardText.End > heardText.Start && heardText.Model.Length > 0, "a span on the partner timeline and a model name");
+                Console.WriteLine("INFO partner_transcript (" + heardText.Model + "): '" + heardText.Text + "'");
             });
             T.Run("duplex: the utterance ends once, as interrupted, carrying what was heard", () =>
             {

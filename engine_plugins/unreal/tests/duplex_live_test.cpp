@@ -141,6 +141,26 @@ void BargeIn(Player& p, ClientSession& s, const std::vector<int16_t>& partner, i
                Str(p.audioAfterInterrupted["u1"]) + " u1 audio messages after interrupted, mic frames sent " +
                Str(mic.Sent()) + " (dropped " + Str(static_cast<int64_t>(s.Mic().DroppedFrames())) + ")");
     Report(stopped && p.partnerStopped >= 1, "partner_speech_stopped", stopped ? "yes" : "no event");
+    // Issue 22: the stretch's final transcript comes from the live daemon after the stop (one final
+    // per stretch, PROTOCOL.md §11; Whisper when installed, PocketSphinx otherwise).
+    const bool transcribed = stopped && p.RunUntil([&] {
+        for (const auto& e : p.events)
+            if (e.Kind == TimelineEventKind::PartnerTranscript && e.Reason == "final") return true;
+        return false;
+    }, 60);
+    std::string heardText;
+    bool afterStop = false, sawStop = false;
+    for (const auto& e : p.events)
+    {
+        if (e.Kind == TimelineEventKind::PartnerSpeechStopped) sawStop = true;
+        if (e.Kind == TimelineEventKind::PartnerTranscript && e.Reason == "final" && !afterStop)
+        {
+            afterStop = sawStop;
+            heardText = e.Text;
+        }
+    }
+    Report(transcribed && afterStop, "partner_transcript_final",
+           transcribed ? "'" + heardText + "'" + (afterStop ? "" : " (before the stop)") : "no final transcript");
 
     // The game answers: the next say plays normally.
     s.Say("u3", "Oh, sorry. Please, go ahead.");
