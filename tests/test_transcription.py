@@ -59,9 +59,10 @@ async def _final(c, timeout=120.0):
 
 @needs_whisper
 def test_a_spoken_line_gets_interims_then_a_final_with_its_words(daemon):
-    """A 4.8 s line: at least one interim while it is spoken, then one final after
-    partner_speech_stopped that supersedes them (same start), with its key words, timed words
-    inside the speech and the model named."""
+    """A 4.8 s line: at least one interim while it is spoken, then one final per stretch of speech
+    after its partner_speech_stopped that supersedes its interims (same start), with the line's key
+    words, timed words inside the speech and the model named. (A loaded machine may deliver the
+    real-time mic chunks late enough for the VAD to hear two stretches: each gets its final.)"""
     feats = daemon.ready["features"]
     assert feats["vad"] == {"available": True, "reason": None}
     assert feats["transcription"]["default"] == "tiny.en" and feats["transcription"]["fallback"] == "pocketsphinx"
@@ -69,25 +70,41 @@ def test_a_spoken_line_gets_interims_then_a_final_with_its_words(daemon):
     async def go():
         c = await _talk(daemon.url, LINE, {"transcription_hints": ["Miranda"]})
         assert c.welcome.features.model_dump() == feats
-        final = await _final(c)
+        await _final(c)
+        await _every_final(c)
         await c.close()
-        return c, final
+        return c
 
-    c, final = run(go())
+    c = run(go())
     kinds = [type(r.msg).__name__ if not isinstance(r.msg, m.PartnerTranscript) else ("final" if r.msg.final else "interim")
              for r in c.log if isinstance(r.msg, (m.PartnerTranscript, m.PartnerSpeechStarted, m.PartnerSpeechStopped))]
-    assert kinds.count("PartnerSpeechStarted") == 1 and kinds.count("final") == 1
-    assert kinds.index("PartnerSpeechStarted") < kinds.index("interim") < kinds.index("PartnerSpeechStopped") < kinds.index("final")
-    started, stopped = _of(c, m.PartnerSpeechStarted)[0], _of(c, m.PartnerSpeechStopped)[0]
+    starts, stops = _of(c, m.PartnerSpeechStarted), _of(c, m.PartnerSpeechStopped)
+    finals = [t for t in _of(c, m.PartnerTranscript) if t.final]
+    assert len(starts) == len(stops) == len(finals) >= 1, kinds
+    assert kinds.index("PartnerSpeechStarted") < kinds.index("interim") < kinds.index("PartnerSpeechStopped")
+    for k, (started, stopped, final) in enumerate(zip(starts, stops, finals)):
+        # each stretch: started < its interims < stopped < its final, and the final spans it
+        assert final.start == started.sample and final.end == stopped.sample
+        assert final.model == "tiny.en" and final.language == "en" and 0 < final.confidence <= 1
+        # the 0.3 s read before the detected onset may hold the first word's start
+        assert all(started.sample - 0.3 * RATE <= w.start <= w.end <= stopped.sample + RATE // 5 for w in final.words)
+        assert [w.start for w in final.words] == sorted(w.start for w in final.words)
     interims = [t for t in _of(c, m.PartnerTranscript) if not t.final]
-    assert all(t.start == final.start for t in interims)
-    assert all(k in words_of(final.text) for k in KEY_WORDS), final.text
-    assert final.model == "tiny.en" and final.language == "en" and 0 < final.confidence <= 1
-    assert final.end == stopped.sample and final.start == started.sample
-    assert len(final.words) >= 10
-    # the 0.3 s read before the detected onset may hold the first word's start
-    assert all(started.sample - 0.3 * RATE <= w.start <= w.end <= stopped.sample + RATE // 5 for w in final.words)
-    assert [w.start for w in final.words] == sorted(w.start for w in final.words)
+    assert all(t.start in {s.sample for s in starts} for t in interims)
+    heard = " ".join(f.text for f in finals)
+    assert all(k in words_of(heard) for k in KEY_WORDS), heard
+    assert sum(len(f.words) for f in finals) >= 10
+
+
+async def _every_final(c, guard_s: float = 120.0):
+    """Wait until every stretch that started has its final (a hang guard, not a time limit)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + guard_s
+    while loop.time() < end:
+        starts = len(_of(c, m.PartnerSpeechStarted))
+        if len([t for t in _of(c, m.PartnerTranscript) if t.final]) >= starts:
+            return
+        await asyncio.sleep(0.05)
 
 
 @needs_whisper

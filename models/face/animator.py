@@ -404,7 +404,7 @@ class FaceAnimator:
         hi = np.searchsorted(ph.center, t1 + w + par.anticipation_end_s + self._max_plateau, side="right")
         near = ph.select(slice(lo, hi))
         mouth, activity, closure = blend(t, near, par)
-        smooth_jaw(t, near, mouth, par)
+        smooth_jaw(t, near, mouth, par, closure)
         out[:, MOUTH_INDEX] = mouth
         x = self.expressiveness
         self._accents(t, out, x)

@@ -55,6 +55,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import Optional
+
 import numpy as np
 
 from .visemes import MOUTH_CHANNELS, OPENING_MASK, SHAPE_MASK, is_modifier, is_vowel, target_vector, viseme_for
@@ -330,13 +332,20 @@ JAW_SMOOTH_TAPS = 7
 
 
 def smooth_jaw(t: np.ndarray, ph: PhoneArrays, mouth: np.ndarray,
-               params: ArticulationParams = DEFAULT_ARTICULATION) -> None:
+               params: ArticulationParams = DEFAULT_ARTICULATION, closure: Optional[np.ndarray] = None) -> None:
     """Replace ``mouth``'s ``jawOpen`` column (``(B, len(MOUTH_CHANNELS))``, from :func:`blend`
     at ``t`` ``(B,)`` s) in place by the mean of the blended jaw over ``t +- params.jaw_smooth_s``
     (:data:`JAW_SMOOTH_TAPS` evenly spaced times). A step of height ``h`` in the blend becomes a
     ramp of slope ``h / (2 * jaw_smooth_s)``: 0.5 -> 12.5 units/s at 20 ms. Stateless (a function
     of the placed phones and ``t`` alone), so frames stay block-independent; it looks
-    ``jaw_smooth_s`` further ahead, counted in :attr:`ArticulationParams.lookahead_s`."""
+    ``jaw_smooth_s`` further ahead, counted in :attr:`ArticulationParams.lookahead_s`.
+
+    ``closure`` ``(B,)``, the bilabial share from :func:`blend`: where the lips are sealing, the
+    jaw stays no higher than the unsmoothed blend (weighted by the share cubed), so the mean of the
+    open vowels around a short p b m ("my mum") cannot hold the jaw open through its closure
+    (tests/test_daemon.py's lips-shut check failed on it); the cube keeps the weight near 0 as the
+    share falls at a release, so the opening stays spread (the share itself gave steps of 0.21,
+    its square 0.203, over the 0.2 bound)."""
     w = params.jaw_smooth_s
     if w <= 0.0 or len(ph) == 0:
         return
@@ -344,7 +353,11 @@ def smooth_jaw(t: np.ndarray, ph: PhoneArrays, mouth: np.ndarray,
     offs = np.linspace(-w, w, JAW_SMOOTH_TAPS)
     tt = (t[:, None] + offs[None, :]).reshape(-1)
     jaw = blend(tt, ph, params)[0][:, j].reshape(t.shape[0], JAW_SMOOTH_TAPS)
-    mouth[:, j] = jaw.mean(axis=1)
+    smooth = jaw.mean(axis=1)
+    if closure is not None:
+        raw = mouth[:, j]
+        smooth = smooth - np.clip(closure, 0.0, 1.0) ** 3 * np.maximum(smooth - raw, 0.0)
+    mouth[:, j] = smooth
 
 
 def onset_ramp_s(t_gate: float, old: PhoneArrays, new: PhoneArrays,
