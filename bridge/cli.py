@@ -105,10 +105,14 @@ def _cmd_say(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from faceplex.bridge.demo import run_demo
+    from faceplex.bridge.demo import DemoError, run_demo
 
-    figures = asyncio.run(run_demo(args.text, Path(args.output), sample_rate=args.sample_rate, fps=args.fps,
-                                   voice=args.voice))
+    try:
+        figures = asyncio.run(run_demo(args.text, Path(args.output), sample_rate=args.sample_rate, fps=args.fps,
+                                       voice=args.voice))
+    except DemoError as exc:  # the daemon refused the line (e.g. unknown_voice): one line, no traceback
+        print(f"faceplex demo: error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(figures))   # one line (README), so a script can read it line by line
     return 0
 

@@ -16,6 +16,10 @@ from faceplex.bridge.outputs.take import Take, write_take
 from faceplex.bridge.outputs.take_gaps import drop_inserted_silence
 
 
+class DemoError(RuntimeError):
+    """The daemon did not speak the demo line (its ``error`` messages, e.g. ``unknown_voice``)."""
+
+
 async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int = 60, voice: str | None = None) -> dict:
     """Returns ``{say_to_first_audio_ms, say_to_first_face_ms, rtt_ms, audio_s, frames, files}``.
     ``voice``: a voice or blend id (``faceplex voices``); None: the session's default voice."""
@@ -28,7 +32,8 @@ async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int 
             rtt, _ = await client.ping()
             rec = await client.speak(text, **({"voice": voice} if voice else {}))
             if rec.outcome != "finished":
-                raise RuntimeError(f"utterance ended with {rec.outcome}: {rec.errors}")
+                raise DemoError("; ".join(f"{e.code}: {e.message}" for e in rec.errors)
+                                or f"the line ended {rec.outcome}")
     finally:
         await daemon.stop()
     marks = [{"kind": mk.kind, "sample": mk.sample - rec.start, "end": mk.end - rec.start, "text": mk.text,

