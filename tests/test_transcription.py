@@ -115,14 +115,18 @@ def test_push_to_talk_release_ends_the_turn_with_a_final(daemon):
         async def release(c):
             await c.send(m.MicEnd())
         c = await _talk(daemon.url, SHORT, after_s=0.05, then=release)
-        final = await _final(c)
+        await _final(c)
+        await _every_final(c)
         await c.close()
-        return c, final
+        return c
 
-    c, final = run(go())
-    stops = _of(c, m.PartnerSpeechStopped)
-    assert len(stops) == 1 and final.end == stops[0].sample
-    assert {"open", "door"} <= set(words_of(final.text)), final.text
+    c = run(go())
+    # One final per stretch, each spanning it (a loaded machine may deliver the real-time chunks
+    # late enough for the VAD to hear the line as two stretches; the last ends at mic_end).
+    stops, finals = _of(c, m.PartnerSpeechStopped), [t for t in _of(c, m.PartnerTranscript) if t.final]
+    assert len(stops) == len(finals) >= 1 and [f.end for f in finals] == [s.sample for s in stops]
+    heard = " ".join(f.text for f in finals)
+    assert {"open", "door"} <= set(words_of(heard)), heard
 
 
 def test_transcription_off_sends_no_transcript(daemon):
