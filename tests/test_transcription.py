@@ -96,12 +96,13 @@ def test_a_spoken_line_gets_interims_then_a_final_with_its_words(daemon):
     assert sum(len(f.words) for f in finals) >= 10
 
 
-async def _every_final(c, guard_s: float = 120.0):
-    """Wait until every stretch that started has its final (a hang guard, not a time limit)."""
+async def _every_final(c, guard_s: float = 120.0, untranscribed: int = 0):
+    """Wait until every stretch that started, but the first ``untranscribed`` (transcription
+    off), has its final (``guard_s``: a hang guard, not a time limit)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + guard_s
     while loop.time() < end:
-        starts = len(_of(c, m.PartnerSpeechStarted))
+        starts = len(_of(c, m.PartnerSpeechStarted)) - untranscribed
         if len([t for t in _of(c, m.PartnerTranscript) if t.final]) >= starts:
             return
         await asyncio.sleep(0.05)
@@ -136,19 +137,26 @@ def test_transcription_off_sends_no_transcript(daemon):
     async def go():
         c = await _talk(daemon.url, SHORT, {"transcription": "off"})
         await c.wait_for(lambda x: isinstance(x, m.PartnerSpeechStopped), timeout=30)
+        while len(_of(c, m.PartnerSpeechStopped)) < len(_of(c, m.PartnerSpeechStarted)):
+            await asyncio.sleep(0.05)  # every stretch of the first line has ended (a loaded
+            # machine may hear it as two); the hang guard is the test's timeout
+        first = len(_of(c, m.PartnerSpeechStarted))
         await c.configure(transcription="auto")
         mic = MicSim(c, rate=RATE, playback=False)
         x = _line(SHORT)
         mic.lines.append((0.4, x))
         await mic.run(0.4 + len(x) / RATE + 1.5)
-        final = await _final(c)
+        await _final(c)
+        await _every_final(c, untranscribed=first)
         await c.close()
-        return c, final
+        return c, first
 
-    c, final = run(go())
+    c, first = run(go())
     starts = [s.sample for s in _of(c, m.PartnerSpeechStarted)]
-    assert len(starts) == 2 and len(_of(c, m.PartnerSpeechStopped)) == 2
-    assert {t.start for t in _of(c, m.PartnerTranscript)} == {starts[1]} and final.start == starts[1]
+    assert len(starts) > first >= 1
+    # transcripts only of the second line's stretches, each of them with its final
+    assert {t.start for t in _of(c, m.PartnerTranscript)} <= set(starts[first:])
+    assert {t.start for t in _of(c, m.PartnerTranscript) if t.final} == set(starts[first:])
 
 
 def test_pocketsphinx_by_name_says_so_in_the_message_and_an_unknown_model_is_refused(daemon):
