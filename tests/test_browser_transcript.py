@@ -28,12 +28,14 @@ def test_the_page_shows_interim_then_final_transcripts(tmp_path):
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sr)
-        w.writeframes(np.concatenate([pad, x, np.zeros(3 * sr, np.int16)]).astype("<i2").tobytes())
+        pcm = np.concatenate([pad, x, np.zeros(3 * sr, np.int16)])
+        w.writeframes(pcm.astype("<i2").tobytes())
     out = _artifact_dir()
     (out / "transcript.json").unlink(missing_ok=True)
     d = DaemonProcess()
     try:
-        proc = subprocess.run([node, str(BROWSER_DIR / "transcript_check.mjs"), d.page, str(wav), str(out)],
+        proc = subprocess.run([node, str(BROWSER_DIR / "transcript_check.mjs"), d.page, str(wav), str(out),
+                               f"{len(pcm) / sr:.2f}"],
                               cwd=BROWSER_DIR, capture_output=True, text=True, timeout=240,
                               env={**os.environ, "CHROMIUM": CHROMIUM})
     finally:
@@ -45,9 +47,13 @@ def test_the_page_shows_interim_then_final_transcripts(tmp_path):
     final = next(t for t in ts if t["final"])
     assert any(not t["final"] and t["start"] == final["start"] for t in ts[:ts.index(final)]), ts   # interim first
     # the browser's own capture processing (echo cancellation, noise suppression) changes the
-    # audio, and on a loaded machine the page's capture may start after the fake microphone's
-    # first word: half of the key words prove it is the line (5 of 6 on a quiet machine, 3 seen
-    # in CI beside other work: "... the golden key to the hardware before sunset")
-    assert sum(k in words_of(final["text"]) for k in KEY_WORDS) >= 3, final["text"]
-    # one line per stretch of speech: the final replaced its interims in the box
-    assert r["shown"][0] == final["text"], r["shown"]
+    # audio, on a loaded machine the page's capture may start after the fake microphone's first
+    # word, and the line may be heard as two stretches (CI: "Macap tin-esque, verand-a-tum-ring,
+    # the golden key to the" then the rest): half of the key words over all finals prove it is
+    # the line (5 of 6 on a quiet machine; "... the golden key to the hardware before sunset" seen)
+    finals = [t for t in ts if t["final"]]
+    heard = [w for t in finals for w in words_of(t["text"])]
+    assert sum(k in heard for k in KEY_WORDS) >= 3, [t["text"] for t in finals]
+    # one line per stretch of speech: each final replaced its interims in the box
+    in_order = sorted(finals, key=lambda t: t["start"])
+    assert r["shown"] == [t["text"] or "(no words)" for t in in_order], r["shown"]
