@@ -121,7 +121,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     from faceplex.models.rfm.corpus import make_corpus
 
     metas = make_corpus(Path(args.output), args.count, seed=args.seed, noise=args.piper_noise, voices=args.voices,
-                        split=args.split, augment=args.augment, articulation=args.articulation)
+                        split=args.split, augment=args.augment, articulation=args.articulation, jobs=args.jobs)
     print(json.dumps({"takes": len(metas), "seconds": round(sum(mt["duration_s"] for mt in metas), 1),
                       "output": args.output}))
     return 0
@@ -278,13 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--piper-noise", action="store_true",
                         help="keep Piper's sampling noise (more varied audio, not reproducible)")
-    corpus.add_argument("--voices", default="piper", choices=("piper", "mixed", "unseen"),
-                        help="piper: joe only; mixed: joe + the training espeak-ng voices; unseen: held-out espeak-ng voices")
+    corpus.add_argument("--voices", default="piper", choices=("piper", "mixed", "unseen", "cast", "unseen_cast"),
+                        help="piper: joe only; mixed: joe + the training espeak-ng voices; unseen: held-out espeak-ng voices; "
+                             "cast: mixed + the cast's Kokoro voices in every language; unseen_cast: held-out English Kokoro voices")
     corpus.add_argument("--split", default="all", choices=("all", "train", "heldout"),
                         help="sentences: all, only training ones, or only the held-out fifth")
     corpus.add_argument("--augment", action="store_true", help="gain, EQ, reverb and noise floors on the audio the model hears")
     corpus.add_argument("--articulation", action="store_true",
                         help="randomize the rules teacher's articulation style (ArticulationParams) per take")
+    corpus.add_argument("--jobs", type=int, default=1,
+                        help="worker processes (each take has its own seed, so the takes are the same for any count)")
     corpus.set_defaults(func=_cmd_corpus)
 
     tr = sub.add_parser("train", help="train the RFM motion model on a corpus (resumes from OUTPUT/ckpt.pt; torchrun for multi-GPU)")

@@ -100,8 +100,9 @@ TRAIN_VARIANTS = ("", "m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "klatt", "
                   "Michael", "linda", "rob", "steph", "edward", "john", "paul", "victor", "zac")
 UNSEEN_ESPEAK_VOICES = ("en-gb-x-gbclan", "en-gb-x-rp")
 UNSEEN_VARIANTS = ("f4", "m6", "m7", "Alicia", "grandpa", "benjamin", "shelby", "max")
-#: ``voices`` choices of :func:`make_corpus`.
-VOICE_SETS = ("piper", "mixed", "unseen")
+#: ``voices`` choices of :func:`make_corpus` ("cast" and "unseen_cast" need the installed cast of
+#: Kokoro voices: :mod:`.cast_corpus`).
+VOICE_SETS = ("piper", "mixed", "unseen", "cast", "unseen_cast")
 
 
 def heldout_sentence(text: str) -> bool:
@@ -120,9 +121,32 @@ def draw_sentence(rng: np.random.Generator, split: str) -> str:
     return s
 
 
+def draw_text(rng: np.random.Generator, vp: dict, split: str) -> str:
+    """A sentence for voice ``vp``: the English generator (:func:`draw_sentence`, honouring
+    ``split``) or, for a Kokoro voice of another language, one in its language."""
+    if vp["engine"] == "kokoro":
+        from .cast_corpus import draw_text as kokoro_text
+
+        text = kokoro_text(rng, vp)
+        if text is not None:
+            return text
+    return draw_sentence(rng, split)
+
+
 def draw_voice(rng: np.random.Generator, voices: str) -> dict:
     """Voice parameters of one take: Piper joe (speed, sampling noise) or espeak-ng (voice,
-    variant, rate in words/min, pitch and pitch range 0-100)."""
+    variant, rate in words/min, pitch and pitch range 0-100) or a Kokoro voice of the cast
+    ("cast": a quarter joe, a third espeak-ng, the rest Kokoro in every language; "unseen_cast":
+    the held-out English Kokoro voices, :mod:`.cast_corpus`)."""
+    if voices in ("cast", "unseen_cast"):
+        from .cast_corpus import draw_kokoro
+
+        u = rng.uniform() if voices == "cast" else 1.0
+        if u < 0.25:
+            return {"engine": "piper", "voice": "joe", "speed": float(rng.uniform(0.8, 1.3))}
+        if u < 0.6:
+            return draw_voice(rng, "mixed_espeak")
+        return draw_kokoro(rng, heldout=voices == "unseen_cast")
     if voices == "piper" or (voices == "mixed" and rng.uniform() < 0.35):
         return {"engine": "piper", "voice": "joe", "speed": float(rng.uniform(0.8, 1.3))}
     names, variants = (UNSEEN_ESPEAK_VOICES, UNSEEN_VARIANTS) if voices == "unseen" else (TRAIN_ESPEAK_VOICES, TRAIN_VARIANTS)
@@ -186,7 +210,7 @@ augmentation), not their bytes; each take's phone timing belongs to its own audi
     clauses, phones, texts, partner_texts = [], [], [], []
     if kind in ("dialogue", "listen"):
         for _ in range(1 if kind == "dialogue" else int(rng.integers(1, 3))):
-            text = draw_sentence(rng, split)
+            text = draw_text(rng, pvp, split)
             p0 = pos
             for ch in speak(voice, pvp, text, float(rng.uniform(0.9, 1.2)), noise):
                 partner = _place(partner, pos, ch.audio)
@@ -205,7 +229,7 @@ augmentation), not their bytes; each take's phone timing belongs to its own audi
         n_clauses = int(rng.integers(1, 4)) if kind == "speak" else int(rng.integers(1, 3))
         speed = float(rng.uniform(0.85, 1.2))
         for _ in range(n_clauses):
-            text = draw_sentence(rng, split)
+            text = draw_text(rng, vp, split)
             for ch in speak(voice, vp, text, speed, noise):
                 anim.add_speech(ch, pos / SR)
                 own = _place(own, pos, ch.audio)
@@ -248,6 +272,10 @@ def speak(voice: Voice, vp: dict, text: str, speed_scale: float, noise: bool) ->
     """``text`` in voice ``vp`` (:func:`draw_voice`) as chunks at the corpus rate :data:`SR`."""
     if vp["engine"] == "piper":
         return synthesize_exact(voice, text, speed_scale * vp.get("speed", 1.0), noise)
+    if vp["engine"] == "kokoro":
+        from .cast_corpus import speak_kokoro
+
+        return speak_kokoro(vp, text, speed_scale, SR)
     from . import espeak
 
     ch = espeak.synthesize(text, vp["voice"], vp["variant"], int(vp["rate"] * speed_scale), vp["pitch"], vp["range"])
@@ -256,26 +284,55 @@ def speak(voice: Voice, vp: dict, text: str, speed_scale: float, noise: bool) ->
     return [ch]
 
 
+def _take_job(job: tuple) -> dict:
+    seed, i, out, noise, voices, split, augment, articulation = job
+    return make_take(_default_voice(), seed, i, out / f"take_{i:04d}", noise, voices, split, augment, articulation)
+
+
+def _default_voice() -> Voice:
+    global _VOICE
+    if _VOICE is None:
+        _VOICE = Voice.default()
+    return _VOICE
+
+
+_VOICE = None
+
+
 def make_corpus(out: Path, count: int, seed: int = 0, noise: bool = False, progress: bool = True,
                 voices: str = "piper", split: str = "all", augment: bool = False,
-                articulation: bool = False) -> list[dict]:
+                articulation: bool = False, jobs: int = 1) -> list[dict]:
     """Write ``count`` takes into ``out/take_NNNN``. Reproducible for ``seed`` (Piper with ``noise``
-    False; espeak-ng is deterministic). ``voices``/``split``/``augment``: :func:`make_take`."""
+    False; espeak-ng is deterministic). ``voices``/``split``/``augment``: :func:`make_take`.
+    ``jobs`` worker processes (spawned; each take draws from its own generator, so the corpus
+    does not depend on ``jobs``). Raises ValueError for an unknown ``voices``."""
     if voices not in VOICE_SETS:
         raise ValueError(f"voices must be one of {VOICE_SETS}")
     out = Path(out)
-    voice = Voice.default()
-    metas = []
-    it = range(count)
+    todo = [(seed, i, out, noise, voices, split, augment, articulation) for i in range(count)]
+    bar = None
     if progress:
         try:
             from tqdm import tqdm
 
-            it = tqdm(it, desc="corpus", unit="take")
+            bar = tqdm(total=count, desc="corpus", unit="take")
         except ImportError:  # pragma: no cover
             pass
-    for i in it:
-        metas.append(make_take(voice, seed, i, out / f"take_{i:04d}", noise, voices, split, augment, articulation))
+    if jobs > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(jobs) as pool:
+            metas = []
+            for m in pool.imap(_take_job, todo):
+                metas.append(m)
+                bar is not None and bar.update()
+    else:
+        metas = []
+        for job in todo:
+            metas.append(_take_job(job))
+            bar is not None and bar.update()
+    if bar is not None:
+        bar.close()
     (out / "corpus.json").write_text(json.dumps({"seed": seed, "count": count, "piper_noise": noise,
                                                  "voices": voices, "split": split, "augment": augment,
                                                  "kinds": {k: sum(m["kind"] == k for m in metas)

@@ -50,11 +50,26 @@ _rate = 0
 _state: dict = {}
 
 
+def _system_library() -> str:
+    """The system's ``libespeak-ng.so.1`` by its full path. By soname alone, dlopen would hand
+    back the copy kokoro-onnx's ``espeakng-loader`` may already have loaded into the process (same
+    soname, other data folder), which then fails on its compiled-in data path (seen in
+    ``faceplex corpus --voices cast``)."""
+    import glob
+
+    for pattern in ("/usr/lib/*-linux-gnu/libespeak-ng.so.1", "/usr/lib64/libespeak-ng.so.1",
+                    "/usr/lib/libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1"):
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    return ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+
+
 def _load():
     global _lib, _rate
     if _lib is not None:
         return _lib
-    name = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+    name = _system_library()
     try:
         lib = ctypes.CDLL(name)
     except OSError as exc:
