@@ -334,3 +334,45 @@ def test_daemon_serves_the_cast_per_utterance_and_session(daemon):
             joe = await client.speak("And joe again.", voice=PIPER_DEFAULT)
             assert joe.outcome == "finished"
     asyncio.run(go())
+
+
+@needs_cast
+def test_kokoro_speed_is_measured_on_its_decoding_steps_apart_from_the_windowed_voices(registry):
+    """A Kokoro run decodes in one step and its pieces are handed out at no cost: the scheduler
+    measures Kokoro from the decoded audio of its decoding steps (``run_speed``) and leaves the
+    windowed voices' speed alone (hand-out steps once made it look thousands of times faster, and
+    the start rule then started utterances too early)."""
+    import time
+
+    from faceplex.bridge.speaking.synthesis import SynthesisJob, SynthesisScheduler
+
+    voice = registry["af_heart"]
+    stream = voice.stream("Maybe the bishop bought a big map. Please bring the bread.")
+    decoded, pieces, done = [], [], []
+
+    class Watch:   # the scheduler's view of the real stream, recording what each step decoded
+        def __getattr__(self, name):
+            return getattr(stream, name)
+
+        def step(self, wide=False):
+            out = stream.step(wide=wide)
+            decoded.append(stream.decoded_s)
+            return out
+
+    async def go():
+        sched = SynthesisScheduler(workers=1, policy="normal")
+        sched.submit_job(SynthesisJob(Watch(), time.monotonic(), pieces.append, done.append,
+                                      piece_s=lambda ch: ch.num_samples / ch.sample_rate, engine="kokoro"))
+        while not done:
+            await asyncio.sleep(0.01)
+        sched.close()
+        return sched
+
+    sched = asyncio.run(go())
+    assert done == [None] and len(pieces) > 2
+    audio_s = sum(p.num_samples for p in pieces) / SAMPLE_RATE
+    # the decoding steps decoded every run exactly once; the other steps decoded nothing
+    assert sum(decoded) == pytest.approx(audio_s, abs=2 / SAMPLE_RATE)
+    assert sum(d > 0 for d in decoded) == sum(p.offset == 0 for p in pieces)   # one per run
+    assert sched.speed is None and sched.speed_per_job() is None      # the windowed voices' speed
+    assert 0 < sched.run_speed["kokoro"] < 1000 and sched.speed_per_job(1, "kokoro") == sched.run_speed["kokoro"]

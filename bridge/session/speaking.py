@@ -174,7 +174,8 @@ class SpeakingSide:
                                on_result=lambda clause, utt=utt: self._on_piece(utt, clause),
                                on_done=lambda exc, f=done: f.done() or f.set_result(exc),
                                on_cancel=lambda f=done: f.done() or f.set_result(None),
-                               piece_s=lambda clause: clause.pcm.shape[0] / self.state.sample_rate)
+                               piece_s=lambda clause: clause.pcm.shape[0] / self.state.sample_rate,
+                               engine=getattr(voice, "engine", None) if stream.decoded_s is not None else None)
             utt.job, utt.job_done = job, done
             try:
                 self.scheduler.submit_job(job)
@@ -254,6 +255,14 @@ class SpeakingSide:
         job = utt.job
         nxt = job.stream.stream.next_piece_samples if job is not None else None
         jobs = self.scheduler.jobs_in_flight()
+        if job is not None and job.engine is not None:
+            # A one-pass engine (Kokoro) decodes a whole run before any of it plays: foresee the
+            # rest of the first sentence as one piece, at that engine's own decode speed (the
+            # decoded run's pieces are handed out in the next steps at no cost, so ``ready``
+            # catches up with them at once).
+            return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs, job.engine),
+                             self.state.config.lead_ms / 2000, remaining,
+                             pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
         return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs), self.state.config.lead_ms / 2000,
                          nxt / self.voices[utt.voice].sample_rate if nxt else PIECE_S,
                          pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
@@ -310,6 +319,11 @@ class _PlacedStream:
     @property
     def first_piece_next(self) -> bool:
         return self.stream.first_piece_next
+
+    @property
+    def decoded_s(self) -> Optional[float]:
+        """A one-pass engine's audio decoded in the last step (``KokoroStream.decoded_s``), else None."""
+        return getattr(self.stream, "decoded_s", None)
 
     def close(self) -> None:
         self.stream.close()

@@ -70,6 +70,9 @@ class SynthesisJob:
     #: Called on the loop when :meth:`SynthesisScheduler.close` drops the job while it waits.
     on_cancel: Optional[Callable[[], None]] = None
     session: Optional[str] = None
+    #: The voice engine of a one-pass stream (``"kokoro"``), whose decode speed is measured on its
+    #: own (:attr:`SynthesisScheduler.run_speed`); None for windowed streams (Piper).
+    engine: Optional[str] = None
     cancelled: bool = False
     loop: Optional[asyncio.AbstractEventLoop] = None
     _version: int = 0
@@ -105,6 +108,12 @@ class SynthesisScheduler:
         #: Measured speed, EWMA of audio seconds per wall second of a narrow step (None: unmeasured).
         self.speed: Optional[float] = None
         self.speed_wide: Optional[float] = None
+        #: One-pass engines (a stream with ``decoded_s``, e.g. Kokoro: one step decodes a whole run,
+        #: the next steps only hand its pieces out): EWMA of decoded audio seconds per wall second
+        #: of a decoding step, by engine. Kept apart from :attr:`speed`: a hand-out step's piece
+        #: costs microseconds and would make the windowed voices' speed look thousands of times
+        #: faster than it is (the start rule then starts their utterances too early).
+        self.run_speed: dict[str, float] = {}
         #: EWMA of a background step's wall time (s): sizes the urgency horizon.
         self.step_s = 0.1
         self._alone_steps = 0
@@ -207,17 +216,18 @@ class SynthesisScheduler:
         job._queued = True
         heapq.heappush(self._heap, (job.deadline, next(self._order), job._version, job))
 
-    def speed_per_job(self, jobs: Optional[int] = None) -> Optional[float]:
+    def speed_per_job(self, jobs: Optional[int] = None, engine: Optional[str] = None) -> Optional[float]:
         """Audio seconds per wall second one job can expect now: the measured step speed shared
         among the jobs waiting or running when there are more of them than ``workers`` (None:
         not measured yet). The start rule (``bridge.preroll``) sizes the pre-roll from it: with
         four sessions starting at once on two workers, each one's next piece comes after the
         others' steps, not right after its own first piece. ``jobs``: :meth:`jobs_in_flight`
-        when the caller has it."""
-        if self.speed is None:
+        when the caller has it; ``engine``: a one-pass engine's decode speed (:attr:`run_speed`)."""
+        speed = self.speed if engine is None else self.run_speed.get(engine)
+        if speed is None:
             return None
         jobs = self.jobs_in_flight() if jobs is None else jobs
-        return self.speed * min(1.0, self.workers / max(1, jobs))
+        return speed * min(1.0, self.workers / max(1, jobs))
 
     def jobs_in_flight(self) -> int:
         """Jobs waiting for a worker or running a step now."""
@@ -317,7 +327,12 @@ class SynthesisScheduler:
                 job.stats["steps"] += 1
                 job.stats["cpu_s"] += cpu
                 job.stats["audio_s"] += audio
-                if audio > 0 and cpu > 0 and not first:
+                decoded = getattr(job.stream, "decoded_s", None) if exc is None else None
+                if decoded is not None:  # a one-pass engine: only its decoding steps measure it
+                    if decoded > 0 and cpu > 0:
+                        r, prev = decoded / cpu, self.run_speed.get(job.engine or "")
+                        self.run_speed[job.engine or ""] = r if prev is None else 0.8 * prev + 0.2 * r
+                elif audio > 0 and cpu > 0 and not first:
                     r = audio / cpu  # decoder windows only: comparable across steps and widths
                     if wide:
                         self.speed_wide = r if self.speed_wide is None else 0.7 * self.speed_wide + 0.3 * r

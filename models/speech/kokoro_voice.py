@@ -332,6 +332,10 @@ class KokoroStream:
         self._piece = 0
         self.done = False
         self.pieces_done = 0
+        #: Audio seconds the model decoded in the last :meth:`step` (a whole run on a decoding
+        #: step, 0 on a step that only hands out a piece): the scheduler measures this engine's
+        #: speed from it (``SynthesisScheduler.run_speed``), not from the pieces.
+        self.decoded_s = 0.0
 
     @property
     def first_piece_next(self) -> bool:
@@ -354,6 +358,7 @@ class KokoroStream:
         the clause has no phoneme the model knows (the session reports ``synthesis_failed``)."""
         from .streaming import decoder_to_pcm16
 
+        self.decoded_s = 0.0
         if self.done:
             return []
         if self._runs is None:
@@ -415,5 +420,6 @@ class KokoroStream:
         if self.trim_tail is not None and i == len(self._runs) - 1 and phones and phones[-1].phoneme == "_":
             s1 = min(n, max(phones[-1].start + self.trim_tail, s0 + 1))
         self._index, self._audio, self._piece = i, audio, 0
+        self.decoded_s = n / SAMPLE_RATE
         self._phones, self._twords = phones, twords
         self._cuts = [s0, s1] if self.one_pass else plan_cuts(phones, twords, s0, s1, FIRST_SAMPLES, WINDOW_SAMPLES)
