@@ -399,7 +399,8 @@ class FaceAnimator:
         # Speech layer: only phones whose dominance can reach this block.
         par = self.articulation
         ph = self._ph
-        w = par.jaw_smooth_s   # the jaw's smoothing window reaches this much further each way
+        # the jaw's smoothing window and the seal's rate bound reach this much further each way
+        w = par.jaw_smooth_s + par.jaw_seal_reach_s
         lo = np.searchsorted(ph.center, t0 - w - par.reach_s() - self._max_plateau)
         hi = np.searchsorted(ph.center, t1 + w + par.anticipation_end_s + self._max_plateau, side="right")
         near = ph.select(slice(lo, hi))

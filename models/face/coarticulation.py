@@ -130,6 +130,10 @@ class ArticulationParams:
       (:func:`smooth_jaw`): the jaw is a heavy articulator and cannot follow the lips' snap at a
       bilabial release into an open vowel (0.25-0.35 per 60 fps frame before, 15-21 units/s, above
       the 12 units/s bound set for onsets; issue 23). The lips (mouthClose, ...) keep their snap.
+    - ``jaw_seal_rate_per_s``, ``jaw_seal_reach_s``: where the seal rule pulls the jaw down at a
+      p b m (:func:`smooth_jaw`), the jaw moves into and out of the seal at most this fast
+      (units/s; 10 = 0.167 per 60 fps frame, under issue 23's 0.2), the bound reaching this far
+      from the seal (s; a pull of up to ``rate * reach`` = 0.8 is spread).
     """
 
     timing_offset_s: float = 0.027
@@ -150,6 +154,8 @@ class ArticulationParams:
     onset_rate_per_s: float = 9.0
     continuation_ramp_s: float = 0.0
     jaw_smooth_s: float = 0.03
+    jaw_seal_rate_per_s: float = 10.0
+    jaw_seal_reach_s: float = 0.08
 
     @property
     def shift_s(self) -> float:
@@ -161,7 +167,8 @@ class ArticulationParams:
         """Placed speech (s) past a frame that can change it: a phone starting later than this
         after a frame has no dominance there (anticipation reach + shift + the 20 ms minimum
         plateau a bilabial may extend before its start)."""
-        return self.anticipation_end_s + max(self.shift_s, self.bilabial_shift_s) + 0.02 + self.jaw_smooth_s
+        return (self.anticipation_end_s + max(self.shift_s, self.bilabial_shift_s) + 0.02 + self.jaw_smooth_s
+                + self.jaw_seal_reach_s)
 
     def reach_s(self) -> float:
         """Carry-over reach beyond the plateau (s): phones whose centre is further than this (plus
@@ -357,7 +364,48 @@ def smooth_jaw(t: np.ndarray, ph: PhoneArrays, mouth: np.ndarray,
     if closure is not None:
         raw = mouth[:, j]
         smooth = smooth - np.clip(closure, 0.0, 1.0) ** 3 * np.maximum(smooth - raw, 0.0)
+        smooth = np.minimum(smooth, _seal_rate_bound(t, ph, params))
     mouth[:, j] = smooth
+
+
+def _seal_rate_bound(t: np.ndarray, ph: PhoneArrays, params: ArticulationParams) -> np.ndarray:
+    """Upper bound ``(B,)`` on ``jawOpen`` at ``t`` ``(B,)`` s that makes the seal rule's pull
+    respect the jaw's rate bound: ``min over g of sealed(g) + jaw_seal_rate_per_s * |t - g|``,
+    over the times ``g`` within ``jaw_seal_reach_s`` of ``t`` where the seal rule pulls the jaw
+    down (``sealed(g)``: the smoothed jaw after the pull, :func:`smooth_jaw`), ``+inf`` where
+    there are none. The jaw then leaves (and reaches) a seal no faster than the bound: it starts
+    down earlier and comes up later, and is never higher at a seal than the pull alone put it,
+    so the lips stay shut there. Without it the pull's share (the closure share cubed) falls from
+    1 to 0 within a frame at a release and the jaw jumped by up to 0.24 per 60 fps frame on
+    phone-recognised bilabials (bench_lipsync's lipsync lines, audio only; issue 23: <= 0.2).
+
+    Evaluated on a grid of absolute times ``k * dt`` (``dt`` = the smoothing taps' spacing, so the
+    smoothed jaw on the grid is a moving mean of the blend there): stateless and the same for any
+    split of the frames into calls. It looks ``jaw_seal_reach_s`` further ahead (counted in
+    :attr:`ArticulationParams.lookahead_s`)."""
+    B = t.shape[0]
+    w, reach, rate = params.jaw_smooth_s, params.jaw_seal_reach_s, params.jaw_seal_rate_per_s
+    out = np.full(B, np.inf)
+    if B == 0 or reach <= 0.0 or not np.any(ph.bilabial > 0):
+        return out
+    h = (JAW_SMOOTH_TAPS - 1) // 2
+    dt = w / h
+    k0 = int(np.floor((float(t.min()) - reach) / dt))
+    k1 = int(np.ceil((float(t.max()) + reach) / dt))
+    g = np.arange(k0 - h, k1 + h + 1, dtype=np.float64) * dt
+    m, _, cl = blend(g, ph, params)
+    jaw = m[:, _JAW]
+    c = np.concatenate([[0.0], np.cumsum(jaw)])
+    smooth = (c[JAW_SMOOTH_TAPS:] - c[:-JAW_SMOOTH_TAPS]) / JAW_SMOOTH_TAPS   # centred on g[h:-h]
+    raw, share, g = jaw[h:-h], np.clip(cl[h:-h], 0.0, 1.0), g[h:-h]
+    pull = share ** 3 * np.maximum(smooth - raw, 0.0)
+    sel = pull > 1e-4
+    if not sel.any():
+        return out
+    gs, sealed = g[sel], (smooth - pull)[sel]
+    dist = np.abs(t[:, None] - gs[None, :])
+    cand = np.where(dist <= reach, sealed[None, :] + rate * dist, np.inf)
+    return cand.min(axis=1)
 
 
 def onset_ramp_s(t_gate: float, old: PhoneArrays, new: PhoneArrays,
