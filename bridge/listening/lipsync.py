@@ -15,6 +15,11 @@ input came (so a step's cost is bounded: 10 minutes sent at once are many short 
   force-aligned (phones) and committed. A word still running at the commit point waits (at most
   :data:`MAX_WINDOW_S` of audio, after which the window is committed by phone recognition). The
   utterance starts once :data:`TEXT_PREROLL_S` is committed, which absorbs the word waits.
+  Where PocketSphinx stumbles, the tracker keeps its place rather than fall back (issue 23): a
+  step whose window lost the grammar's path keeps the previous step's hypothesis from the same
+  commit point (no resync), a grammar that finds none of the next words is followed by a forced
+  alignment of the window to the next words when they account for all its speech, and a segment
+  that does not align on its own is aligned with its neighbouring word as context.
 - without one (phone recognition): each step recognises a bounded window (:data:`CONTEXT_S` of
   already committed context + the new audio + the look-ahead) and commits exactly up to the commit
   point, rounded down to whole ``audio`` chunks of the session (the phone running there is cut;
@@ -151,6 +156,10 @@ class LipsyncStream:
         self.chunk_out = max(1, chunk_ms * out_rate // 1000)
         self.align_offset = 0
         self._idle_at = -1         # ``received`` when a step last committed nothing
+        #: The word tracker's last non-empty hypothesis ``(committed16, [(word, start, end)])``
+        #: (relative to that commit point), and the last committed word ``(word, start16)``.
+        self._last_hyp: Optional[tuple[int, list]] = None
+        self._prev_word: Optional[tuple[str, int]] = None
         #: Why (part of) the transcript could not be used, once: the session sends it as
         #: ``warning {code: transcript_not_used}`` (never a silent fall-back to recognition).
         self.transcript_note: Optional[str] = None
@@ -318,14 +327,32 @@ class LipsyncStream:
         if final:
             phones, words = al.align(window, " ".join(self.words_left))
             if not words:
+                phones, words = self._align_in_context(al, a16, c, len(a16), self.words_left)
+            if not words:
                 self._not_used(_span_note("could not be aligned", c, len(a16)))
             self.words_left = []
             return limit, _shift(phones, c), [(w, s + c, e + c) for w, s, e in words]
         hyp = al.prefix_words(window, self.words_left)   # [(word, start, end)] relative to c
+        if hyp:
+            self._last_hyp = (c, hyp)
+        elif (self._last_hyp is not None and self._last_hyp[0] == c
+              and [w for w, _, _ in self._last_hyp[1]] == self.words_left[:len(self._last_hyp[1])]):
+            # An earlier step found the next words from this commit point, and this window's
+            # tail (a word cut at its end) lost the grammar's path: keep the earlier hypothesis
+            # rather than resync. Seen (flite "Please remember ..."): "please" found for ten
+            # steps, then not; the resync skipped three words and the line's words and p/b/m
+            # went to the wrong audio.
+            hyp = self._last_hyp[1]
         if not hyp and limit - c > 0.5 * ALIGN_RATE:
             hyp = self._resync(al, window)
+            if hyp:
+                self._last_hyp = (c, hyp)
+        running = True   # the last hypothesised word may still be running
+        if not hyp and limit - c > 0.5 * ALIGN_RATE and not _quiet(a16[c:limit - int(0.2 * ALIGN_RATE)]):
+            hyp = self._align_next(al, window)
+            running = False
         done = [(w, s, e) for w, s, e in hyp if e + c <= limit]
-        if len(done) == len(hyp) and hyp:
+        if len(done) == len(hyp) and hyp and running:
             done = done[:-1]     # the last word may still be running: it waits
         if not done:
             if not hyp and limit - c > 0.5 * ALIGN_RATE:
@@ -344,9 +371,59 @@ class LipsyncStream:
         words = [w for w, _, _ in done]
         phones, wts = al.align(a16[c:end], " ".join(words))
         if not wts:
+            nxt = hyp[len(done)] if len(hyp) > len(done) else None
+            phones, wts = self._align_in_context(al, a16, c, end, words, nxt)
+        if not wts:
             self._not_used(_span_note("could not be aligned", c, end))
         self.words_left = self.words_left[len(words):]
+        if wts:
+            self._prev_word = (wts[-1][0], wts[-1][1] + c)
         return end, _shift(phones, c), [(w, s + c, e + c) for w, s, e in wts]
+
+    def _align_in_context(self, al, a16, c, end, words, nxt=None):
+        """Forced alignment of ``a16[c:end]`` to ``words`` once more, with a neighbouring word as
+        context: the next hypothesised word ``nxt`` (``(word, start, end)`` relative to ``c``) and
+        its audio after ``end``, else the last committed word and its audio before ``c``, else
+        both. Returns ``(phones, words)`` relative to ``c``, cut to ``[0, end - c)``, or
+        ``([], [])``. A segment cut at a word boundary can fail to align on its own (seen:
+        espeak-ng's "remember" between "please" and "to", whose p/b/m then went to phone
+        recognition; with "to" after it, it aligns)."""
+        n = end - c
+        left = self._prev_word if self._prev_word is not None and 0 <= c - self._prev_word[1] <= MAX_WINDOW_S * ALIGN_RATE \
+            else None
+        tries = []
+        if nxt is not None:
+            tries.append((None, nxt))
+        if left is not None:
+            tries.append((left, None))
+            if nxt is not None:
+                tries.append((left, nxt))
+        for lw, rw in tries:
+            p0 = lw[1] if lw else c
+            p1 = c + rw[2] if rw else end
+            text = ([lw[0]] if lw else []) + words + ([rw[0]] if rw else [])
+            phones, wts = al.align(a16[p0:p1], " ".join(text))
+            if len(wts) != len(text):
+                continue
+            d = p0 - c
+            wts = wts[1:] if lw else wts
+            wts = [(w, max(s + d, 0), min(e + d, n)) for w, s, e in wts[:len(words)]]
+            phones = [AlignedPhone(p.phone, max(p.start + d, 0), min(p.end + d, n)) for p in phones
+                      if p.end + d > 0 and p.start + d < n]
+            return phones, wts
+        return [], []
+
+    def _align_next(self, al, window) -> list:
+        """The word tracker found none of the next words (the prefix grammar kept only silence,
+        seen on espeak-ng's "at midnight" at a line's end): force-align the window to the next
+        1..:data:`RESYNC_WORDS` words and keep the first alignment whose words are followed by
+        quiet audio to the window's end (so they are all the window's speech and the last one has
+        ended); ``[(word, start, end)]`` relative to the window, or ``[]``."""
+        for k in range(1, min(RESYNC_WORDS, len(self.words_left)) + 1):
+            _, wts = al.align(window, " ".join(self.words_left[:k]))
+            if len(wts) == k and len(window) - wts[-1][2] >= 0.05 * ALIGN_RATE and _quiet(window[wts[-1][2]:]):
+                return wts
+        return []
 
     def _resync(self, al, window) -> list:
         """The word tracker lost its place (the next transcript word is not found, e.g. PocketSphinx
