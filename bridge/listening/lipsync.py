@@ -156,9 +156,10 @@ class LipsyncStream:
         self.chunk_out = max(1, chunk_ms * out_rate // 1000)
         self.align_offset = 0
         self._idle_at = -1         # ``received`` when a step last committed nothing
-        #: The word tracker's last non-empty hypothesis ``(committed16, [(word, start, end)])``
-        #: (relative to that commit point), and the last committed word ``(word, start16)``.
-        self._last_hyp: Optional[tuple[int, list]] = None
+        #: The word tracker's last non-empty hypothesis ``(committed16, [(word, start, end)],
+        #: window length)`` (relative to that commit point, 16 kHz samples), and the last
+        #: committed word ``(word, start16)``.
+        self._last_hyp: Optional[tuple[int, list, int]] = None
         self._prev_word: Optional[tuple[str, int]] = None
         #: Why (part of) the transcript could not be used, once: the session sends it as
         #: ``warning {code: transcript_not_used}`` (never a silent fall-back to recognition).
@@ -333,21 +334,23 @@ class LipsyncStream:
             self.words_left = []
             return limit, _shift(phones, c), [(w, s + c, e + c) for w, s, e in words]
         hyp = al.prefix_words(window, self.words_left)   # [(word, start, end)] relative to c
+        running = True   # the last hypothesised word may still be running
         if hyp:
-            self._last_hyp = (c, hyp)
+            self._last_hyp = (c, hyp, len(window))
         elif (self._last_hyp is not None and self._last_hyp[0] == c
               and [w for w, _, _ in self._last_hyp[1]] == self.words_left[:len(self._last_hyp[1])]):
             # An earlier step found the next words from this commit point, and this window's
             # tail (a word cut at its end) lost the grammar's path: keep the earlier hypothesis
             # rather than resync. Seen (flite "Please remember ..."): "please" found for ten
             # steps, then not; the resync skipped three words and the line's words and p/b/m
-            # went to the wrong audio.
-            hyp = self._last_hyp[1]
+            # went to the wrong audio. Its last word had ended if it ended clearly before that
+            # window's end (else it waited for good: espeak-ng's "at" before "midnight").
+            _, hyp, n_old = self._last_hyp
+            running = hyp[-1][2] > n_old - int(STALE_END_S * ALIGN_RATE)
         if not hyp and limit - c > 0.5 * ALIGN_RATE:
             hyp = self._resync(al, window)
             if hyp:
-                self._last_hyp = (c, hyp)
-        running = True   # the last hypothesised word may still be running
+                self._last_hyp = (c, hyp, len(window))
         if not hyp and limit - c > 0.5 * ALIGN_RATE and not _quiet(a16[c:limit - int(0.2 * ALIGN_RATE)]):
             hyp = self._align_next(al, window)
             running = False
@@ -488,6 +491,9 @@ class _Buffer:
 
 #: Transcript words the tracker may skip to find its place again (``LipsyncStream._resync``).
 RESYNC_WORDS = 3
+#: A kept hypothesis's last word (``LipsyncStream._step_text``) had ended if it ended at least
+#: this long (s) before the end of the window it was found in: 100 ms, ten decoder frames.
+STALE_END_S = 0.1
 #: Audio whose 20 ms RMS stays below this (int16 units; -40 dBFS) is silence for the word tracker.
 QUIET_RMS = 328
 
