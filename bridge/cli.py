@@ -81,7 +81,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
         from faceplex.models.speech.piper_voice import DEFAULT_VOICE
 
         voice, voice_id = None, DEFAULT_VOICE
-        if args.voice and args.voice != DEFAULT_VOICE:
+        if args.voice is not None and args.voice != DEFAULT_VOICE:  # "" is refused, not the default
             from faceplex.models.speech.catalog import InvalidVoice, UnknownVoice, open_registry
 
             try:
@@ -198,11 +198,21 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``faceplex serve: error: argument --port:
+    ...; see faceplex serve --help`` (argparse's own prints the whole usage block first, which
+    buries the reason under a dozen lines). Subcommand parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faceplex", description="Speech + ARKit-52 face motion daemon.")
+    parser = _Parser(prog="faceplex", description="Speech + ARKit-52 face motion daemon.")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
+    parser.commands = sub.choices  # name -> its parser: main() reports an unknown option there
 
     serve = sub.add_parser("serve", help="run the daemon (first stdout line: JSON with port and pid)")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
@@ -224,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CPU priority of speech synthesis: deadline (audio about to be heard at normal priority, "
                             "work far ahead at nice 10; default), background (SCHED_IDLE: strictly behind the game, "
                             "audio may be late when the game uses every core) or normal (nice 0)")
-    serve.add_argument("--parent-pid", type=_positive_int, default=None, metavar="PID",
+    serve.add_argument("--parent-pid", type=_pid, default=None, metavar="PID",
                        help="exit when process PID exits (an engine editor that keeps one daemon across Play "
                             "sessions; polled every 0.5 s)")
     serve.add_argument("--log-file", default=None, metavar="PATH",
@@ -245,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("-o", "--output", required=True, help="output folder")
     say.add_argument("--sample-rate", type=int, default=None, choices=SUPPORTED_SAMPLE_RATES,
                      help="WAV rate in Hz (default: the voice's own, 22050 for joe, 24000 for Kokoro)")
-    say.add_argument("--voice", metavar="ID", help="a voice of `faceplex voices` or a blend such as "
+    say.add_argument("--voice", metavar="ID", type=_voice_id, help="a voice of `faceplex voices` or a blend such as "
                                                    "af_bella*0.6+am_adam*0.4 (default en_US-joe-medium)")
     say.add_argument("--fps", type=int, default=60, choices=(30, 60), help="animation rate (CSV is always 60 rows/s)")
     say.add_argument("--seed", type=int, default=0)
@@ -259,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="faceplex-demo", help="output folder (default ./faceplex-demo)")
     demo.add_argument("--sample-rate", type=int, default=48000)
     demo.add_argument("--fps", type=int, default=60, choices=(30, 60))
-    demo.add_argument("--voice", metavar="ID", help="a voice of `faceplex voices` or a blend (default en_US-joe-medium)")
+    demo.add_argument("--voice", metavar="ID", type=_voice_id, help="a voice of `faceplex voices` or a blend (default en_US-joe-medium)")
     demo.set_defaults(func=_cmd_demo)
 
     voices = sub.add_parser("voices", help="list the installed voices (id, language, gender, accent, rate, engine)")
@@ -341,14 +351,17 @@ def _intensity(text: str) -> float:
 
 
 def _speed(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed {text!r} is not a number") from None
     if not 0.5 <= value <= 2.0:
         raise argparse.ArgumentTypeError(f"speed {value} is outside 0.5-2.0")
     return value
 
 
 def _port(text: str) -> int:
-    value = int(text)
+    value = _integer(text, "port")
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0-65535, not {value}")
     return value
@@ -383,16 +396,49 @@ def _origin(text: str) -> str:
     return text.strip()
 
 
+def _integer(text: str, what: str = "the value") -> int:
+    """``int(text)``, or argparse's one-line error saying an integer was expected (argparse's
+    own would name this module's function: ``invalid _positive_int value``)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be an integer, not {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
+def _pid(text: str) -> int:
+    """``--parent-pid``: a process id, an integer >= 1 (whether it runs is checked at launch)."""
+    value = _integer(text, "the pid")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"the pid must be at least 1, not {value}")
+    return value
+
+
+def _voice_id(text: str) -> str:
+    """``--voice``: a voice id or blend, checked by the protocol's own syntax
+    (``protocol.voices.parse_voice_id``: ``invalid_voice`` for an empty id or a malformed blend);
+    whether it is installed is checked when the voice is opened (``unknown_voice``)."""
+    from faceplex.protocol.errors import ProtocolError
+    from faceplex.protocol.voices import parse_voice_id
+
+    try:
+        parse_voice_id(text)
+    except ProtocolError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.code.value}: {exc.message}") from None
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the subcommand whose options they are not (argparse names only "faceplex")
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     log_file = getattr(args, "log_file", None)
     try:
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s",
@@ -409,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         # Bad input (wave.Error: a file given as WAV that is not one) or an unusable path/port: one clear line, not a traceback (--log-level DEBUG
         # shows the traceback).
         logging.getLogger("faceplex").debug("command failed", exc_info=True)
-        parser.exit(2, f"faceplex {args.command}: error: {exc}\n")
+        parser.exit(2, f"faceplex {args.command}: error: {' '.join(str(exc).split())}\n")
     except KeyboardInterrupt:
         return 130
 

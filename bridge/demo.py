@@ -30,7 +30,7 @@ async def run_demo(text: str, out_dir: Path, sample_rate: int = 48000, fps: int 
         async with FacePlexClient(f"ws://127.0.0.1:{port}/", sample_rate=sample_rate, fps=fps,
                                   client_name="faceplex-demo", token=daemon.token) as client:
             rtt, _ = await client.ping()
-            rec = await client.speak(text, **({"voice": voice} if voice else {}))
+            rec = await client.speak(text, **({"voice": voice} if voice is not None else {}))  # "": refused
             if rec.outcome != "finished":
                 raise DemoError("; ".join(f"{e.code}: {e.message}" for e in rec.errors)
                                 or f"the line ended {rec.outcome}")

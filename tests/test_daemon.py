@@ -269,6 +269,9 @@ BAD_INPUTS = [
     ("invalid_field", msgpack.packb({"type": "config", "id": "b1"})),
     ("empty_text", encode(m.Say(id="b1", utt="under", text="_ _ _"))),
     ("invalid_config", encode(m.Config(id="b1", settings={"voice": "nobody"}))),
+    ("invalid_voice", encode(m.Say(id="b1", utt="ev", text="hi", voice=""))),
+    ("invalid_voice", encode(m.Config(id="b1", settings={"voice": ""}))),
+    ("invalid_config", encode(m.Config(id="b1", settings={"transcription_language": "xx"}))),
     ("duplicate_hello", encode(m.Hello(id="b1", token=TOKEN))),
 ]
 
@@ -283,6 +286,32 @@ def test_bad_input_gets_a_coded_error_and_the_session_stays_open(daemon, code, d
             if code not in ("malformed_msgpack", "malformed_message", "text_frame", "message_too_large"):
                 assert err.msg.reply_to == "b1"
             rtt, _ = await client.ping()  # still open and answering
+            rec = await client.speak("Still here.")
+            assert rec.outcome == "finished"
+    run(go())
+
+
+def test_an_empty_voice_or_an_unknown_language_is_refused_and_changes_nothing(daemon):
+    """``say.voice: ""`` was spoken with the session's voice and ``transcription_language: "xx"``
+    (a language no transcription model knows) was taken silently; both are refused now, with
+    the reason, and the session's settings stay as they were."""
+    async def go():
+        async with FacePlexClient(daemon.url) as client:
+            before = await client.configure()
+            await client.send(m.Say(id="s", utt="empty", text="Hello there.", voice=""))
+            err = (await client.wait_for(lambda x: isinstance(x, m.Error) and x.reply_to == "s")).msg
+            assert err.code == "invalid_voice" and "empty voice id" in err.message
+            for settings, code, says in (({"voice": ""}, "invalid_voice", "empty voice id"),
+                                         ({"voice": " "}, "invalid_voice", "empty voice id"),
+                                         ({"transcription_language": "xx"}, "invalid_config", "transcription_language"),
+                                         ({"transcription_language": "xx-YY", "lead_ms": 300}, "invalid_config",
+                                          "not a language the transcription models know")):
+                with pytest.raises(ValueError, match=code) as exc:
+                    await client.configure(**settings)
+                assert says in str(exc.value)
+            assert await client.configure() == before
+            assert (await client.configure(transcription_language="pt-BR"))["transcription_language"] == "pt-BR"
+            assert not [r for r in client.log if isinstance(r.msg, m.UtteranceStarted) and r.msg.utt == "empty"]
             rec = await client.speak("Still here.")
             assert rec.outcome == "finished"
     run(go())

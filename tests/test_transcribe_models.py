@@ -175,3 +175,22 @@ def test_the_worker_pool_drops_a_cancelled_sessions_jobs(line16):
         assert pool.pending("b") == 0
     finally:
         pool.close()
+
+
+def test_the_languages_the_settings_accept_are_the_ones_whisper_knows():
+    """``transcription_language`` is checked against :data:`models.WHISPER_LANGUAGES`; that list
+    must be what the runtime accepts (faster-whisper's codes, less large-v3's ``yue``) and what
+    the installed model's own tokenizer has a language token for (it spells Hebrew ``iw``)."""
+    import json
+    import re
+
+    assert len(models.WHISPER_LANGUAGES) == 99
+    assert models.known_language("auto") and models.known_language("pt-BR") and models.known_language("EN")
+    assert not models.known_language("xx") and not models.known_language("yue")
+    fw = pytest.importorskip("faster_whisper.tokenizer")
+    assert models.WHISPER_LANGUAGES == set(fw._LANGUAGE_CODES) - {"yue"}
+    d = models.tiny_en_dir()
+    if d is not None:
+        added = json.loads((d / "tokenizer.json").read_text())["added_tokens"]
+        tokens = {a["content"][2:-2] for a in added if re.fullmatch(r"<\|[a-z]{2,3}\|>", a["content"])}
+        assert models.WHISPER_LANGUAGES == (tokens - {"iw"}) | {"he"}

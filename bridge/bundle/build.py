@@ -7,7 +7,7 @@ protocol, glibc baseline, size in bytes) are written. Why PyInstaller and a one-
 README, "Shipping your game".
 
 Raises :class:`BundleError` (a one-line message) when PyInstaller is missing or fails, or when
-``DIR`` exists and is not empty.
+``DIR`` exists and is not empty or cannot be written (checked before the build starts).
 """
 
 from __future__ import annotations
@@ -46,6 +46,33 @@ def _stage(staging: Path) -> None:
         (root / sub).symlink_to(Path(list(spec.submodule_search_locations)[0]).resolve(), target_is_directory=True)
 
 
+def check_output(out: Path) -> None:
+    """Raise :class:`BundleError` unless ``out`` can take the bundle: absent (then its nearest
+    existing parent must be a writable folder) or an empty writable folder. Checked by creating
+    and removing a file there, not with ``os.access``, which says yes to root on a read-only
+    mount; done before PyInstaller runs, so a wrong ``-o`` fails at once rather than after the
+    build (minutes)."""
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise BundleError(f"{out} exists and is not a folder")
+        if any(out.iterdir()):
+            raise BundleError(f"{out} exists and is not empty")
+        probe_in = out
+    else:
+        probe_in = out.parent
+        while not probe_in.exists():
+            probe_in = probe_in.parent
+        if not probe_in.is_dir():
+            raise BundleError(f"cannot create {out}: {probe_in} is not a folder")
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe_in, prefix=".faceplex-bundle-probe-"):
+            pass
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle to {out}: {probe_in} is not writable "
+                          f"({exc.strerror or exc})") from None
+
+
 def build_bundle(out: Path, work: Path | None = None, log=None) -> dict:
     """Build the bundle into ``out`` (created; must be absent or empty). ``work``: PyInstaller's
     build folder (default: a temporary one, removed afterwards). ``log``: a file object for
@@ -54,8 +81,7 @@ def build_bundle(out: Path, work: Path | None = None, log=None) -> dict:
     (``glibc``: the highest ``GLIBC_x.y`` symbol version any bundled ELF file needs, or None off
     Linux; ``build_s``: seconds PyInstaller ran)."""
     out = Path(out).resolve()
-    if out.exists() and any(out.iterdir()):
-        raise BundleError(f"{out} exists and is not empty")
+    check_output(out)
     try:
         import PyInstaller
     except ImportError:

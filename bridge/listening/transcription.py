@@ -94,7 +94,7 @@ class PartnerTranscription:
             self._busy = False
             self.stream.reset()
         self.model = model
-        code = language.lower().split("-")[0]
+        code = models.language_code(language)
         self.language = None if code == "auto" else code
         self.prompt = ", ".join(h.strip() for h in hints if h.strip())
 

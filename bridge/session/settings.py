@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from faceplex.models.asr.models import WHISPER_LANGUAGES, known_language
 
 from faceplex.models.speech.piper_voice import DEFAULT_VOICE
 from faceplex.protocol.errors import ErrorCode, ProtocolError
@@ -69,6 +71,16 @@ class SessionConfig(BaseModel):
     #: does not use them. Up to 64 strings of up to 64 characters.
     transcription_hints: list[Annotated[str, Field(max_length=MAX_HINT_CHARS)]] = Field(
         default_factory=list, max_length=MAX_TRANSCRIPTION_HINTS)
+
+    @field_validator("transcription_language")
+    @classmethod
+    def _a_language_the_models_know(cls, value: str) -> str:
+        # "xx" fits the pattern but no model reads it: refused here (invalid_config) rather than
+        # failing inside the transcription worker on the partner's first words.
+        if not known_language(value):
+            raise ValueError(f"{value!r} is not a language the transcription models know (auto or one of "
+                             f"{' '.join(sorted(WHISPER_LANGUAGES))})")
+        return value
 
     def merged(self, update: dict[str, Any], reply_to: str | None = None) -> "SessionConfig":
         """Return a copy with ``update`` merged in (partial update).

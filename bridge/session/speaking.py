@@ -80,7 +80,8 @@ class SpeakingSide:
             raise ProtocolError(ErrorCode.DUPLICATE_UTTERANCE, f"utterance {msg.utt!r} is already playing or queued", msg.id)
         if msg.final and not is_speakable(msg.text):
             raise ProtocolError(ErrorCode.EMPTY_TEXT, "say.text has nothing speakable", msg.id)
-        voice = msg.voice or self.state.config.voice
+        # nil is the session's voice; "" is a malformed id (invalid_voice), not the default
+        voice = msg.voice if msg.voice is not None else self.state.config.voice
         check_voice(self.voices, voice, msg.id)
         speed = self.state.config.speed
         if msg.style is not None and msg.style.speed is not None:

