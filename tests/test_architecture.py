@@ -116,6 +116,34 @@ def test_the_walk_finds_a_cycle_through_a_function_import(tmp_path):
     assert _cycles(graph) == [["faceplex.x.a", "faceplex.x.b"]]
 
 
+#: Private names of the standard library that FacePlex calls on purpose.
+STDLIB_PRIVATE = {"os._exit", "sys._getframe"}
+
+
+def _private_calls(path: Path) -> list[str]:
+    """``obj._name(...)`` calls in a file where ``obj`` is not ``self``/``cls``: a private
+    method of another object (another room's, as ``session._flush`` was from the server)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name, owner = node.func.attr, node.func.value
+            if name.startswith("_") and not name.startswith("__") and isinstance(owner, ast.Name) \
+                    and owner.id not in ("self", "cls") and f"{owner.id}.{name}" not in STDLIB_PRIVATE:
+                out.append(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}:{node.lineno} "
+                           f"{owner.id}.{name}")
+    return out
+
+
+def test_no_module_calls_another_objects_private_methods():
+    found = [hit for path in _modules().values() for hit in _private_calls(path)]
+    assert found == [], "call a public method (give the object one that says what it does)"
+
+
+def test_the_private_call_walk_finds_one(tmp_path):
+    (tmp_path / "m.py").write_text("def f(session):\n    self_ok = 1\n    session._flush(None)\n    os._exit(0)\n")
+    assert _private_calls(tmp_path / "m.py") == ["m.py:3 session._flush"]
+
+
 def test_every_package_is_listed_for_a_wheel():
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
     listed = set(cfg["tool"]["setuptools"]["packages"])

@@ -258,10 +258,7 @@ class Daemon:
             self.sessions.add(session)
             log.info("session %s open: %d Hz, %d fps", session.id, session.sample_rate, session.fps)
             async for data in ws:
-                msg = conn.receive(data)
-                if msg is not None:
-                    session.handle(msg)
-                session._flush(None)
+                session.receive(data)
                 if session.closed:  # closed by a limit (outgoing queue): read nothing more
                     break
                 wait = bucket.spend()

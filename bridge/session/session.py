@@ -158,6 +158,16 @@ class Session:
         return self.state.frame_sample(n)
 
     # ------------------------------------------------------------------ client messages
+    def receive(self, data: bytes | str) -> None:
+        """One WebSocket message from the client (after ``welcome``): decoded and checked by the
+        connection, which answers bytes it cannot take with an ``error`` itself; a message it
+        took goes to :meth:`handle`. Either way every reply is then moved to the outgoing queue,
+        behind what is already there (``Outgoing.flush``)."""
+        msg = self.conn.receive(data)
+        if msg is not None:
+            self.handle(msg)
+        self._flush(None)
+
     def handle(self, msg) -> None:
         """Act on one decoded client message (already past the handshake): route it to its part.
         A :class:`ProtocolError` becomes an ``error`` message; the session goes on."""
