@@ -11,7 +11,7 @@
   whole clause at once, so the wait is synthesis of the first clause + one re-plan;
 - say -> first audio chunk and first speech face frame, p50/p95 ms, with a real daemon
   ``faceplex serve --motion rfm`` over loopback (the pair goes out together);
-- from the eval (:mod:`faceplex.models.rfm.eval`) on held-out takes (``--heldout DIR``, else 8
+- from the eval (:mod:`faceplex.bridge.outputs.motion_eval`) on held-out takes (``--heldout DIR``, else 8
   takes generated with seed 1): p/b/m held shut (rules vs rfm live), listening motion live /
   offline, frozen windows, graph calls per commit live.
 
@@ -124,7 +124,7 @@ async def latency_run(url: str, lines: int):
 
 
 def eval_figures(heldout: Path | None):
-    from faceplex.models.rfm.eval import run_eval
+    from faceplex.bridge.outputs.motion_eval import run_eval
 
     if heldout is None:
         from faceplex.models.rfm.corpus import make_corpus

@@ -152,7 +152,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from faceplex.models.rfm.eval import BACKENDS, run_eval
+    from faceplex.bridge.outputs.motion_eval import BACKENDS, run_eval
 
     backends = tuple(b.strip() for b in args.backends.split(",")) if args.backends else BACKENDS
     bad = [b for b in backends if b not in BACKENDS]

@@ -1,6 +1,8 @@
 """The house rules of the layout (issue 18, ARCHITECTURE.md): no import cycles among ``faceplex.*``
 modules, counting imports inside functions too (both cycles this test was written against went
-through one), and every sub-package is listed for a non-editable install.
+through one), no upward import between the packages (``protocol`` <- ``models`` <- ``bridge``),
+no call of another object's private method, and every sub-package is listed for a
+non-editable install.
 
 The walk reads the source with :mod:`ast` (nothing is imported), so a cycle that only shows at
 run time on some code path is found as well.
@@ -102,6 +104,36 @@ def test_no_import_cycles():
     modules = _modules()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert _cycles(graph) == [], "import cycles among faceplex modules (ARCHITECTURE.md)"
+
+
+#: Each package and the ``faceplex`` packages it may import (ARCHITECTURE.md, "The rooms").
+MAY_IMPORT = {"faceplex.protocol": {"faceplex.protocol"},
+              "faceplex.models": {"faceplex.models", "faceplex.protocol"},
+              "faceplex.bridge": {"faceplex.bridge", "faceplex.models", "faceplex.protocol"}}
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """``importer -> imported`` for every import a package may not make (:data:`MAY_IMPORT`)."""
+    def package(mod: str) -> str:
+        return ".".join(mod.split(".")[:2])
+
+    return sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets
+                  if package(a) in MAY_IMPORT and package(b) not in MAY_IMPORT[package(a)])
+
+
+def test_no_package_imports_upward():
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    assert _upward(graph) == [], "models must not import bridge, protocol neither (ARCHITECTURE.md)"
+
+
+def test_the_walk_finds_an_upward_import_inside_a_function(tmp_path):
+    # As models/rfm/capture.py read takes before: an import of bridge inside a function.
+    (tmp_path / "capture.py").write_text("def read(p):\n    from faceplex.bridge.outputs.take import read_wav\n")
+    (tmp_path / "take.py").write_text("from faceplex.models.rfm.capture import read\n")
+    modules = {"faceplex.models.rfm.capture": tmp_path / "capture.py", "faceplex.bridge.outputs.take": tmp_path / "take.py"}
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    assert _upward(graph) == ["faceplex.models.rfm.capture -> faceplex.bridge.outputs.take"]
 
 
 def test_the_walk_finds_a_cycle_through_a_function_import(tmp_path):

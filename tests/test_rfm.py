@@ -430,7 +430,7 @@ def test_capture_take_in_the_apps_format_is_read_prepared_and_evaluated(tmp_path
                                  for p in bil)
     np.testing.assert_allclose(takes[0].motion[:, CHANNEL_INDEX["jawOpen"]][:n - 2],
                                frames[:n - 2, CHANNEL_INDEX["jawOpen"]], atol=1e-3)
-    from faceplex.models.rfm.eval import run_eval
+    from faceplex.bridge.outputs.motion_eval import run_eval
 
     rep = run_eval(tmp_path / "actor", seeds=1, backends=("rules", "rfm offline"))["summary"]
     assert rep["takes"] == 1 and rep["pbm_phones"] >= 3 and rep["backends"]["rules"]["pbm_held"] > 0.5

@@ -1,26 +1,26 @@
 """Takes on disk: WAV (speech), Live Link Face CSV (animation), PNG (a look at both).
 
-The CSV is the exact format the Live Link Face app records (REFERENCE.md, "Formats"): header
-``Timecode,BlendshapeCount,`` then 61 columns in the app's order, 60 rows per second, timecode
-``HH:MM:SS:FF.fff`` (FF = frame within the second at 60 fps, .fff = sub-frame fraction). Unreal's
-Live Link Face importer and FacePlex's own training data loader read it.
+The WAV and CSV formats themselves are :mod:`faceplex.models.audio.wav` and
+:mod:`faceplex.models.face.live_link_csv` (the models' training reads and writes the same takes,
+and models import nothing of ``bridge``); they are re-exported here for this room's callers.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
-import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from faceplex.protocol.names import (CHANNEL_INDEX, FRAME_CHANNELS, LIVE_LINK_CSV_ORDER,
-                                     LIVE_LINK_CSV_ROTATION_SIGN, from_live_link_csv_rotation, live_link_values)
+from faceplex.models.audio.wav import read_wav, write_wav
+from faceplex.models.face.live_link_csv import (CSV_FPS, parse_timecode, read_live_link_csv, resample_frames,
+                                                timecode, write_live_link_csv)
+from faceplex.protocol.names import CHANNEL_INDEX
 
-CSV_FPS = 60
+__all__ = ["CSV_FPS", "Take", "parse_timecode", "plot_take", "read_live_link_csv", "read_wav", "resample_frames",
+           "timecode", "write_live_link_csv", "write_take", "write_wav"]
 
 
 @dataclass
@@ -42,102 +42,6 @@ class Take:
     @property
     def duration_s(self) -> float:
         return self.audio.shape[0] / self.sample_rate
-
-
-def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    """Write ``(N,) int16`` mono PCM16LE WAV."""
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(np.asarray(audio, dtype="<i2").tobytes())
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """Read a PCM16 WAV; returns ``((N, channels) int16, sample_rate Hz)``.
-
-    Raises ValueError for a sample width other than 16 bits.
-    """
-    with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: {8 * w.getsampwidth()}-bit WAV; FacePlex reads PCM16")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        return data.reshape(-1, w.getnchannels()), w.getframerate()
-
-
-def timecode(row: int, fps: int = CSV_FPS) -> str:
-    """Row index at ``fps`` -> ``HH:MM:SS:FF.fff`` (sub-frame 0 for rows on frame boundaries)."""
-    seconds, ff = divmod(row, fps)
-    hh, rem = divmod(seconds, 3600)
-    mm, ss = divmod(rem, 60)
-    return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}.000"
-
-
-def parse_timecode(tc: str, fps: int = CSV_FPS) -> float:
-    """``HH:MM:SS:FF.fff`` -> seconds."""
-    hh, mm, ss, ff = tc.split(":")
-    return int(hh) * 3600 + int(mm) * 60 + int(ss) + float(ff) / fps
-
-
-def resample_frames(frames: np.ndarray, fps_in: int, fps_out: int, num_out: int) -> np.ndarray:
-    """Linear interpolation of ``(F, C)`` frames from ``fps_in`` to ``num_out`` frames at ``fps_out``."""
-    if fps_in == fps_out and frames.shape[0] == num_out:
-        return frames
-    t_in = np.arange(frames.shape[0]) / fps_in
-    t_out = np.arange(num_out) / fps_out
-    return np.stack([np.interp(t_out, t_in, frames[:, c]) for c in range(frames.shape[1])], axis=1).astype(np.float32)
-
-
-def write_live_link_csv(path: Path, frames: np.ndarray, fps: int) -> None:
-    """Write ``(F, 59)`` frames at ``fps`` as a Live Link Face CSV (60 rows per second): weights
-    0..1, head/eye rotations as the app writes them: radians, yaw and roll negated
-    (:func:`faceplex.protocol.names.to_live_link_csv_rotation`)."""
-    num_rows = int(np.ceil(frames.shape[0] * CSV_FPS / fps))
-    rows = resample_frames(frames, fps, CSV_FPS, num_rows)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["Timecode", "BlendshapeCount", *LIVE_LINK_CSV_ORDER])
-        for i, frame in enumerate(rows):
-            values = live_link_values(frame, LIVE_LINK_CSV_ORDER, csv=True)
-            w.writerow([timecode(i), len(LIVE_LINK_CSV_ORDER), *(f"{v:.6f}" for v in values)])
-
-
-def read_live_link_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a Live Link Face CSV (ours or the app's).
-
-    Returns ``(times (F,) seconds, frames (F, 59) float32 in wire order)``; columns are matched by
-    name, case-insensitively (eye roll is dropped); rotations come back in FacePlex radians
-    (:func:`faceplex.protocol.names.from_live_link_csv_rotation`: the app's radians, yaw and roll
-    negated). Raises ValueError on a file without the header.
-    """
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        if [h.lower() for h in header[:2]] != ["timecode", "blendshapecount"]:
-            raise ValueError(f"{path}: not a Live Link Face CSV (header starts {header[:2]})")
-        cols, signs = {}, {}
-        for j, name in enumerate(header[2:], start=2):
-            wire = name[:1].lower() + name[1:]
-            idx = CHANNEL_INDEX.get(wire)
-            if idx is None:
-                idx = next((i for n, i in CHANNEL_INDEX.items() if n.lower() == name.lower()), None)
-            if idx is not None:
-                cols[j] = idx
-                pose = next((p for p in LIVE_LINK_CSV_ROTATION_SIGN if p.lower() == name.lower()), None)
-                if pose is not None:
-                    signs[idx] = from_live_link_csv_rotation(pose, 1.0)
-        times, frames = [], []
-        for row in reader:
-            if not row:
-                continue
-            times.append(parse_timecode(row[0]))
-            frame = np.zeros(len(FRAME_CHANNELS), dtype=np.float32)
-            for j, idx in cols.items():
-                frame[idx] = float(row[j])
-            for idx, sign in signs.items():   # the app's radians -> FacePlex's signs
-                frame[idx] *= sign
-            frames.append(frame)
-    return np.asarray(times), np.asarray(frames, dtype=np.float32).reshape(-1, len(FRAME_CHANNELS))
 
 
 PLOT_CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthSmileLeft",

@@ -12,7 +12,7 @@ corpus FacePlex writes, handled here:
   Epic's streamed Live Link; ``faceplex.protocol.names.LIVE_LINK_CSV_ROTATION_SIGN`` says how that
   was measured): converted to FacePlex radians by
   ``faceplex.protocol.names.from_live_link_csv_rotation`` inside
-  :func:`faceplex.bridge.outputs.take.read_live_link_csv` (contract 4);
+  :func:`faceplex.models.face.live_link_csv.read_live_link_csv` (contract 4);
 - the audio lives in the ``.mov``. Extract it once, 16-bit mono (the rate is kept; FacePlex
   resamples), with ffmpeg::
 
@@ -47,7 +47,7 @@ def read_take_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
 
     Frames are in wire order with rotations in radians. Raises ValueError for a file that is not
     a Live Link Face CSV, has no rows, or whose timecode does not increase."""
-    from faceplex.bridge.outputs.take import read_live_link_csv
+    from faceplex.models.face.live_link_csv import read_live_link_csv
 
     path = Path(path)
     _, frames = read_live_link_csv(path)
@@ -91,7 +91,7 @@ def write_phone_timing(wav: Path, text: str | None = None) -> Path:
     """``NAME.phonemes.json`` (``{sample_rate, phonemes: [{phoneme, start, end}]}``, IPA phones in
     samples of ``NAME.wav``) from PocketSphinx: forced alignment to ``text`` (default: ``NAME.txt``
     when it exists), else phone recognition."""
-    from faceplex.bridge.outputs.take import read_wav
+    from faceplex.models.audio.wav import read_wav
     from faceplex.models.speech.align import aligner, to_chunk
 
     from .features import to_16k

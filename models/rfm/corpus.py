@@ -40,11 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from faceplex.models.face.animator import FaceAnimator
+from faceplex.models.face.live_link_csv import CSV_FPS
 from faceplex.models.speech.contract import SpeechChunk
 from faceplex.models.speech.piper_voice import Voice
 
 SR = 22050
-CSV_FPS = 60
 
 _SUBJECTS = ["Peter", "my mother", "Bob", "the baker", "Maria", "the prince", "my brother", "Pam", "the bishop",
              "a big man", "the people", "Ben", "the miller", "Emma", "the captain", "your friend", "Tom",
@@ -183,7 +183,8 @@ def make_take(voice: Voice, seed: int, index: int, out_dir: Path, noise: bool = 
 26389-26394 samples for one line), so espeak-ng takes reproduce their draws (voice, text, timing,
 augmentation), not their bytes; each take's phone timing belongs to its own audio. ``augment``: gain/EQ/reverb/noise floor on the audio the model
     hears (own and partner tracks; the teacher animates from the clean speech)."""
-    from faceplex.bridge.outputs.take import write_live_link_csv, write_wav
+    from faceplex.models.audio.wav import write_wav
+    from faceplex.models.face.live_link_csv import write_live_link_csv
 
     rng = np.random.default_rng([seed, index])
     kind = str(rng.choice(["speak", "dialogue", "listen"], p=[0.55, 0.3, 0.15]))

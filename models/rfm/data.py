@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceplex.bridge.outputs.take import read_wav
+from faceplex.models.audio.wav import read_wav
 
 from . import features, spec
 

@@ -1,6 +1,10 @@
 """``faceplex eval``: rules vs RFM on held-out takes, run the way the daemon runs them, one table.
 
-Takes: any folder of takes (corpus format, :mod:`.corpus`, or captured Live Link Face takes:
+In ``bridge/outputs`` (it was ``models/rfm/eval.py``): its live columns stream the partner's
+track through the daemon's own :class:`~faceplex.bridge.listening.listener.MicListener`, and
+models import nothing of ``bridge``. The measures themselves are :mod:`faceplex.models.rfm.measures`.
+
+Takes: any folder of takes (corpus format, :mod:`faceplex.models.rfm.corpus`, or captured Live Link Face takes:
 ``NAME.wav`` + ``NAME.csv`` [+ ``NAME.txt``, ``partner.wav``]). Build the held-out sets with
 sentences training never drew (``--split heldout``) and with voices training never heard
 (``--voices unseen``): see ``weights/RECIPE.md``.
@@ -19,7 +23,7 @@ Backends (columns):
   its VAD decisions and echo-gated audio handed to the animator exactly as ``bridge/session/listening.py``
   does.
 
-Measures (:mod:`.measures`): against an independent PocketSphinx forced alignment of the audio
+Measures (:mod:`faceplex.models.rfm.measures`): against an independent PocketSphinx forced alignment of the audio
 (not the teacher): p/b/m held shut >= 2 frames and its timing error, open vowels opened; jaw-audio
 envelope lag; mouth velocity and jerk; upper-face motion while the partner speaks (and its frozen
 windows); variety across seeds; graph calls per commit (live); and, for information only, the mean
@@ -40,7 +44,7 @@ from faceplex.models.face.visemes import MOUTH_INDEX
 from faceplex.models.speech.contract import SpeechChunk, TimedPhoneme
 from faceplex.protocol.names import ARKIT_52, CHANNEL_INDEX, NUM_CHANNELS
 
-from . import measures as M
+from faceplex.models.rfm import measures as M
 
 _C = CHANNEL_INDEX
 _NS = len(ARKIT_52)
@@ -66,7 +70,7 @@ class EvalTake:
 
 def find_eval_takes(root: Path) -> list[tuple[Path, Path]]:
     """``(wav, csv)`` pairs under ``root`` (``take.*`` or any ``NAME.wav`` + ``NAME.csv``)."""
-    from .data import find_takes
+    from faceplex.models.rfm.data import find_takes
 
     return find_takes(Path(root))
 
@@ -96,7 +100,7 @@ def load_eval_take(wav: Path, csv: Path | None = None) -> EvalTake:
         a, b = int(round(c["start_s"] * sr)), int(round(c["end_s"] * sr))
         ph = [TimedPhoneme(p["phoneme"], p["start"] - a, p["end"] - a) for p in phones if a <= p["start"] < b]
         clauses.append((SpeechChunk(text=c.get("text", ""), sample_rate=sr, audio=own[a:b].copy(), phonemes=ph), a / sr))
-    from .capture import read_take_csv
+    from faceplex.models.rfm.capture import read_take_csv
 
     times, frames, _ = read_take_csv(csv)
     return EvalTake(d.name if stem == "take" else f"{d.name}/{stem}", sr, own, partner, clauses, phones, frames,
@@ -111,7 +115,7 @@ def recognized(chunk: SpeechChunk) -> SpeechChunk:
     """The chunk with its phones replaced by PocketSphinx phone recognition of its audio (16 kHz)."""
     from faceplex.models.speech.align import aligner, to_chunk
 
-    from .features import to_16k
+    from faceplex.models.rfm.features import to_16k
 
     x16 = np.clip(np.round(to_16k(chunk.audio, chunk.sample_rate) * 32768.0), -32768, 32767).astype(np.int16)
     return to_chunk(x16, aligner().recognize(x16), [], chunk.text)
@@ -121,7 +125,7 @@ def animate_offline(anim, tk: EvalTake, n: int, clauses) -> np.ndarray:
     for chunk, start in clauses:
         anim.add_speech(chunk, start)
     if tk.partner is not None:
-        from .features import to_16k
+        from faceplex.models.rfm.features import to_16k
 
         if hasattr(anim, "partner_offline"):
             anim.partner_offline(to_16k(tk.partner, tk.sr), 0.0)
@@ -138,7 +142,7 @@ def animate_live(anim, tk: EvalTake, n: int, fps: int, clauses, lead_ms: int = L
     take's rate, mic at 16 kHz."""
     from faceplex.bridge.listening.listener import MicListener
 
-    from .features import to_16k
+    from faceplex.models.rfm.features import to_16k
 
     sr = tk.sr
     listener = MicListener(sr)
@@ -214,9 +218,9 @@ def run_eval(takes_dir: Path, model: str | None = None, seeds: int = 2, limit: i
              backends: tuple[str, ...] = BACKENDS) -> dict:
     from faceplex.models.face.animator import FaceAnimator
 
-    from .animator import RfmAnimator
+    from faceplex.models.rfm.animator import RfmAnimator
 
-    from .capture import prepare_takes
+    from faceplex.models.rfm.capture import prepare_takes
 
     prepare_takes(Path(takes_dir))   # captured takes: audio out of the .mov, phone timing written
     pairs = find_eval_takes(Path(takes_dir))[:limit]
