@@ -6,7 +6,8 @@ alignment 1.2 s; every session froze). So they live in a separate process, a fre
 (``python -c``, like multiprocessing's ``spawn`` but without re-importing the caller's main
 module, so a script that embeds the daemon needs no ``__main__`` guard; and no fork of a process
 that runs threads and onnxruntime), that loads all three decoders once at start. The daemon
-talks to it over a socket pair wrapped in :class:`multiprocessing.connection.Connection`:
+talks to it over a socket pair wrapped in :class:`multiprocessing.connection.Connection`
+(:class:`faceplex.models.lifetime.WorkerProcess`, shared with the transcription worker):
 requests ``(op, args)`` with the audio as PCM16LE bytes, replies ``("ok", result)`` or
 ``("err", text)``; a worker that dies is restarted on the next request (the step that was
 running fails, its utterance is cancelled with ``internal``). The worker exits when its socket
@@ -27,9 +28,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import subprocess
-import sys
 import threading
 from collections import OrderedDict, deque
 from concurrent.futures import CancelledError, Future
@@ -38,6 +36,7 @@ from typing import Callable, Hashable, Optional
 
 import numpy as np
 
+from faceplex.models.lifetime import ProcessWide, WorkerProcess
 from faceplex.models.speech.align import AlignedPhone
 
 log = logging.getLogger("faceplex.analysis")
@@ -96,71 +95,11 @@ def _worker_main(conn) -> None:
             conn.send(("err", f"{type(exc).__name__}: {exc}"))
 
 
-class _Worker:
-    """The process and its pipe. :meth:`call` is used by one thread at a time (the dispatcher)."""
-
-    def __init__(self) -> None:
-        self._proc = None
-        self._conn = None
-
-    def start(self) -> None:
-        parent, child = socket.socketpair()
-        fd = child.fileno()
-        code = f"from faceplex.bridge.listening.analysis import _worker_entry; _worker_entry({fd})"
-        env = {k: v for k, v in os.environ.items() if k != "FACEPLEX_TOKEN"}   # it needs no secret
-        proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), stdin=subprocess.DEVNULL,
-                                close_fds=True, env=env)
-        child.close()
-        self._proc, self._conn = proc, Connection(parent.detach())
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self._proc.pid if self._proc is not None else None
-
-    def call(self, op: str, *args):
-        if self._proc is None or self._proc.poll() is not None:
-            if self._proc is not None:
-                log.error("analysis worker died (exit %s): restarting it", self._proc.returncode)
-                self._conn.close()
-            self.start()
-        try:
-            self._conn.send((op, args))
-            status, res = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            try:
-                self._proc.wait(0.1)
-            except subprocess.TimeoutExpired:
-                pass
-            raise RuntimeError(f"the analysis worker died ({exc or type(exc).__name__})") from None
-        if status != "ok":
-            raise RuntimeError(res)
-        return res
-
-    def stop(self, timeout_s: float) -> None:
-        proc, conn = self._proc, self._conn
-        if proc is None:
-            return
-        try:
-            conn.send(None)
-        except OSError:
-            pass
-        for stop in (None, proc.terminate, proc.kill):
-            if stop is not None:
-                stop()
-            try:
-                proc.wait(max(0.05, timeout_s) if stop is None else 0.5)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        conn.close()
-        self._proc = self._conn = None
-
-
 class RemoteAligner:
     """The :class:`~faceplex.models.speech.align.Aligner` interface used by lip-sync steps,
     answered by the worker process (same arguments, same results)."""
 
-    def __init__(self, worker: _Worker):
+    def __init__(self, worker: WorkerProcess):
         self._w = worker
 
     def known_words(self, text: str) -> list[str]:
@@ -199,7 +138,7 @@ class AnalysisPool:
     cancels what is queued, and joins the thread and the process."""
 
     def __init__(self) -> None:
-        self._worker = _Worker()
+        self._worker = WorkerProcess("faceplex.bridge.listening.analysis:_worker_entry", "analysis worker")
         self.aligner = RemoteAligner(self._worker)
         self._queues: "OrderedDict[Hashable, deque[_Job]]" = OrderedDict()
         self._cv = threading.Condition()
@@ -292,26 +231,17 @@ class AnalysisPool:
         self._worker.stop(timeout_s / 2)
 
 
-_POOL: Optional[AnalysisPool] = None
-_POOL_LOCK = threading.Lock()
+_POOL: ProcessWide[AnalysisPool] = ProcessWide(AnalysisPool)
 
 
 def analysis_pool() -> AnalysisPool:
     """The process's pool (started on first use)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = AnalysisPool()
-        return _POOL
+    return _POOL.get()
 
 
 def close(timeout_s: float = 1.0) -> None:
     """Close the process's pool if it was started (contract 5; the daemon's shutdown calls it)."""
-    global _POOL
-    with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.close(timeout_s)
+    _POOL.close(timeout_s)
 
 
 __all__ = ["AnalysisPool", "RemoteAligner", "analysis_pool", "close", "CancelledError"]

@@ -16,6 +16,8 @@ import queue
 import threading
 from typing import Callable, Optional
 
+from faceplex.models.lifetime import ProcessWide
+
 log = logging.getLogger("faceplex.vad")
 
 #: Two threads: one session's job never waits behind another's on a 2-core machine.
@@ -64,22 +66,13 @@ class VadPool:
                 t.join(per)
 
 
-_POOL: Optional[VadPool] = None
-_POOL_LOCK = threading.Lock()
+_POOL: ProcessWide[VadPool] = ProcessWide(VadPool)
 
 
 def vad_pool() -> VadPool:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = VadPool()
-        return _POOL
+    return _POOL.get()
 
 
 def close(timeout_s: float = 1.0) -> None:
     """Close the process's pool if started (the daemon's shutdown calls it)."""
-    global _POOL
-    with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.close(timeout_s)
+    _POOL.close(timeout_s)

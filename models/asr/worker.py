@@ -22,14 +22,13 @@ import heapq
 import itertools
 import logging
 import os
-import socket
-import subprocess
-import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import Callable, Hashable, Optional
 
 import numpy as np
+
+from faceplex.models.lifetime import ProcessWide, WorkerProcess
 
 from .result import Hypothesis
 
@@ -94,57 +93,6 @@ def _serve(conn) -> None:
             conn.send(("err", f"{type(exc).__name__}: {exc}"))
 
 
-class _Worker:
-    def __init__(self) -> None:
-        self._proc: Optional[subprocess.Popen] = None
-        self._conn: Optional[Connection] = None
-
-    def _start(self) -> None:
-        parent, child = socket.socketpair()
-        fd = child.fileno()
-        code = f"from faceplex.models.asr.worker import _entry; _entry({fd})"
-        env = {k: v for k, v in os.environ.items() if k != "FACEPLEX_TOKEN"}
-        self._proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), stdin=subprocess.DEVNULL,
-                                      close_fds=True, env=env)
-        child.close()
-        self._conn = Connection(parent.detach())
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
-
-    def call(self, op: str, *args):
-        if self._proc is None or self._proc.poll() is not None:
-            if self._proc is not None:
-                log.error("transcription worker died (exit %s): restarting it", self._proc.returncode)
-                self._conn.close()
-            self._start()
-        try:
-            self._conn.send((op, args))
-            status, res = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            raise RuntimeError(f"the transcription worker died ({exc or type(exc).__name__})") from None
-        if status != "ok":
-            raise RuntimeError(res)
-        return res
-
-    def stop(self, timeout_s: float) -> None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
-        if proc is None:
-            return
-        try:
-            conn.send(None)
-        except OSError:
-            pass
-        conn.close()
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 Callback = Callable[[object, Optional[Hypothesis], Optional[BaseException]], None]
 
 
@@ -154,7 +102,7 @@ class TranscribePool:
     its loop), never for a cancelled key. :meth:`cancel` forgets a session; :meth:`close` stops."""
 
     def __init__(self) -> None:
-        self._worker = _Worker()
+        self._worker = WorkerProcess("faceplex.models.asr.worker:_entry", "transcription worker")
         self._heap: list = []
         self._order = itertools.count()
         self._cv = threading.Condition()
@@ -238,26 +186,17 @@ class TranscribePool:
         self._thread.join(timeout_s)
 
 
-_POOL: Optional[TranscribePool] = None
-_LOCK = threading.Lock()
+_POOL: ProcessWide[TranscribePool] = ProcessWide(TranscribePool)
 
 
 def transcribe_pool() -> TranscribePool:
-    global _POOL
-    with _LOCK:
-        if _POOL is None:
-            _POOL = TranscribePool()
-        return _POOL
+    return _POOL.get()
 
 
 def started_pool() -> Optional[TranscribePool]:
     """The process's pool if something started it, else None (nothing is started)."""
-    return _POOL
+    return _POOL.started()
 
 
 def close(timeout_s: float = 1.0) -> None:
-    global _POOL
-    with _LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.close(timeout_s)
+    _POOL.close(timeout_s)
