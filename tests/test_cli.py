@@ -57,6 +57,7 @@ def test_an_unknown_option_is_one_line_naming_it_and_the_subcommand(command):
     (["say", "hi", "-o", "x", "--voice", ""], "argument --voice: invalid_voice: empty voice id"),
     (["say", "hi", "-o", "x", "--voice", "af_bella*0.6+"], "argument --voice: invalid_voice: blend part ''"),
     (["demo", "--voice", ""], "argument --voice: invalid_voice: empty voice id"),
+    (["eval", "/nonexistent-takes"], "no takes (NAME.wav + NAME.csv) under /nonexistent-takes"),
 ])
 def test_a_bad_value_is_one_line_with_the_reason(args, says):
     assert says in one_line_error(faceplex(*args), args[0])

@@ -216,6 +216,9 @@ def _new(acc: dict, b: str) -> dict:
 
 def run_eval(takes_dir: Path, model: str | None = None, seeds: int = 2, limit: int | None = None, fps: int = 60,
              backends: tuple[str, ...] = BACKENDS) -> dict:
+    """Run ``backends`` on the takes under ``takes_dir`` (at most ``limit``) at ``fps``; returns
+    ``{"table": str, "summary": dict}`` (module docstring). Raises FileNotFoundError when the
+    folder holds no takes."""
     from faceplex.models.face.animator import FaceAnimator
 
     from faceplex.models.rfm.animator import RfmAnimator
@@ -224,6 +227,8 @@ def run_eval(takes_dir: Path, model: str | None = None, seeds: int = 2, limit: i
 
     prepare_takes(Path(takes_dir))   # captured takes: audio out of the .mov, phone timing written
     pairs = find_eval_takes(Path(takes_dir))[:limit]
+    if not pairs:  # as training says (models/rfm/data.py), not a table of dashes
+        raise FileNotFoundError(f"no takes (NAME.wav + NAME.csv) under {takes_dir}")
     takes = [load_eval_take(w, c) for w, c in pairs]
     acc: dict = {}
     ref_listen = []
