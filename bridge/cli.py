@@ -133,7 +133,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     summary = train(Path(args.corpus), Path(args.output), steps=args.steps, batch=args.batch, lr=args.lr,
                     seed=args.seed, d_model=args.d_model, layers=args.layers, ckpt_every=args.ckpt_every,
                     until=args.until, threads=args.threads, progress=not args.no_progress,
-                    init=Path(args.init) if args.init else None, vel_weight=args.vel_weight)
+                    init=Path(args.init) if args.init else None, vel_weight=args.vel_weight,
+                    phone_drop=args.phone_drop)
     if summary.get("rank", 0) == 0:
         print(json.dumps(summary))
     return 0
@@ -315,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-progress", action="store_true")
     tr.add_argument("--init", default=None, help="start from this checkpoint's weights (e.g. the shipped rfm.pt) to fine-tune")
     tr.add_argument("--vel-weight", type=float, default=0.5, help="weight of the velocity (smoothness) loss")
+    tr.add_argument("--phone-drop", type=float, default=0.5,
+                    help="share of windows trained with the phones withheld (audio only), 0-1 (default 0.5)")
     tr.set_defaults(func=_cmd_train)
 
     ex = sub.add_parser("export", help="export a checkpoint to ONNX (dynamo exporter) and check parity with onnxruntime")

@@ -81,8 +81,11 @@ def _dist():
 def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float = 1e-3, seed: int = 0,
           d_model: int = 128, layers: int = 4, heads: int = 4, ckpt_every: int = 500, until: int | None = None,
           threads: int | None = None, holdout: float = 0.0, progress: bool = True, log_every: int = 50,
-          init: Path | None = None, vel_weight: float = 0.5) -> dict:
-    """Train (or resume from ``out/ckpt.pt``) to ``steps`` (stop early at ``until``). Returns a summary."""
+          init: Path | None = None, vel_weight: float = 0.5, phone_drop: float = 0.5) -> dict:
+    """Train (or resume from ``out/ckpt.pt``) to ``steps`` (stop early at ``until``). Returns a summary.
+
+    ``phone_drop``: share of training windows whose phones are withheld (the audio-only case of
+    external ``lipsync`` audio), 0-1."""
     rank, world, local = _dist()
     out = Path(out)
     if rank == 0:
@@ -135,7 +138,7 @@ def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float
         bar = tqdm(total=stop, initial=step, desc="train", unit="step", dynamic_ncols=True)
     config = {"d_model": d_model, "layers": layers, "heads": heads, "steps": steps, "batch": batch, "lr": lr,
               "seed": seed, "world_size": world, "corpus": str(corpus), "takes": len(train_takes),
-              "vel_weight": vel_weight, "init": str(init) if init is not None else None}
+              "vel_weight": vel_weight, "phone_drop": phone_drop, "init": str(init) if init is not None else None}
     t_start, run_loss = time.time(), []
 
     def save():
@@ -160,7 +163,7 @@ def train(corpus: Path, out: Path, steps: int = 2000, batch: int = 64, lr: float
         target = x1 - x0
         cond = bt["cond"]
         drop_speech = rng.uniform(size=b) < 0.1
-        drop_phone = rng.uniform(size=b) < 0.5
+        drop_phone = rng.uniform(size=b) < phone_drop
         drop_partner = rng.uniform(size=b) < 0.1
         cond[drop_phone, :, ph] = 0.0
         cond[drop_partner, :, part] = stats["cond_mean"][part]
