@@ -144,6 +144,35 @@ def shift_spans(phones: list[TimedPhoneme], words: list[TimedWord], shift: int, 
     return [p for p in ph if p.end > p.start], [w for w in wd if w.end > w.start]
 
 
+def _malloc_trim():
+    """glibc's ``malloc_trim`` (None elsewhere: macOS and Windows allocators return freed memory
+    on their own terms)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the memory a run freed back to the system (glibc ``malloc_trim(0)``; a no-op where
+    there is none).
+
+    A Kokoro run allocates its activations with plain malloc (no onnxruntime arena, see
+    :meth:`KokoroModel.load`): hundreds of MB for a long sentence, freed at its end, but glibc
+    keeps freed heap and per-thread arenas mapped, so the daemon's RSS held the largest runs'
+    peaks. Measured here (1 + 2 thread sessions, three runs of 20-119 tokens each): RSS 713 MB
+    kept, 363 MB after the trim; the trim takes 3-16 ms after a 1-3 s run.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 class KokoroModel:
     """The Kokoro v1.0 int8 graph with its duration output, shared by every Kokoro voice.
 
@@ -189,6 +218,10 @@ class KokoroModel:
             # no spinning (the pools of several graphs/sessions take the cores from each other).
             options.enable_cpu_mem_arena = False
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # No pre-packed copies of the weights (each session would keep its own): measured
+            # here, 34 MB less per session (RSS after load, malloc_trim'd: 359 -> 291 MB for both),
+            # and no slower (two alternating runs of 6 decodes each on a loaded 2-core machine).
+            options.add_session_config_entry("session.disable_prepacking", "1")
             for name, value in values.items():
                 options.add_initializer(name, value)
             return onnxruntime.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
@@ -197,6 +230,7 @@ class KokoroModel:
         wide = make(wide_threads) if wide_threads and wide_threads != threads else None
         out = cls(narrow, wide, path)
         out._shared = (shared, values)  # the sessions read these buffers: keep them alive
+        release_freed_memory()  # the parsed and serialised model copies (~90 MB)
         return out
 
     def tokenizer(self):
@@ -230,6 +264,7 @@ class KokoroModel:
         })
         audio = np.asarray(audio, dtype=np.float32).ravel()
         frames = np.rint(np.asarray(frames).ravel()).astype(np.int64)
+        release_freed_memory()
         if frames.shape[0] != len(tokens) + 2 or int(frames.sum()) * FRAME != audio.shape[0]:
             raise RuntimeError(f"Kokoro durations ({frames.shape[0]} tokens, {int(frames.sum())} frames) "
                                f"do not match its audio ({audio.shape[0]} samples)")
