@@ -443,3 +443,26 @@ def test_daemon_speaks_a_kokoro_head_cut_with_every_word_in_order(daemon):
             assert starts == sorted(starts) and len(set(starts)) == len(starts)
             assert rec.audio.shape[0] > 48000 * 2
     asyncio.run(go())
+
+
+@needs_cast
+def test_kokoro_cuts_a_first_sentence_only_where_its_runs_can_keep_ahead(registry):
+    """The session cuts a Kokoro first sentence (``SpeakingSide._runs_keep_ahead``) only where,
+    at the measured decode speed, each run decodes while the ones before it play: every run is
+    charged its pads and the context words it drops (``_run_costs``), the head is credited the
+    leading pad it plays. Pure arithmetic on the real voice's declared figures: no timing."""
+    from faceplex.bridge.session.speaking import _run_costs
+    from faceplex.bridge.speaking.synthesis import estimate_seconds
+    from faceplex.bridge.timeline.preroll import may_start_runs
+    from faceplex.models.speech.text import split_growing
+
+    voice = registry["af_bella"]
+    runs = [t for t, _ in split_growing("Be careful on the mountain road after dark, and keep to the path until morning.")]
+    secs = [estimate_seconds(t, 1.0) for t in runs]
+    costs = _run_costs(voice, secs, 1.0)
+    word = estimate_seconds("word ", 1.0)
+    assert [round(d - p - voice.run_overhead_s, 6) for d, p in costs] == [round(word, 6), round(2 * word, 6), round(word, 6)]
+    assert [p for _, p in costs] == secs
+    ready = secs[0] + voice.first_lead_s
+    assert may_start_runs(ready, costs[1:], 6.0, 0.075)           # a quiet machine: cut
+    assert not may_start_runs(ready, costs[1:], 0.8, 0.075)       # Kokoro slower than real time: whole

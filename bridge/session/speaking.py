@@ -124,8 +124,15 @@ class SpeakingSide:
             # First audio sooner for long first clauses. An engine that decodes each run whole
             # (Kokoro) plays nothing of a run before all of it is decoded: a 2-4 word head, then
             # runs growing so each decodes while the ones before it play.
-            whole = getattr(self.voices[utt.voice], "whole_runs", False)
-            pieces[:1] = (split_growing if whole else split_head)(pieces[0][0])
+            voice = self.voices[utt.voice]
+            if getattr(voice, "whole_runs", False):
+                cut = split_growing(pieces[0][0])
+                # Only where the runs can keep ahead at the measured speed: on a machine too
+                # slow for that the start waits for (nearly) the whole sentence anyway, and the
+                # cut runs cost more than one (each decodes its pads and context words).
+                pieces[:1] = cut if self._runs_keep_ahead(utt, voice, [t for t, _ in cut]) else pieces[:1]
+            else:
+                pieces[:1] = split_head(pieces[0][0])
         # No voice run longer than synthesis.MAX_RUN_CHARS (its memory grows with the clause):
         # a long clause goes in runs that join like a split_head cut.
         pieces = [(run, joins or i < len(runs) - 1) for text, joins in pieces
@@ -259,6 +266,20 @@ class SpeakingSide:
             if utt.job is not None:
                 self.scheduler.cancel(utt.job)
 
+    def _runs_keep_ahead(self, utt: Utterance, voice, runs: list[str]) -> bool:
+        """Whether a first sentence cut into ``runs`` (``text.split_growing``) could start once
+        its head is decoded: :func:`may_start_runs` with the head's audio (its words and the
+        leading pad it plays, ``first_lead_s``) ready, at the engine's measured speed shared
+        with the jobs in flight and this one. True while the speed is unmeasured (the start
+        rule then starts at once too)."""
+        if len(runs) < 2:
+            return True
+        jobs = self.scheduler.jobs_in_flight() + 1
+        speed = self.scheduler.speed_per_job(jobs, voice.engine)
+        secs = [estimate_seconds(t, utt.speed) for t in runs]
+        ready = secs[0] + float(getattr(voice, "first_lead_s", 0.0))
+        return may_start_runs(ready, _run_costs(voice, secs, utt.speed)[1:], speed, self.state.config.lead_ms / 2000)
+
     def may_start(self, utt: Utterance) -> bool:
         """Whether synthesized ``utt`` may start now. Pre-roll from measured synthesis speed
         (``bridge.timeline.preroll``): a later start rather than silence inside the first sentence."""
@@ -280,19 +301,23 @@ class SpeakingSide:
             decoded = stream is not None and stream.pieces_done > 0
             done = utt.clauses_submitted - utt.clauses_pending + (1 if decoded else 0)
             ready = utt.head_ready_s + (getattr(stream, "undelivered_samples", 0) if decoded else 0) / voice.sample_rate
-            # each run also decodes its pads and the context words it drops (a lookahead word
-            # but in the last run, a lookbehind word but in the first)
-            overhead = float(getattr(voice, "run_overhead_s", 0.0))
-            word = estimate_seconds("word ", utt.speed) * LOOKAHEAD_WORDS
-            last = len(utt.head_runs_s) - 1
-            runs = [(s + overhead + word * ((k < last) + (k > 0)), s)
-                    for k, s in enumerate(utt.head_runs_s) if k >= done]
+            runs = _run_costs(voice, utt.head_runs_s, utt.speed)[done:]
             return may_start_runs(ready, runs, self.scheduler.speed_per_job(jobs, voice.engine),
                                   self.state.config.lead_ms / 2000,
                                   pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
         return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs), self.state.config.lead_ms / 2000,
                          nxt / voice.sample_rate if nxt else PIECE_S,
                          pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
+
+
+def _run_costs(voice, runs_s: list[float], speed: float) -> list[tuple[float, float]]:
+    """``(decode_s, play_s)`` of a one-pass engine's runs of one sentence from their estimated
+    audio ``runs_s``: each run also decodes its pads (``run_overhead_s``) and the context words it
+    drops (a lookahead word but in the last run, a lookbehind word but in the first)."""
+    overhead = float(getattr(voice, "run_overhead_s", 0.0))
+    word = estimate_seconds("word ", speed) * LOOKAHEAD_WORDS
+    last = len(runs_s) - 1
+    return [(s + overhead + word * ((k < last) + (k > 0)), s) for k, s in enumerate(runs_s)]
 
 
 def voice_catalog(voices) -> list[m.VoiceInfo]:

@@ -293,6 +293,8 @@ class KokoroVoice:
     #: sentences (af_bella). A seam trims them, so a cut adds this much decoding that never plays
     #: (the start rule, ``preroll.may_start_runs``, counts it).
     run_overhead_s = 26 * FRAME / SAMPLE_RATE
+    #: Of it, the leading silence an utterance's first run plays (the BOS pad, 17-19 frames).
+    first_lead_s = 17 * FRAME / SAMPLE_RATE
 
     def __init__(self, model: KokoroModel, name: str, style: np.ndarray, language: str, espeak: str):
         if style.shape != (MAX_TOKENS, 256):
