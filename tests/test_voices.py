@@ -376,3 +376,93 @@ def test_kokoro_speed_is_measured_on_its_decoding_steps_apart_from_the_windowed_
     assert sum(d > 0 for d in decoded) == sum(p.offset == 0 for p in pieces)   # one per run
     assert sched.speed is None and sched.speed_per_job() is None      # the windowed voices' speed
     assert 0 < sched.run_speed["kokoro"] < 1000 and sched.speed_per_job(1, "kokoro") == sched.run_speed["kokoro"]
+
+
+@needs_cast
+def test_kokoro_head_cut_tiles_phones_and_words_across_its_seams(registry):
+    """A first sentence cut for a one-pass engine (``text.split_growing``) and spoken as the
+    session speaks it: each run but the last decodes the next run's first word after its own,
+    each but the first the previous run's last word before its own, and drops them. Each
+    piece's phones tile its audio; the word marks over the runs are the one-pass sentence's
+    words in order, each once, none reaching past its run's audio; the seams drop the runs' pads
+    (without context the runs keep SEAM_TAIL_S / SEAM_LEAD_S of them)."""
+    from faceplex.bridge.session.speaking import SEAM_LEAD_S, SEAM_TAIL_S
+    from faceplex.models.speech.text import split_growing
+
+    voice = registry["af_bella"]
+    assert voice.whole_runs and voice.run_overhead_s > 0
+    tail, lead = int(SEAM_TAIL_S * SAMPLE_RATE), int(SEAM_LEAD_S * SAMPLE_RATE)
+    text = "Be careful on the mountain road after dark, and keep to the path until morning."
+    runs = split_growing(text)
+    assert [r for r, _ in runs] == ["Be careful", "on the mountain road", "after dark, and keep to the path until morning."]
+    whole = _speak(voice, text, one_pass=True)[0]
+    assert len(whole.words) == 15
+    alone = sum(_speak(voice, run, one_pass=True)[0].num_samples for run, _ in runs)
+    for context in (True, False):
+        pieces, joined = [], False
+        for i, (run, joins) in enumerate(runs):
+            kw = {"lookahead": runs[i + 1][0].split()[0] if joins else None,
+                  "lookbehind": runs[i - 1][0].split()[-1] if joined else None} if context else {}
+            stream = voice.stream(run, trim_lead=lead if joined else None, trim_tail=tail if joins else None, **kw)
+            mine = []
+            while not stream.done:
+                mine += stream.step()
+            _check_tiles(mine)
+            assert mine[-1].last
+            assert all(w.end + p.offset <= p.total for p in mine for w in p.words)   # within the run
+            if context:
+                assert stream._own is not None, "the context was used"   # espeak-ng kept the run's phonemes
+            else:
+                if joins:   # the run's end: its own final pause trimmed to the seam's
+                    assert mine[-1].phonemes[-1].phoneme == "_" and mine[-1].phonemes[-1].end - mine[-1].phonemes[-1].start <= tail
+                if joined:  # the next run's start: its leading pad trimmed likewise
+                    assert mine[0].phonemes[0].phoneme == "_" and mine[0].phonemes[0].end <= lead
+            pieces.append(mine)
+            joined = joins
+        assert [w.text for run in pieces for p in run for w in p.words] == [w.text for w in whole.words]
+        spoken = sum(p.num_samples for run in pieces for p in run)
+        # two seams, each dropping a run's end pad and the next run's leading one (~0.45 s)
+        assert alone - spoken > 2 * 0.3 * SAMPLE_RATE, (alone, spoken)
+
+
+@needs_cast
+def test_daemon_speaks_a_kokoro_head_cut_with_every_word_in_order(daemon):
+    """Through a live daemon, a Kokoro line whose first sentence is cut into a head and growing
+    runs: it finishes, and its word marks are the sentence's words in order at rising times."""
+    from faceplex.bridge.client import FacePlexClient
+
+    text = "Be careful on the mountain road after dark, and keep to the path until morning."
+
+    async def go():
+        async with FacePlexClient(daemon.url, sample_rate=48000, fps=60) as client:
+            rec = await client.speak(text, voice="af_bella")
+            assert rec.outcome == "finished", rec.errors
+            words = [mk for mk in rec.marks if mk.kind == "word"]
+            assert [mk.text for mk in words] == [w.strip(",.") for w in text.split()]
+            starts = [mk.sample for mk in words]
+            assert starts == sorted(starts) and len(set(starts)) == len(starts)
+            assert rec.audio.shape[0] > 48000 * 2
+    asyncio.run(go())
+
+
+@needs_cast
+def test_kokoro_cuts_a_first_sentence_only_where_its_runs_can_keep_ahead(registry):
+    """The session cuts a Kokoro first sentence (``SpeakingSide._runs_keep_ahead``) only where,
+    at the measured decode speed, each run decodes while the ones before it play: every run is
+    charged its pads and the context words it drops (``_run_costs``), the head is credited the
+    leading pad it plays. Pure arithmetic on the real voice's declared figures: no timing."""
+    from faceplex.bridge.session.speaking import _run_costs
+    from faceplex.bridge.speaking.synthesis import estimate_seconds
+    from faceplex.bridge.timeline.preroll import may_start_runs
+    from faceplex.models.speech.text import split_growing
+
+    voice = registry["af_bella"]
+    runs = [t for t, _ in split_growing("Be careful on the mountain road after dark, and keep to the path until morning.")]
+    secs = [estimate_seconds(t, 1.0) for t in runs]
+    costs = _run_costs(voice, secs, 1.0)
+    word = estimate_seconds("word ", 1.0)
+    assert [round(d - p - voice.run_overhead_s, 6) for d, p in costs] == [round(word, 6), round(2 * word, 6), round(word, 6)]
+    assert [p for _, p in costs] == secs
+    ready = secs[0] + voice.first_lead_s
+    assert may_start_runs(ready, costs[1:], 6.0, 0.075)           # a quiet machine: cut
+    assert not may_start_runs(ready, costs[1:], 0.8, 0.075)       # Kokoro slower than real time: whole

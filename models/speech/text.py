@@ -153,3 +153,69 @@ def split_head(clause: str, max_words: int = FAST_HEAD_MAX_WORDS) -> list[tuple[
     elif words[cut].lower() in _CUT_WEAK and words[cut - 1].lower() in _CUT_STRONG:
         cut -= 1  # "careful | on the road", not "careful on | the road"
     return [(" ".join(words[:cut]), True), (" ".join(words[cut:]), False)]
+
+
+#: One-pass engines (Kokoro, ``KokoroVoice.whole_runs``): the first run holds HEAD_MIN_WORDS ..
+#: HEAD_MAX_WORDS words; each later run of the first sentence about RUN_GROWTH x the run before.
+HEAD_MIN_WORDS, HEAD_MAX_WORDS = 2, 4
+RUN_GROWTH = 2.0
+#: Words of the next run a one-pass engine decodes after a run cut mid-sentence and drops
+#: (``KokoroStream``'s ``lookahead``), so the run is not read as the end of an utterance.
+LOOKAHEAD_WORDS = 1
+#: Clauses of fewer words stay whole (a cut needs 2 words on either side of it).
+GROWING_MIN_WORDS = 5
+
+
+def _boundary(words: list[str], i: int, vocab: frozenset) -> bool:
+    """Whether a cut before ``words[i]`` falls on a phrase boundary: after a comma, semicolon or
+    colon, or before a word of ``vocab``."""
+    return words[i - 1][-1:] in ",;:" or words[i].lower().strip("\"'(") in vocab
+
+
+def _best_cut(words: list[str], lo: int, hi: int, fallback: int) -> int:
+    """The cut among ``lo..hi`` (inclusive): the earliest strong boundary, else the earliest weak
+    one (moved before a strong word that precedes it: "careful | on the road"), else ``fallback``."""
+    for vocab in (_CUT_STRONG, _CUT_STRONG | _CUT_WEAK):
+        for i in range(lo, hi + 1):
+            if _boundary(words, i, vocab):
+                if words[i].lower() in _CUT_WEAK and i - 1 >= lo and words[i - 1].lower() in _CUT_STRONG:
+                    return i - 1
+                return i
+    return fallback
+
+
+def split_growing(clause: str, head_min: int = HEAD_MIN_WORDS, head_max: int = HEAD_MAX_WORDS,
+                  growth: float = RUN_GROWTH) -> list[tuple[str, bool]]:
+    """Cut a first clause for an engine that decodes each run whole before any of it plays.
+
+    Kokoro (``kokoro_voice``) cannot decode in windows, so the first audio waits for the whole
+    first run: the first run holds ``head_min..head_max`` words (cut at the best phrase boundary,
+    :func:`_best_cut`; without one after ``head_max`` words), and each later run about ``growth``
+    times as many words as the run before (cut at a boundary within -1..+1 word of that), so
+    each run decodes while the runs before it play (the start rule,
+    ``bridge.timeline.preroll.may_start_runs``, checks that at the measured speed). No run has
+    fewer than 2 words: a remainder of at most ``target + 1`` words joins the last run.
+
+    Returns ``[(text, joins_next), ...]`` as :func:`split_head` (every piece but the last joins
+    the next: the synthesizer trims the seam's pauses). The pieces' words, joined by spaces, are
+    the clause's words; clauses of fewer than :data:`GROWING_MIN_WORDS` words stay whole.
+    """
+    words = clause.split()
+    n = len(words)
+    if n < max(GROWING_MIN_WORDS, head_min + 2):
+        return [(clause, False)]
+    hi = min(head_max, n - 2)
+    cuts = [_best_cut(words, head_min, hi, hi)]
+    prev = cuts[0]
+    while True:
+        pos = cuts[-1]
+        target = max(2, int(round(prev * growth)))
+        if n - pos <= target + 1:
+            break
+        lo, hi = pos + max(2, target - 1), min(pos + target + 1, n - 2)
+        cut = _best_cut(words, lo, hi, min(pos + target, n - 2))
+        prev = cut - pos
+        cuts.append(cut)
+    bounds = [0, *cuts, n]
+    pieces = [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+    return [(p, i < len(pieces) - 1) for i, p in enumerate(pieces)]
