@@ -40,25 +40,3 @@ def test_contention_needs_two_pieces_ready():
     assert may_start(0.9, 1.2, 12.0, 0.075, pieces_ready=2, contended=True)
     # Two pieces are necessary, not sufficient: a slow machine still needs the audio to cover.
     assert not may_start(0.3, 3.0, 1.0, 0.075, pieces_ready=2, contended=True)
-
-
-def test_whole_run_engine_starts_when_each_run_decodes_while_the_ones_before_play():
-    from faceplex.bridge.timeline.preroll import may_start_runs
-
-    assert may_start_runs(0.5, [], 0.1, 0.075)                  # the whole sentence is decoded
-    assert may_start_runs(0.5, [(3.0, 2.0)], None, 0.075)       # speed not measured yet
-    assert not may_start_runs(0.5, [(1.0, 0.5)], 3.0, 0.075, contended=True)   # one piece ready
-    # one run left: may_start's rule with the whole rest as the next piece
-    for ready in (0.2, 0.4, 0.6, 1.0):
-        assert may_start_runs(ready, [(1.2, 1.2)], 3.0, 0.075) == may_start(ready, 1.2, 3.0, 0.075, piece_s=1.2)
-    # a head of 0.9 s, runs of 1.6 and 3.2 s (+0.65 s pads each) at 4x real time (2.67x after
-    # SAFETY): run 2 is ready after 0.84 s (0.975 s have played with the slack), run 3 after
-    # 2.29 s (2.575 s have played)
-    runs = [(1.6 + 0.65, 1.6), (3.2 + 0.65, 3.2)]
-    assert may_start_runs(0.9, runs, 4.0, 0.075)
-    assert not may_start_runs(0.7, runs, 4.0, 0.075)
-    # the same audio as one run after the head is not ready in time: growth is what keeps ahead
-    assert not may_start_runs(0.9, [(4.8 + 0.65, 4.8)], 4.0, 0.075)
-    # at real time or slower nothing keeps ahead until the rest is nearly decoded
-    assert not may_start_runs(0.9, runs, 1.0, 0.075)
-    assert may_start_runs(0.9 + 1.6, runs[1:], 6.0, 0.075)

@@ -7,7 +7,7 @@ import pytest
 
 from faceplex.models.speech.contract import merge_alignment
 from faceplex.models.speech.piper_voice import Voice, trim_pauses
-from faceplex.models.speech.text import ClauseBuffer, split_clauses, split_growing, split_head
+from faceplex.models.speech.text import ClauseBuffer, split_clauses, split_head
 
 
 @pytest.fixture(scope="module")
@@ -88,37 +88,3 @@ def test_speed_shortens_speech(voice):
     slow = list(voice.synthesize("This is a test of speed.", speed=0.8))[0].num_samples
     fast = list(voice.synthesize("This is a test of speed.", speed=1.6))[0].num_samples
     assert fast < 0.75 * slow
-
-
-def test_split_growing_cuts_a_short_head_then_growing_runs_at_phrase_boundaries():
-    """One-pass engines (Kokoro): a 2-4 word head at a phrase boundary, then runs about twice as
-    long as the run before, every piece but the last joining the next."""
-    assert split_growing("I saw a wolf near the old mill.") == [("I saw a wolf", True), ("near the old mill.", False)]
-    assert split_growing("Be careful on the mountain road after dark.") == [
-        ("Be careful", True), ("on the mountain road", True), ("after dark.", False)]
-    assert split_growing("The bridge is closed today.") == [("The bridge", True), ("is closed today.", False)]
-    # no boundary within words 2..4: after the fourth word
-    assert split_growing("Could you bring me three apples from the market?") == [
-        ("Could you bring me", True), ("three apples from the market?", False)]
-    # a comma is a boundary too
-    assert split_growing("Long ago, before the river changed its course,")[0] == ("Long ago,", True)
-    # short clauses stay whole
-    for short in ("Hello there.", "Where are you going?", "Yes.", "I don't trust him."):
-        assert split_growing(short) == [(short, False)]
-
-
-def test_split_growing_keeps_every_word_in_order_and_grows():
-    text = " ".join(f"w{i}" for i in range(60))
-    for n in range(1, 61):
-        clause = " ".join(text.split()[:n])
-        pieces = split_growing(clause)
-        assert " ".join(p for p, _ in pieces).split() == clause.split()
-        assert [j for _, j in pieces] == [True] * (len(pieces) - 1) + [False]
-        sizes = [len(p.split()) for p, _ in pieces]
-        if len(pieces) > 1:
-            assert 2 <= sizes[0] <= 4 and min(sizes) >= 2
-            # each run but the last is longer than the one before, and not more than ~2x + 1
-            assert all(b > a and b <= 2 * a + 1 for a, b in zip(sizes[:-2], sizes[1:-1])), sizes
-        else:
-            assert n < 5
-    assert [len(p.split()) for p, _ in split_growing(text)] == [4, 8, 16, 32]

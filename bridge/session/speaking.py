@@ -17,14 +17,14 @@ from typing import Callable, Optional
 from faceplex.models.speech.language import language_mismatch, language_warning
 from faceplex.models.speech.catalog import InvalidVoice, UnknownVoice
 from faceplex.models.speech.contract import ClauseSynthesis, SpeechEngine
-from faceplex.models.speech.text import LOOKAHEAD_WORDS, is_speakable, split_growing, split_head
+from faceplex.models.speech.text import is_speakable, split_head
 from faceplex.protocol import messages as m
 from faceplex.protocol.errors import ErrorCode, ProtocolError
 
 from faceplex.bridge.session.limits import (MAX_APPENDS_PER_S, MAX_PENDING_CHARS, MAX_QUEUED_UTTERANCES,
                                             MAX_SESSION_PENDING_CHARS, MAX_TEXT_CHARS, RateBucket)
 from faceplex.bridge.session.state import SessionState
-from faceplex.bridge.timeline.preroll import PIECE_S, may_start, may_start_runs
+from faceplex.bridge.timeline.preroll import PIECE_S, may_start
 from faceplex.bridge.speaking.synthesis import SynthesisJob, SynthesisScheduler, estimate_seconds, now_s, split_long
 from faceplex.bridge.timeline.utterance import PieceResampler, Utterance
 
@@ -121,18 +121,7 @@ class SpeakingSide:
             utt.final = True
         pieces = [(c, False) for c in clauses]
         if pieces and utt.clauses_submitted == 0:
-            # First audio sooner for long first clauses. An engine that decodes each run whole
-            # (Kokoro) plays nothing of a run before all of it is decoded: a 2-4 word head, then
-            # runs growing so each decodes while the ones before it play.
-            voice = self.voices[utt.voice]
-            if getattr(voice, "whole_runs", False):
-                cut = split_growing(pieces[0][0])
-                # Only where the runs can keep ahead at the measured speed: on a machine too
-                # slow for that the start waits for (nearly) the whole sentence anyway, and the
-                # cut runs cost more than one (each decodes its pads and context words).
-                pieces[:1] = cut if self._runs_keep_ahead(utt, voice, [t for t, _ in cut]) else pieces[:1]
-            else:
-                pieces[:1] = split_head(pieces[0][0])
+            pieces[:1] = split_head(pieces[0][0])  # first audio sooner for long first clauses
         # No voice run longer than synthesis.MAX_RUN_CHARS (its memory grows with the clause):
         # a long clause goes in runs that join like a split_head cut.
         pieces = [(run, joins or i < len(runs) - 1) for text, joins in pieces
@@ -144,16 +133,8 @@ class SpeakingSide:
                 if not joins:
                     break
                 chain += 1
-            utt.head_runs_s = [estimate_seconds(t, utt.speed) for t, _ in pieces[:chain + 1]]
-            utt.head_rest_s = sum(utt.head_runs_s[1:])
+            utt.head_rest_s = sum(estimate_seconds(t, utt.speed) for t, _ in pieces[1:chain + 1])
             utt.head_runs = chain + 1
-        if getattr(self.voices[utt.voice], "whole_runs", False):
-            # A run cut mid-sentence decodes the next run's first word after its own and the run
-            # after it the previous run's last word before its own, and drops them (KokoroStream's
-            # lookahead / lookbehind): neither is read as an utterance's end or start.
-            pieces = [(t, j, " ".join(pieces[i + 1][0].split()[:LOOKAHEAD_WORDS]) if j and i + 1 < len(pieces) else None,
-                       " ".join(pieces[i - 1][0].split()[-LOOKAHEAD_WORDS:]) if i > 0 and pieces[i - 1][1] else None)
-                      for i, (t, j) in enumerate(pieces)]
         for piece in pieces:
             utt.clauses_pending += 1
             utt.clauses_submitted += 1
@@ -180,17 +161,15 @@ class SpeakingSide:
         pieces are placed (and handed to the animator) as each is decoded (contract 3)."""
         loop = asyncio.get_running_loop()
         while True:
-            utt, piece, deadline = await self._synth_q.get()
-            text, joins_next = piece[0], piece[1]
+            utt, (text, joins_next), deadline = await self._synth_q.get()
             if utt.utt not in self.state.by_id or self.state.by_id[utt.utt] is not utt:
                 continue  # cancelled while waiting
             voice = self.voices[utt.voice]
             sr = voice.sample_rate
-            extra = {k: v for k, v in zip(("lookahead", "lookbehind"), piece[2:]) if v}
             stream = _PlacedStream(voice.stream(
                 text, speed=utt.speed, seed=self.state.config.seed,
                 trim_lead=int(SEAM_LEAD_S * sr) if utt.trim_next_lead else None,
-                trim_tail=int(SEAM_TAIL_S * sr) if joins_next else None, **extra), self.state.sample_rate)
+                trim_tail=int(SEAM_TAIL_S * sr) if joins_next else None), self.state.sample_rate)
             done = loop.create_future()
             job = SynthesisJob(stream, self._next_deadline(utt, deadline), session=self.state.id,
                                on_result=lambda clause, utt=utt: self._on_piece(utt, clause),
@@ -266,20 +245,6 @@ class SpeakingSide:
             if utt.job is not None:
                 self.scheduler.cancel(utt.job)
 
-    def _runs_keep_ahead(self, utt: Utterance, voice, runs: list[str]) -> bool:
-        """Whether a first sentence cut into ``runs`` (``text.split_growing``) could start once
-        its head is decoded: :func:`may_start_runs` with the head's audio (its words and the
-        leading pad it plays, ``first_lead_s``) ready, at the engine's measured speed shared
-        with the jobs in flight and this one. True while the speed is unmeasured (the start
-        rule then starts at once too)."""
-        if len(runs) < 2:
-            return True
-        jobs = self.scheduler.jobs_in_flight() + 1
-        speed = self.scheduler.speed_per_job(jobs, voice.engine)
-        secs = [estimate_seconds(t, utt.speed) for t in runs]
-        ready = secs[0] + float(getattr(voice, "first_lead_s", 0.0))
-        return may_start_runs(ready, _run_costs(voice, secs, utt.speed)[1:], speed, self.state.config.lead_ms / 2000)
-
     def may_start(self, utt: Utterance) -> bool:
         """Whether synthesized ``utt`` may start now. Pre-roll from measured synthesis speed
         (``bridge.timeline.preroll``): a later start rather than silence inside the first sentence."""
@@ -291,33 +256,17 @@ class SpeakingSide:
         job = utt.job
         nxt = job.stream.stream.next_piece_samples if job is not None else None
         jobs = self.scheduler.jobs_in_flight()
-        voice = self.voices[utt.voice]
-        if getattr(voice, "whole_runs", False):
+        if job is not None and job.engine is not None:
             # A one-pass engine (Kokoro) decodes a whole run before any of it plays: foresee the
-            # first sentence's runs not decoded yet one after another, each with its pads, at
-            # that engine's own decode speed. A decoded run's pieces are handed out in the next
-            # steps at no model cost: they count as ready.
-            stream = job.stream.stream if job is not None else None
-            decoded = stream is not None and stream.pieces_done > 0
-            done = utt.clauses_submitted - utt.clauses_pending + (1 if decoded else 0)
-            ready = utt.head_ready_s + (getattr(stream, "undelivered_samples", 0) if decoded else 0) / voice.sample_rate
-            runs = _run_costs(voice, utt.head_runs_s, utt.speed)[done:]
-            return may_start_runs(ready, runs, self.scheduler.speed_per_job(jobs, voice.engine),
-                                  self.state.config.lead_ms / 2000,
-                                  pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
+            # rest of the first sentence as one piece, at that engine's own decode speed (the
+            # decoded run's pieces are handed out in the next steps at no cost, so ``ready``
+            # catches up with them at once).
+            return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs, job.engine),
+                             self.state.config.lead_ms / 2000, remaining,
+                             pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
         return may_start(utt.head_ready_s, remaining, self.scheduler.speed_per_job(jobs), self.state.config.lead_ms / 2000,
-                         nxt / voice.sample_rate if nxt else PIECE_S,
+                         nxt / self.voices[utt.voice].sample_rate if nxt else PIECE_S,
                          pieces_ready=len(utt.ready), contended=jobs > self.scheduler.workers)
-
-
-def _run_costs(voice, runs_s: list[float], speed: float) -> list[tuple[float, float]]:
-    """``(decode_s, play_s)`` of a one-pass engine's runs of one sentence from their estimated
-    audio ``runs_s``: each run also decodes its pads (``run_overhead_s``) and the context words it
-    drops (a lookahead word but in the last run, a lookbehind word but in the first)."""
-    overhead = float(getattr(voice, "run_overhead_s", 0.0))
-    word = estimate_seconds("word ", speed) * LOOKAHEAD_WORDS
-    last = len(runs_s) - 1
-    return [(s + overhead + word * ((k < last) + (k > 0)), s) for k, s in enumerate(runs_s)]
 
 
 def voice_catalog(voices) -> list[m.VoiceInfo]:

@@ -57,39 +57,3 @@ def may_start(ready_s: float, remaining_s: Optional[float], speed: Optional[floa
     if speed < 1.0:
         need = max(need, remaining_s * (1.0 / speed - 1.0) - slack_s)
     return ready_s >= need
-
-
-def may_start_runs(ready_s: float, runs: list[tuple[float, float]], speed: Optional[float], slack_s: float,
-                   pieces_ready: int = 1, contended: bool = False) -> bool:
-    """:func:`may_start` for an engine that decodes each run whole before any of it plays (Kokoro,
-    ``KokoroVoice.whole_runs``), whose first sentence comes as a short head and growing runs
-    (``text.split_growing``).
-
-    Args:
-        ready_s: audio of the first sentence decoded and not yet played (s).
-        runs: the first sentence's runs still to decode, in order: ``(decode_s, play_s)``, the
-            audio seconds the model decodes for the run (its words and its pads) and the
-            seconds of it that play.
-        speed: that engine's decode speed this utterance can expect (audio s per wall s,
-            ``SynthesisScheduler.speed_per_job(jobs, engine)``); None: not measured yet, start.
-        slack_s, pieces_ready, contended: as :func:`may_start`.
-
-    One session decodes its runs one after another: run ``k`` is ready ``sum(decode_1..k) /
-    speed`` after now (``speed`` divided by :data:`SAFETY`) and must be ready before the audio
-    ready plus runs ``1..k-1`` plus the slack have played. With a single run this is
-    :func:`may_start`'s rule with the whole rest as one piece.
-    """
-    if not runs:
-        return True
-    if contended and pieces_ready < 2:
-        return False
-    if speed is None or speed <= 0:
-        return True
-    speed = speed / SAFETY
-    t, plays_until = 0.0, ready_s + slack_s
-    for decode_s, play_s in runs:
-        t += decode_s / speed
-        if t > plays_until:
-            return False
-        plays_until += play_s
-    return True

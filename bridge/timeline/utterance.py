@@ -149,7 +149,6 @@ class Utterance:
     head_ready_s: float = 0.0        # of it, decoded so far (for the start rule, bridge.preroll)
     head_rest_s: float = 0.0         # estimated audio of the runs that continue the first sentence
     head_runs: int = 1               # voice runs of the first sentence (split_head, split_long)
-    head_runs_s: list = field(default_factory=list)  # estimated audio (s) of each of them, in order
 
     @property
     def started(self) -> bool:

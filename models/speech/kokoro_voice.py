@@ -23,9 +23,7 @@ besides, every activation is quantised dynamically (139 ``DynamicQuantizeLinear`
 zero point from the whole tensor's range), the F0/energy predictor is a bidirectional LSTM over
 the whole utterance, and the harmonic source integrates F0 with a ``CumSum`` over the whole
 utterance (its phase would have to be carried across windows). A clause's first audio therefore
-waits for the whole run; the session cuts a first sentence into a 2-4 word head and runs that
-grow about twice each (``text.split_growing``, :attr:`KokoroVoice.whole_runs`), and starts it
-once each run can decode while the ones before it play (``preroll.may_start_runs``).
+waits for the whole clause; the session keeps the first clause short (``text.split_head``).
 The graph has no random nodes: the same text and voice give bit-identical audio (the ``seed``
 is accepted for the contract and has nothing to seed).
 """
@@ -57,9 +55,6 @@ DURATIONS = "/encoder/Round_output_0"
 ALIGNMENT_LATE_S = 0.085
 PIPER_LATE_S = 0.027
 SPAN_SHIFT = round((ALIGNMENT_LATE_S - PIPER_LATE_S) * SAMPLE_RATE)
-
-#: Samples faded out before a lookahead cut (5 ms): the cut lies inside speech.
-CUT_FADE = SAMPLE_RATE // 200
 
 #: Most phoneme tokens one run takes (the style table has 510 rows; kokoro-onnx's limit).
 MAX_TOKENS = 510
@@ -285,16 +280,6 @@ class KokoroVoice:
 
     engine = "kokoro"
     sample_rate = SAMPLE_RATE
-    #: Each run is decoded whole before any of it plays (see the module doc): the session cuts a
-    #: first sentence into a short head and growing runs (``text.split_growing``).
-    whole_runs = True
-    #: Audio seconds a run decodes besides its words: the BOS pad's leading silence (17-19
-    #: frames) and the EOS pad (7-8 frames), about 26 x 25 ms, measured on bench_daemon's
-    #: sentences (af_bella). A seam trims them, so a cut adds this much decoding that never plays
-    #: (the start rule, ``preroll.may_start_runs``, counts it).
-    run_overhead_s = 26 * FRAME / SAMPLE_RATE
-    #: Of it, the leading silence an utterance's first run plays (the BOS pad, 17-19 frames).
-    first_lead_s = 17 * FRAME / SAMPLE_RATE
 
     def __init__(self, model: KokoroModel, name: str, style: np.ndarray, language: str, espeak: str):
         if style.shape != (MAX_TOKENS, 256):
@@ -326,11 +311,10 @@ class KokoroVoice:
 
     def stream(self, text: str, speed: float = 1.0, seed: Optional[int] = 0, noise: bool = True,
                trim_lead: Optional[int] = None, trim_tail: Optional[int] = None,
-               one_pass: bool = False, lookahead: Optional[str] = None,
-               lookbehind: Optional[str] = None) -> "KokoroStream":
+               one_pass: bool = False) -> "KokoroStream":
         """A step-wise job for ``text`` (the voice contract's stream; see :class:`KokoroStream`)."""
         return KokoroStream(self, text, speed=speed, seed=seed, noise=noise, trim_lead=trim_lead,
-                            trim_tail=trim_tail, one_pass=one_pass, lookahead=lookahead, lookbehind=lookbehind)
+                            trim_tail=trim_tail, one_pass=one_pass)
 
     def synthesize(self, text: str, speed: float = 1.0, wide: bool = False, noise: bool = True,
                    seed: Optional[int] = 0) -> Iterator[SpeechChunk]:
@@ -366,30 +350,13 @@ class KokoroStream:
     phonemizes the clause, decodes the run in one pass and returns its first piece; the next
     steps return its other pieces (no model work), then the next run. ``one_pass``: one piece
     per run. Cancel: the scheduler stops calling :meth:`step`; :meth:`close` drops the audio.
-
-    ``lookahead`` / ``lookbehind``: the words that follow / precede ``text`` in its sentence (a
-    sentence cut into runs for latency, ``text.split_growing``). They are decoded with ``text`` in
-    the same run and not handed out: the audio is cut where ``text``'s first word begins and
-    where the next word begins (:meth:`_context_cut`), so a run is read neither as the end nor
-    as the start of an utterance. Measured on bench_daemon's heads (af_bella,
-    ``bench/bench_kokoro_seam.py``): decoded alone, a head's last word lasted 0.55-0.73 s
-    against 0.15-0.55 s in one pass (phrase-final lengthening) and its pitch sat 2-4
-    semitones off; with one lookahead word, 0.13-0.38 s and mostly within 0.7 semitone. Falls
-    back to no context when espeak-ng's phonemes of the whole are not those of ``text`` with
-    the context's around them (it joined words across the cut), or the run would need two
-    model runs. ``trim_lead`` / ``trim_tail`` do not apply at a context cut (it is inside
-    speech); 5 ms fade there (:data:`CUT_FADE`).
     """
 
     def __init__(self, voice: KokoroVoice, text: str, speed: float = 1.0, seed: Optional[int] = 0,
                  noise: bool = True, trim_lead: Optional[int] = None, trim_tail: Optional[int] = None,
-                 one_pass: bool = False, lookahead: Optional[str] = None, lookbehind: Optional[str] = None):
+                 one_pass: bool = False):
         self.voice, self.text, self.speed, self.seed = voice, text, float(speed), seed
         self.trim_lead, self.trim_tail, self.one_pass = trim_lead, trim_tail, one_pass
-        self.lookahead = lookahead.strip() if lookahead and lookahead.strip() else None
-        self.lookbehind = lookbehind.strip() if lookbehind and lookbehind.strip() else None
-        #: ``text``'s phoneme tokens ``[first, end)`` in a run decoded with context, else None.
-        self._own: Optional[tuple[int, int]] = None
         self._runs: Optional[list[str]] = None
         self._spans: list = []
         self._index = -1
@@ -415,14 +382,6 @@ class KokoroStream:
         if self._audio is None or k + 1 >= len(cuts):
             return None
         return cuts[k + 1] - cuts[k]
-
-    @property
-    def undelivered_samples(self) -> int:
-        """Samples of the decoded run not handed out yet (0 before a run is decoded): the
-        next steps hand them out at no model cost."""
-        if self._audio is None or not self._cuts:
-            return 0
-        return self._cuts[-1] - self._cuts[self._piece]
 
     def close(self) -> None:
         self._audio, self._runs, self._phones, self._twords, self._spans, self.done = None, [], [], [], [], True
@@ -466,17 +425,11 @@ class KokoroStream:
 
         spoken, words = normalize_for(self.voice.language, self.text)
         phonemes = self.voice.phonemize(spoken)
-        if self.lookahead is not None or self.lookbehind is not None:
-            found = self._with_context(spoken, words, phonemes)
-            if found is not None:
-                phonemes, words, self._own = found
         self._runs = [r for r in split_runs(phonemes) if self.voice.tokens(r)]
         if not self._runs:
             raise ValueError(f"no phoneme of {self.text!r} is in the Kokoro vocabulary")
         phones = [word_phonemes(w.spoken, self.voice.phonemize_word) for w in words]
         self._spans = align_words(words, phones, [kokoro_symbols(r) for r in self._runs])
-        if self._own is not None:  # marks of ``text``'s words only (symbol 0 is BOS)
-            self._spans = [sp for sp in self._spans if 1 + self._own[0] <= sp.first and sp.end <= 1 + self._own[1]]
 
     def _decode(self, i: int, wide: bool) -> None:
         from .clause_stream import plan_cuts
@@ -499,72 +452,9 @@ class KokoroStream:
         s0, s1 = 0, n
         if self.trim_lead is not None and i == 0 and phones and phones[0].phoneme == "_":
             s0 = max(0, phones[0].end - self.trim_lead)
-        if self._own is not None and self.lookbehind is not None:
-            s0 = self._context_cut(audio, counts, self._own[0], fade_in=True, lo=0)
-            own = int(sum(counts[:1 + self._own[0]])) - SPAN_SHIFT
-            # the context word's phones that reach past the cut (spans sit late): one pause
-            lead = [p for p in phones if p.start < own and p.end > s0]
-            if lead and own > s0:
-                phones = ([p for p in phones if p.end <= s0] + [TimedPhoneme("_", s0, own, False)]
-                          + [TimedPhoneme(p.phoneme, own, p.end, p.stressed) for p in lead if p.end > own]
-                          + [p for p in phones if p.start >= own])
-        if self._own is not None and self.lookahead is not None:
-            s1 = self._context_cut(audio, counts, self._own[1], fade_in=False, lo=s0)
-            twords = [TimedWord(w.text, w.start, min(w.end, s1)) for w in twords]  # never past the cut
-        elif self.trim_tail is not None and i == len(self._runs) - 1 and phones and phones[-1].phoneme == "_":
+        if self.trim_tail is not None and i == len(self._runs) - 1 and phones and phones[-1].phoneme == "_":
             s1 = min(n, max(phones[-1].start + self.trim_tail, s0 + 1))
         self._index, self._audio, self._piece = i, audio, 0
         self.decoded_s = n / SAMPLE_RATE
         self._phones, self._twords = phones, twords
         self._cuts = [s0, s1] if self.one_pass else plan_cuts(phones, twords, s0, s1, FIRST_SAMPLES, WINDOW_SAMPLES)
-
-    def _with_context(self, spoken: str, words: list, phonemes: str):
-        """``(phonemes, words, (first, end))`` of ``lookbehind text lookahead`` decoded as one run,
-        ``text``'s tokens ``[first, end)`` within it, or None when espeak-ng's phonemes of the
-        whole do not hold ``text``'s own as a whole-word stretch where its words are, or the
-        words do not line up (see the class doc)."""
-        from .languages import normalize_for
-
-        lang = self.voice.language
-        before = normalize_for(lang, self.lookbehind)[1] if self.lookbehind else []
-        full = " ".join(x for x in (self.lookbehind, self.text, self.lookahead) if x)
-        spoken_all, words_all = normalize_for(lang, full)
-        own = phonemes.strip()
-        both = self.voice.phonemize(spoken_all).strip()
-        if len(both) > MAX_TOKENS or [w.text for w in words_all[len(before):len(before) + len(words)]] != [w.text for w in words]:
-            return None
-        if self.lookbehind is None:
-            first = 0 if both.startswith(own + " ") else -1
-        elif self.lookahead is None:
-            first = len(both) - len(own) if both.endswith(" " + own) else -1
-        else:
-            first = both.find(" " + own + " ")
-            first = first + 1 if first >= 0 else -1
-        if first < 0:
-            return None
-        return both, words_all, (first, first + len(own))
-
-    def _context_cut(self, audio: np.ndarray, counts: list[int], token: int, fade_in: bool, lo: int) -> int:
-        """Where the audio of token ``token`` (of the phonemes, BOS not counted) begins, in samples:
-        its span's start less :data:`ALIGNMENT_LATE_S` (the spans sit that late on the audio),
-        moved to the quietest 5 ms within -30..+20 ms of it but before the token's shifted span
-        (so no mark or phone of the words after the cut falls before it). ``audio`` fades in after
-        the cut (``fade_in``) or out before it over :data:`CUT_FADE` samples, in place; ``lo``:
-        the earliest sample the cut may take."""
-        boundary = int(sum(counts[:1 + token]))
-        aim = boundary - round(ALIGNMENT_LATE_S * SAMPLE_RATE)
-        n = audio.shape[0]
-        a = max(lo + CUT_FADE + 1, aim - round(0.03 * SAMPLE_RATE))
-        b = min(aim + round(0.02 * SAMPLE_RATE), boundary - SPAN_SHIFT - 1, n - CUT_FADE - 1)
-        if b <= a:
-            cut = max(lo + 1, min(aim, n - 1))
-        else:
-            energy = np.convolve(audio.astype(np.float64) ** 2, np.ones(CUT_FADE), "same")
-            cut = a + int(np.argmin(energy[a:b]))
-        if fade_in:
-            e = min(n, cut + CUT_FADE)
-            audio[cut:e] *= np.linspace(0.0, 1.0, e - cut, dtype=np.float32)
-        else:
-            f = max(lo, cut - CUT_FADE)
-            audio[f:cut] *= np.linspace(1.0, 0.0, cut - f, dtype=np.float32)
-        return cut
