@@ -290,3 +290,32 @@ def test_background_policy_never_runs_wide(policy, wide):
         return widths
 
     assert asyncio.run(go()) == [wide] * 3
+
+
+def test_one_pass_steps_leave_a_worker_to_the_windowed_voices():
+    """Kokoro decodes a whole run in one step (seconds on a busy machine): such steps hold at most
+    ``workers - 1`` workers, so a Piper session's short steps always find one (the steps here
+    block on a gate, standing for a slow decode; nothing is timed)."""
+    async def go():
+        for policy in ("deadline", "normal"):
+            sched = SynthesisScheduler(workers=2, policy=policy)
+            gate, log, done = threading.Event(), [], []
+            now = time.monotonic()
+            for name in "abc":   # three Kokoro sessions, due first
+                sched.submit_job(SynthesisJob(_Steps(name, 2, log, gate), now - 1.0, lambda item: None, done.append,
+                                              engine="kokoro"))
+            await asyncio.sleep(0.05)
+            piper = SynthesisJob(_Steps("piper", 3, log), now, lambda item: None, done.append)
+            sched.submit_job(piper)
+            while len(done) < 1:   # the windowed job finishes while every one-pass step waits on the gate
+                await asyncio.sleep(0.01)
+            assert [n for n, _ in log] == ["piper"] * 3, (policy, log)
+            assert sched._running_one_pass == 1 == sched.one_pass_slots
+            gate.set()
+            while len(done) < 4:
+                await asyncio.sleep(0.01)
+            assert sorted(n for n, _ in log) == ["a", "a", "b", "b", "c", "c"] + ["piper"] * 3
+            assert sched._running_one_pass == 0
+            sched.close()
+
+    asyncio.run(go())

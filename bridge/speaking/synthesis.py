@@ -104,6 +104,14 @@ class SynthesisScheduler:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._running = 0
+        #: Steps of one-pass jobs (``SynthesisJob.engine``) running now: they may hold at most
+        #: :attr:`one_pass_slots` workers, so a Kokoro run's decode (seconds on a busy machine)
+        #: never leaves the windowed voices' short steps without a worker (a newcomer measured
+        #: Piper's first audio at 1.5-5.9 s beside three Kokoro sessions, 60-150 ms alone).
+        self._running_one_pass = 0
+        self._candidate: Optional[tuple] = None   # the heap entry _pick last considered
+        #: Workers one-pass steps may hold at once: all but one (one with a single worker).
+        self.one_pass_slots = max(1, workers - 1)
         self._closed = False
         #: Measured speed, EWMA of audio seconds per wall second of a narrow step (None: unmeasured).
         self.speed: Optional[float] = None
@@ -261,16 +269,28 @@ class SynthesisScheduler:
             job = heapq.heappop(self._heap)[-1]
             if job.cancelled and not job._running:
                 _close(job)
+        self._candidate = None
         if not self._heap:
             return None
-        job = self._heap[0][-1]
+        entry = self._heap[0]
+        if entry[-1].engine is not None and self._running_one_pass >= self.one_pass_slots:
+            # the one-pass slots are taken: the earliest windowed job, if any, goes first
+            entry = next((e for e in sorted(self._heap) if _live(e) and e[-1].engine is None), None)
+            if entry is None:
+                return None  # woken when a step ends
+        self._candidate = entry
+        job = entry[-1]
         if kind == "urgent" and not self._is_urgent(job, time.monotonic()):
             return None  # far ahead of its deadline: a background worker's (nice) job
         if kind in ("background", "any") and self._running >= self.workers:
             return None
         if kind == "background" and self._idle_urgent and self._is_urgent(job, time.monotonic()):
             return None  # an idle urgent worker runs it at normal priority
-        heapq.heappop(self._heap)
+        if entry is self._heap[0]:
+            heapq.heappop(self._heap)
+        else:
+            self._heap.remove(entry)
+            heapq.heapify(self._heap)
         return job
 
     def _wide_kind(self, kind: str) -> bool:
@@ -284,9 +304,9 @@ class SynthesisScheduler:
 
     def _wait_s(self) -> Optional[float]:
         """How long an urgent worker may sleep before the head job becomes urgent."""
-        if not self._heap:
+        if self._candidate is None:  # nothing it may run until a step ends (notified then)
             return None
-        return max(0.001, self._heap[0][-1].deadline - self.urgent_horizon_s() - time.monotonic())
+        return max(0.001, self._candidate[-1].deadline - self.urgent_horizon_s() - time.monotonic())
 
     def _work(self, kind: str) -> None:
         _set_thread_priority(kind, self.policy)
@@ -312,6 +332,7 @@ class SynthesisScheduler:
                 wide = (self._wide_kind(kind) and self._running == 0 and not self._waiting() and not job._after_first
                         and self._wide_ok(job.urgent_step))
                 self._running += 1
+                self._running_one_pass += job.engine is not None
             first = job.urgent_step  # a clause's first step also runs its text -> latent part
             job._after_first = first
             items, exc, t0 = [], None, time.perf_counter()
@@ -323,6 +344,7 @@ class SynthesisScheduler:
             audio = sum(job.piece_s(it) for it in items) if exc is None else 0.0
             with self._cond:
                 self._running -= 1
+                self._running_one_pass -= job.engine is not None
                 job._running = False
                 job.stats["steps"] += 1
                 job.stats["cpu_s"] += cpu
