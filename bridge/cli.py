@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import logging
 import sys
 import wave
@@ -127,8 +128,21 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What the ``[train]`` extra brings (the daemon needs none of it).
+_TRAIN_MODULES = ("torch", "onnxscript", "tqdm")
+
+
+def _needs_train_extra(exc: ImportError) -> ImportError:
+    """The one-line error for training tools run without torch (``main`` prints it)."""
+    return ImportError(f"{exc.name or 'torch'} is not installed: pip install -e \".[train]\" (training and export only; "
+                       "the daemon never needs it)")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
-    from faceplex.models.rfm.train import train
+    try:
+        from faceplex.models.rfm.train import train
+    except ImportError as exc:
+        raise _needs_train_extra(exc) from None
 
     summary = train(Path(args.corpus), Path(args.output), steps=args.steps, batch=args.batch, lr=args.lr,
                     seed=args.seed, d_model=args.d_model, layers=args.layers, ckpt_every=args.ckpt_every,
@@ -141,13 +155,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from faceplex.models.rfm.export import export
+    try:
+        from faceplex.models.rfm.export import export, trainable_checkpoint
 
-    res = export(Path(args.checkpoint), Path(args.output), guidance=args.guidance, check=not args.no_check)
-    if args.trainable:
-        from faceplex.models.rfm.export import trainable_checkpoint
-
-        res.update(trainable_checkpoint(Path(args.checkpoint), Path(args.trainable)))
+        res = export(Path(args.checkpoint), Path(args.output), guidance=args.guidance, check=not args.no_check)
+        if args.trainable:
+            res.update(trainable_checkpoint(Path(args.checkpoint), Path(args.trainable)))
+    except ImportError as exc:
+        if exc.name in _TRAIN_MODULES:
+            raise _needs_train_extra(exc) from None
+        raise
     print(json.dumps(res))
     return 0
 
@@ -155,6 +172,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from faceplex.bridge.outputs.motion_eval import BACKENDS, run_eval
 
+    if not Path(args.takes).is_dir():
+        raise FileNotFoundError(f"{args.takes} is not a folder of takes (it does not exist)")
     backends = tuple(b.strip() for b in args.backends.split(",")) if args.backends else BACKENDS
     bad = [b for b in backends if b not in BACKENDS]
     if bad:
@@ -454,7 +473,12 @@ def main(argv: list[str] | None = None) -> int:
     ws_log.setLevel(max(ws_log.getEffectiveLevel(), logging.INFO))
     try:
         return args.func(args)
-    except (ValueError, OSError, OverflowError, wave.Error) as exc:
+    except BrokenPipeError:
+        # the reader went away (``faceplex voices | head``): nothing to report; stdout goes to
+        # /dev/null so the interpreter's own flush at exit does not fail again (Python docs, signal)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (ValueError, OSError, OverflowError, wave.Error, ImportError) as exc:
         # Bad input (wave.Error: a file given as WAV that is not one) or an unusable path/port: one clear line, not a traceback (--log-level DEBUG
         # shows the traceback).
         logging.getLogger("faceplex").debug("command failed", exc_info=True)

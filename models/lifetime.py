@@ -2,7 +2,7 @@
 
 - :class:`ProcessWide`: the one pool of a kind per process (the lip-sync analysis pool, the VAD
   threads, the transcription pool), made on first use and closed by the daemon's shutdown
-  (``bridge/server/shutdown.py``; TEAM contract 5: ``close(timeout_s)`` stops accepting, drops
+  (``bridge/server/shutdown.py``: ``close(timeout_s)`` stops accepting, drops
   what is queued and joins).
 - :class:`WorkerProcess`: a helper interpreter (``python -c``, like multiprocessing's ``spawn``
   without re-importing the caller's ``__main__``; in the frozen bundle ``sys.executable`` runs

@@ -1,4 +1,4 @@
-"""The browser preview (bridge/static/) in a real headless Chromium against a real daemon.
+"""The browser preview (bridge/server/static/) in a real headless Chromium against a real daemon.
 
 Debian's /usr/bin/chromium is driven by playwright-core (tests/browser/, `npm ci --prefix
 tests/browser`; this test runs it when node_modules is missing). The page loads from the daemon's
@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 BROWSER_DIR = HERE / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 TEXT = "Papa, bob my mop."
-# The face renderer's colour for the inside of the mouth (bridge/static/face.js COLORS.mouthInside).
+# The face renderer's colour for the inside of the mouth (bridge/server/static/face.js COLORS.mouthInside).
 MOUTH_INSIDE = (0x3A, 0x0C, 0x16)
 
 

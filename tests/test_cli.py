@@ -57,7 +57,7 @@ def test_an_unknown_option_is_one_line_naming_it_and_the_subcommand(command):
     (["say", "hi", "-o", "x", "--voice", ""], "argument --voice: invalid_voice: empty voice id"),
     (["say", "hi", "-o", "x", "--voice", "af_bella*0.6+"], "argument --voice: invalid_voice: blend part ''"),
     (["demo", "--voice", ""], "argument --voice: invalid_voice: empty voice id"),
-    (["eval", "/nonexistent-takes"], "no takes (NAME.wav + NAME.csv) under /nonexistent-takes"),
+    (["eval", "/nonexistent-takes"], "/nonexistent-takes is not a folder of takes (it does not exist)"),
 ])
 def test_a_bad_value_is_one_line_with_the_reason(args, says):
     assert says in one_line_error(faceplex(*args), args[0])
@@ -171,3 +171,28 @@ def test_install_cast_is_all_or_nothing_over_an_earlier_install(tmp_path):
     assert is_complete(dest)
     assert {p.relative_to(dest): p.stat().st_mtime_ns for p in dest.rglob("*")} == before
     assert sorted(_left_in(tmp_path)) == ["bad.tgz", "cast", "kokoro-js-1.2.1.tgz"]
+
+
+def test_eval_of_a_folder_that_does_not_exist_says_so(tmp_path):
+    line = one_line_error(faceplex("eval", str(tmp_path / "nowhere")), "eval")
+    assert "does not exist" in line
+
+
+def test_training_tools_without_torch_name_the_extra_to_install(tmp_path):
+    """A player-side install has no torch: ``train`` and ``export`` say how to get it (the
+    interpreter here has torch, so it is hidden from the import system for this run)."""
+    hide = ("import sys; sys.modules['torch'] = None; from faceplex.bridge.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    for args, command in ((["train", "--corpus", str(tmp_path), "-o", str(tmp_path / "run")], "train"),
+                          (["export", str(tmp_path / "ckpt.pt"), "-o", str(tmp_path / "m.onnx")], "export")):
+        res = subprocess.run([sys.executable, "-c", hide, *args], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=600)
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert res.stderr.strip().endswith('pip install -e ".[train]" (training and export only; the daemon never needs it)'), res.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_error():
+    """``faceplex voices | head -1``: the pipe closes early; no error line, no traceback."""
+    res = subprocess.run(" ".join([*map(str, FACEPLEX), "voices"]) + " | head -1", shell=True, capture_output=True,
+                         text=True, timeout=600)
+    assert res.stdout.strip() and res.stderr == "", res.stderr

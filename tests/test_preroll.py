@@ -1,4 +1,4 @@
-"""The start rule (bridge/preroll.py): a slightly later start rather than silence inside the first
+"""The start rule (bridge/timeline/preroll.py): a slightly later start rather than silence inside the first
 sentence. Pure function of measured quantities: no timing in the test."""
 
 from __future__ import annotations

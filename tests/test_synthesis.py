@@ -188,7 +188,7 @@ def test_split_long_bounds_every_voice_run():
 
 def test_jobs_in_flight_and_the_speed_each_can_expect():
     """The start rule's inputs: distinct jobs waiting or running, and the measured step speed
-    shared among them when there are more than workers (bridge/preroll.py)."""
+    shared among them when there are more than workers (bridge/timeline/preroll.py)."""
     async def go():
         sched = SynthesisScheduler(workers=2, policy="normal")
         assert sched.jobs_in_flight() == 0 and sched.speed_per_job() is None

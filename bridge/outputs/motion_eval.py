@@ -7,7 +7,7 @@ models import nothing of ``bridge``. The measures themselves are :mod:`faceplex.
 Takes: any folder of takes (corpus format, :mod:`faceplex.models.rfm.corpus`, or captured Live Link Face takes:
 ``NAME.wav`` + ``NAME.csv`` [+ ``NAME.txt``, ``partner.wav``]). Build the held-out sets with
 sentences training never drew (``--split heldout``) and with voices training never heard
-(``--voices unseen``): see ``weights/RECIPE.md``.
+(``--voices unseen``): see ``models/rfm/weights/RECIPE.md``.
 
 Backends (columns):
 

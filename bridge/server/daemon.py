@@ -219,7 +219,7 @@ class Daemon:
         return close_pools(self._pools(), left(timeout_s))
 
     def _pools(self) -> list:
-        """Every worker pool to close at shutdown (TEAM contract 5: ``close(timeout_s)``)."""
+        """Every worker pool to close at shutdown (each has ``close(timeout_s)``: ``bridge/server/shutdown.py``)."""
         from faceplex.bridge.listening import analysis
         from faceplex.bridge.listening import vad_pool
 

@@ -4,7 +4,7 @@ interpreter exits.
 Why it matters: the interpreter's finalization while a worker thread is still inside
 onnxruntime (Piper's synthesis) aborts the process (``terminate called without an active
 exception``, SIGABRT, seen in 2 of 6 SIGTERM runs before this). Each pool exposes
-``close(timeout_s)`` (TEAM contract 5: stop accepting, cancel what is queued, join); whatever is
+``close(timeout_s)`` (every worker pool's shutdown rule: stop accepting, cancel what is queued, join); whatever is
 still running after the shared deadline is a native call that cannot be interrupted, and then
 the process leaves with ``os._exit(0)`` after flushing its output, skipping the finalization
 that would crash under that thread.

@@ -29,7 +29,7 @@ Layers (all on the session time axis, seconds; frame ``n`` sits at ``n / fps``):
 Timing (:mod:`.coarticulation`, :class:`~.coarticulation.ArticulationParams`): targets lead
 Piper's phone spans by its measured alignment offset plus a physiological lead, so the lips move
 with the audio itself, slightly ahead of it. ``lookahead_s`` is how much placed speech past a
-frame can still change it (TEAM.md contract 3). Frames returned by :meth:`FaceAnimator.frames`
+frame can still change it (the voice contract's streaming rule, ``models/speech/contract.py`` ``SpeechChunk``). Frames returned by :meth:`FaceAnimator.frames`
 are final: speech added (or cut) after frames past its reach were returned ramps in (or fades)
 from the first frame not yet returned, never faster than a natural articulation velocity at an
 onset (``onset_rate_per_s``, tests/test_face_animator.py states the bound and its source).
@@ -220,7 +220,7 @@ class FaceAnimator:
 
     @property
     def lookahead_s(self) -> float:
-        """Placed speech (s) past a frame that can still change it (TEAM.md contract 3): the session
+        """Placed speech (s) past a frame that can still change it (the voice contract's streaming rule, ``models/speech/contract.py`` ``SpeechChunk``): the session
         should add speech at least this long before its first frame is computed; speech added
         later still animates, ramped in from the first frame not yet returned."""
         return self.articulation.lookahead_s

@@ -29,7 +29,7 @@ Two additions an animator needs for a rig driven at 30-60 fps:
 
 Dominance is tapered to exactly 0 beyond 0.45 s after the plateau and 0.25 s before it, so
 evaluation only needs the phones near the query times and the animator needs at most
-``ArticulationParams.lookahead_s`` of placed speech past a frame (TEAM.md contract 3).
+``ArticulationParams.lookahead_s`` of placed speech past a frame (the voice contract's streaming rule, ``models/speech/contract.py`` ``SpeechChunk``).
 
 Timing (:class:`ArticulationParams`): every target is placed ``timing_offset_s + lead_s`` earlier
 than Piper's phone span says.

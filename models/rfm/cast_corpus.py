@@ -25,7 +25,8 @@ from faceplex.models.speech.contract import SpeechChunk, TimedPhoneme, TimedWord
 #: English Kokoro voices held out of training (the "unseen_cast" eval set).
 HELDOUT_VOICES = ("af_nicole", "am_michael", "bf_emma", "bm_lewis")
 
-#: A few sentences per non-English cast language (BCP-47 key as the catalogue's language).
+#: A few sentences per non-English cast language, keyed by the language without its region
+#: (the catalogue's "pt-BR" -> "pt").
 SENTENCES = {
     "es": ["Mi padre compró pan y manzanas en el mercado.", "¿Puedes abrir la puerta, por favor?",
            "El barco llegó al puerto antes de la noche.", "Bueno, mañana vamos a la playa.",
@@ -57,12 +58,12 @@ def _registry():
     if reg.cast_dir is None:
         from faceplex.models.speech.cast_install import HOW_TO_INSTALL
 
-        raise RuntimeError(f"--voices cast needs the cast of voices installed ({HOW_TO_INSTALL})")
+        raise FileNotFoundError(f"--voices cast needs the cast of voices installed ({HOW_TO_INSTALL})")
     return reg
 
 
 def kokoro_names() -> list[str]:
-    """Installed Kokoro voice ids, sorted. Raises RuntimeError without the cast."""
+    """Installed Kokoro voice ids, sorted. Raises FileNotFoundError without the cast."""
     reg = _registry()
     return sorted(v for v in reg.ids() if reg.info(v).engine == "kokoro")
 

@@ -45,7 +45,7 @@ D_COND = D_MEL + D_PHONE + D_MEL + D_FLAGS   # own log-mel, phones, partner log-
 PARTNER = slice(D_MEL + D_PHONE, 2 * D_MEL + D_PHONE)   # partner log-mel columns of the conditioning
 F_SPEAKING, F_LISTENING, F_PARTNER_KNOWN = D_COND - 3, D_COND - 2, D_COND - 1
 
-# Partner speech as the daemon sees it (bridge/listener.py, models/audio/vad.py): Silero VAD windows of
+# Partner speech as the daemon sees it (bridge/listening/listener.py, models/audio/vad.py): Silero VAD windows of
 # 32 ms, a start needs 2 speech windows, a stop 500 ms (``vad_silence_ms``) of silence, so a start
 # is known 64 ms after the onset it names and a stop 512 ms after the speech end it names.
 VAD_START_KNOWN_S = 2 * 0.032

@@ -39,7 +39,7 @@ VOICES_TGZ_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537
 VOICE_COUNT = 54
 #: Bytes of one voice file: 510 rows (token counts) x 256 float32.
 VOICE_BYTES = 510 * 256 * 4
-HOW_TO_INSTALL = ('in the FacePlex source folder: pip install ".[cast]" && faceplex install-cast'
+HOW_TO_INSTALL = ('in the FacePlex source folder: pip install -e ".[cast]" && faceplex install-cast'
                   if not getattr(sys, "frozen", False) else
                   "rebuild the bundle where `faceplex install-cast` has run, or set FACEPLEX_CAST_DIR to a cast folder")
 
