@@ -76,7 +76,7 @@ def _cmd_say(args: argparse.Namespace) -> int:
         if note:  # never silently (the daemon sends the same as a warning)
             print(f"faceplex say: warning {WarningCode.TRANSCRIPT_NOT_USED.value}: {note}", file=sys.stderr)
     elif not args.text:
-        raise SystemExit("faceplex say: give TEXT, or --audio FILE.wav")
+        raise ValueError("empty_text: give TEXT, or --audio FILE.wav")
     else:
         from faceplex.models.speech import language
         from faceplex.models.speech.piper_voice import DEFAULT_VOICE

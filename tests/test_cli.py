@@ -196,3 +196,9 @@ def test_a_reader_that_goes_away_is_not_an_error():
     res = subprocess.run(" ".join([*map(str, FACEPLEX), "voices"]) + " | head -1", shell=True, capture_output=True,
                          text=True, timeout=600)
     assert res.stdout.strip() and res.stderr == "", res.stderr
+
+
+@pytest.mark.parametrize("text", ["", "   ", "..."])
+def test_say_with_nothing_to_speak_is_one_line_with_the_daemons_code(text, tmp_path):
+    line = one_line_error(faceplex("say", text, "-o", str(tmp_path / "take")), "say")
+    assert "empty_text" in line

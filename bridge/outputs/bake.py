@@ -25,7 +25,7 @@ def bake_text(text: str, sample_rate: int = 22050, fps: int = 60, seed: int = 0,
     voice = voice or Voice.default()
     clauses = split_clauses(text)
     if not clauses:
-        raise ValueError("nothing speakable in the text")
+        raise ValueError("empty_text: nothing speakable in the text (as the daemon's say answers)")
     animator = FaceAnimator(fps, seed=seed, emotion=emotion, emotion_intensity=emotion_intensity)
     pcm_parts, marks, pos = [], [], 0
     for clause_text in clauses:
