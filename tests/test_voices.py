@@ -376,3 +376,39 @@ def test_kokoro_speed_is_measured_on_its_decoding_steps_apart_from_the_windowed_
     assert sum(d > 0 for d in decoded) == sum(p.offset == 0 for p in pieces)   # one per run
     assert sched.speed is None and sched.speed_per_job() is None      # the windowed voices' speed
     assert 0 < sched.run_speed["kokoro"] < 1000 and sched.speed_per_job(1, "kokoro") == sched.run_speed["kokoro"]
+
+
+@needs_cast
+@pytest.mark.parametrize("speed", [0.8, 1.0, 1.3])
+def test_japanese_w_and_fu_keep_the_lips_apart(registry, speed):
+    """misaki writes Japanese w (the particle "wa") as β and fu as ɸɯ: the lips narrow but the
+    sound goes on through them, so the face must not seal them as for p b m (it did: sealed lips
+    through the loud "wa" put the face a syllable late against the audio, bench_lipsync --voice
+    jf_alpha lag +100 ms). The frame at each β/ɸ centre (placed as the animator places it) has
+    its lips apart; the m p b of the same lines stay sealed, so the check sees closures."""
+    from faceplex.models.face.animator import FaceAnimator
+    from faceplex.models.face.coarticulation import DEFAULT_ARTICULATION as par
+    from faceplex.models.face.visemes import lips_shut
+
+    if not misaki_available("ja") and not os.environ.get("CI"):
+        pytest.skip("ja: misaki's G2P is not installed (the cast extra installs it)")
+    fps, start = 60, 0.5
+    seen = {"open": 0, "shut": 0}
+    for text in ("父は市場でパンとりんごを買いました。", "船は夜になる前に港に着きました。"):
+        chunks = list(registry["jf_alpha"].synthesize(text, speed=speed, noise=False))
+        anim, t, spans = FaceAnimator(fps, seed=0), start, []
+        for ch in chunks:
+            anim.add_speech(ch, t)
+            spans += [(p.phoneme, t + (p.start + p.end) / 2 / ch.sample_rate) for p in ch.phonemes]
+            t += ch.num_samples / ch.sample_rate
+        frames = anim.frames(0, int((t + 0.5) * fps))
+        for ph, centre in spans:
+            if ph[0] in "βɸ":
+                n = int(round((centre - par.shift_s) * fps))
+                assert not lips_shut(frames[n]), (text, speed, ph, centre)
+                seen["open"] += 1
+            elif ph[0] in "mpb":
+                n = int(round((centre - par.bilabial_shift_s) * fps))
+                assert lips_shut(frames[n - 1: n + 2]).any(), (text, speed, ph, centre)
+                seen["shut"] += 1
+    assert seen["open"] >= 3 and seen["shut"] >= 3, seen

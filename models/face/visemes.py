@@ -63,9 +63,12 @@ PHONEME_TO_VISEME: dict[str, str] = {
     # close back rounded vowels and w
     "u": "ou", "ʊ": "ou", "w": "ou", "ʉ": "ou", "ɯ": "ou", "ʍ": "ou",
     # --- other languages (espeak-ng IPA in Kokoro's vocabulary; issue 19) ---
-    # bilabial fricative/approximant (Spanish "la bota" laβota, Japanese fu): the lips come
-    # (nearly) together, shown as the bilabial viseme
-    "β": "PP", "ɸ": "PP",
+    # bilabial approximant/fricative (Spanish "la bota" laβota; misaki's Japanese w, as in the
+    # particle "wa" βa, and fu ɸɯ): the lips narrow but never seal -- the sound is voiced (β) or
+    # frication through the lip gap (ɸ), so it is shown as the narrow labial opening of w, not as
+    # a p b m closure (sealed lips through the loud "wa" of a Japanese line put the face one
+    # syllable late against the audio: bench_lipsync --voice jf_alpha lag +100 -> +46 ms)
+    "β": "ou", "ɸ": "ou",
     # labiodental approximant
     "ʋ": "FF",
     # retroflex stops and flap (Hindi), as the alveolar ones
