@@ -412,3 +412,34 @@ def test_japanese_w_and_fu_keep_the_lips_apart(registry, speed):
                 assert lips_shut(frames[n - 1: n + 2]).any(), (text, speed, ph, centre)
                 seen["shut"] += 1
     assert seen["open"] >= 3 and seen["shut"] >= 3, seen
+
+
+@needs_cast
+@pytest.mark.parametrize("speed", [0.8, 1.0, 1.3])
+@pytest.mark.parametrize("vid,text", [("jf_alpha", "ドアを開けてもらえますか。"),
+                                      ("zf_xiaoxiao", "你可以帮我打开门吗？"),
+                                      ("zf_xiaoxiao", "宝宝把杯子放在桌子上。")])
+def test_cjk_jaw_does_not_open_after_the_sound(registry, vid, text, speed):
+    """Kokoro's Japanese and Mandarin clauses end without a pause token: the last vowel's span
+    holds the trailing silence (0.5-0.6 s against ~0.15 s of sound), and the jaw, centred on the
+    span, peaked in the silence after the line (bench_lipsync --voice zf_xiaoxiao lag +142 ms).
+    The last jaw peak (a local maximum of jawOpen above 0.1, 60 fps) falls no later than one
+    frame after the clause's last loud 10 ms of audio (RMS >= 10 % of its loudest window)."""
+    from faceplex.models.face.animator import FaceAnimator
+    from faceplex.protocol.names import CHANNEL_INDEX
+
+    lang = LANGUAGES[vid[0]][0]
+    if not misaki_available(lang) and not os.environ.get("CI"):
+        pytest.skip(f"{lang}: misaki's G2P is not installed (the cast extra installs it)")
+    fps, start = 60, 0.5
+    for ch in registry[vid].synthesize(text, speed=speed, noise=False):
+        anim = FaceAnimator(fps, seed=0)
+        anim.add_speech(ch, start)
+        jaw = anim.frames(0, int((start + ch.num_samples / ch.sample_rate + 0.5) * fps))[:, CHANNEL_INDEX["jawOpen"]]
+        hop = ch.sample_rate // 100
+        x = ch.audio[: ch.audio.size // hop * hop].astype(np.float64).reshape(-1, hop)
+        rms = np.sqrt((x * x).mean(axis=1))
+        sound_end = start + (np.flatnonzero(rms >= 0.1 * rms.max())[-1] + 1) * hop / ch.sample_rate
+        peaks = np.flatnonzero((jaw[1:-1] >= jaw[:-2]) & (jaw[1:-1] > jaw[2:]) & (jaw[1:-1] > 0.1)) + 1
+        assert peaks.size, jaw
+        assert peaks[-1] / fps <= sound_end + 1.0 / fps, (text, speed, peaks[-1] / fps, sound_end)

@@ -61,7 +61,7 @@ from .coarticulation import (DEFAULT_ARTICULATION, ArticulationParams, PhoneArra
                              smooth_jaw)
 from .idle import IdleLayer, smoothstep
 from .listening import ListeningLayer
-from .prosody import accents, phone_rms_energy
+from .prosody import accents, phone_rms_energy, trim_silent_tails
 from .visemes import MOUTH_INDEX
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -239,7 +239,9 @@ class FaceAnimator:
         returned ramps in from the first frame not yet returned (``onset_ramp_s``).
         """
         sr = int(chunk.sample_rate)
-        phonemes = list(chunk.phonemes)
+        # A vowel or nasal whose span holds the clause's trailing silence would open the jaw
+        # after the sound (Kokoro's ja/zh clause ends): its silent tail becomes a pause.
+        phonemes = trim_silent_tails(list(chunk.phonemes), chunk.audio, sr)
         self._n_added += 1
         if not phonemes:
             return
