@@ -133,7 +133,10 @@ _TRAIN_MODULES = ("torch", "onnxscript", "tqdm")
 
 
 def _needs_train_extra(exc: ImportError) -> ImportError:
-    """The one-line error for training tools run without torch (``main`` prints it)."""
+    """The one-line error for training tools run without torch (``main`` prints it); frozen, the
+    original error, which the bundle's entry point names (``bridge/bundle/entry.py``)."""
+    if getattr(sys, "frozen", False):
+        return exc
     return ImportError(f"{exc.name or 'torch'} is not installed: pip install -e \".[train]\" (training and export only; "
                        "the daemon never needs it)")
 
@@ -456,6 +459,11 @@ def _voice_id(text: str) -> str:
     return text
 
 
+#: Errors ``main`` prints as one line. Frozen, a missing module is left to the bundle's entry point,
+#: which says the command needs a pip-installed faceplex (``bridge/bundle/entry.py``).
+_ONE_LINE_ERRORS = (ValueError, OSError, OverflowError, wave.Error) + (() if getattr(sys, "frozen", False) else (ImportError,))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -478,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         # /dev/null so the interpreter's own flush at exit does not fail again (Python docs, signal)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (ValueError, OSError, OverflowError, wave.Error, ImportError) as exc:
+    except _ONE_LINE_ERRORS as exc:
         # Bad input (wave.Error: a file given as WAV that is not one) or an unusable path/port: one clear line, not a traceback (--log-level DEBUG
         # shows the traceback).
         logging.getLogger("faceplex").debug("command failed", exc_info=True)
